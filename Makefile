@@ -1,0 +1,75 @@
+# Every task of the project is a make target. Only Python 3.11+, Node 20 and the package registries are needed.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+LAYER := build/layer
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := true
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: install dev test test-fast lint synth deploy layer bench demo openapi browser clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --all-groups --quiet
+	touch $@
+
+install: $(VENV)/.installed
+
+dev: install ## start the whole local stack in the foreground (Ctrl-C stops it)
+	$(VENV)/bin/clickup-bridge dev
+
+test: install browser ## the whole suite: unit, integration, infra, e2e, browser
+	$(PY) -m pytest -q tests
+
+test-fast: install ## everything but CDK synthesis and the browser
+	$(PY) -m pytest -q tests -m "not infra and not browser"
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+$(LAYER)/.built: $(UV) pyproject.toml uv.lock
+	rm -rf $(LAYER) && mkdir -p $(LAYER)/python
+	$(UV) export --frozen --no-default-groups --no-emit-project --no-hashes --quiet -o build/layer-requirements.txt
+	$(UV) pip install --quiet --target $(LAYER)/python --python-platform aarch64-manylinux2014 \
+	  --python-version $$($(PY) -c 'from infra.definitions import LAMBDA_PYTHON; print(LAMBDA_PYTHON)') \
+	  --only-binary :all: --no-compile -r build/layer-requirements.txt
+	touch $@
+
+layer: install $(LAYER)/.built ## the Lambda layer: runtime dependencies (arm64 wheels) + layers/common
+	rm -rf $(LAYER)/python/bridge && cp -r layers/common/bridge $(LAYER)/python/bridge
+
+synth: layer ## CloudFormation template into cdk.out/ (offline: no AWS account needed)
+	$(PY) infra/app.py -c layer_dir=$(LAYER) -c stage=$${STAGE:-dev} --outdir cdk.out
+	@echo "template: cdk.out/ClickUpBridge-$${STAGE:-dev}.template.json"
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+deploy: layer node_modules/.installed ## deploy to the AWS account of your current credentials
+	npx cdk deploy --no-notices -c layer_dir=$(LAYER) -c stage=$${STAGE:-dev} \
+	  -c jwt_issuer=$${JWT_ISSUER:?set JWT_ISSUER to your portal identity provider issuer URL}
+
+bench: install ## benchmarks: print figures and write them to bench/results/
+	$(PY) -m bench
+
+openapi: install ## regenerate the committed OpenAPI document of the portal API
+	$(PY) -m local.openapi --write
+
+browser: install ## Debian's Chromium for the Playwright browser tests (skipped when already there)
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; \
+	fi
+
+clean:
+	rm -rf $(VENV) $(TOOLS) build cdk.out node_modules .local

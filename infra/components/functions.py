@@ -1,0 +1,105 @@
+"""The Lambda functions on the common layer, each with its own log group and least-privilege role."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra import definitions as d
+from infra.nag import acknowledge
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNTIME = getattr(lambda_.Runtime, "PYTHON_" + d.LAMBDA_PYTHON.replace(".", "_"))
+
+
+class Functions(Construct):
+    def __init__(self, scope: Construct, id: str, *, stage: str, layer_dir: Path, table: dynamodb.ITable,
+                 data_key: kms.IKey, tokens_key: kms.IKey, queues: dict[str, sqs.Queue],
+                 bus: events.IEventBus, environment: dict[str, str]) -> None:
+        super().__init__(scope, id)
+        self.layer = lambda_.LayerVersion(
+            self, "CommonLayer",
+            code=lambda_.Code.from_asset(str(layer_dir)),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[lambda_.Architecture.ARM_64],
+            description="clickup-bridge common package and runtime dependencies",
+        )
+        self.functions: dict[str, lambda_.Function] = {}
+        self.roles: dict[str, iam.Role] = {}
+        for spec in d.FUNCTIONS:
+            base = "".join(part.title() for part in spec.name.split("_"))
+            name = spec.physical_name(stage)
+            log_group = logs.LogGroup(
+                self, f"{base}Logs", log_group_name=f"/aws/lambda/{name}",
+                retention=logs.RetentionDays.ONE_MONTH, encryption_key=data_key,
+                removal_policy=RemovalPolicy.DESTROY,
+            )
+            role = iam.Role(self, f"{base}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                            description=f"{name}: least privilege")
+            # Written out instead of AWSLambdaBasicExecutionRole: scoped to this function's own log group.
+            role.add_to_policy(iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[log_group.log_group_arn]))
+            role.add_to_policy(iam.PolicyStatement(
+                actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]))
+            fn = lambda_.Function(
+                self, f"{base}Function",
+                function_name=name,
+                description=spec.description,
+                runtime=RUNTIME,
+                architecture=lambda_.Architecture.ARM_64,
+                handler="handler.handler",
+                code=lambda_.Code.from_asset(str(ROOT / "functions" / spec.name)),
+                layers=[self.layer],
+                memory_size=spec.memory_mb,
+                timeout=Duration.seconds(spec.timeout_s),
+                role=role,
+                log_group=log_group,
+                tracing=lambda_.Tracing.ACTIVE,
+                environment={**environment, "POWERTOOLS_SERVICE_NAME": d.PROJECT,
+                             "POWERTOOLS_LOG_LEVEL": "INFO"},
+            )
+            self._grant(spec, fn, table, tokens_key, queues, bus)
+            acknowledge(role, "AwsSolutions-IAM5[Resource::*]",
+                        "X-Ray's PutTraceSegments/PutTelemetryRecords support no resource-level permissions.")
+            acknowledge(role, "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
+                        "CDK's grant for a CMK-encrypted table; scoped to the one data key of this stack.")
+            acknowledge(role, "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+                        "CDK's grant for a CMK-encrypted table; scoped to the one data key of this stack.")
+            self.functions[spec.name], self.roles[spec.name] = fn, role
+
+        for q in d.QUEUES:
+            self.functions[q.consumer].add_event_source(sources.SqsEventSource(
+                queues[q.name], batch_size=q.batch_size, report_batch_item_failures=True))
+            # Workers hand a record back early when ClickUp's budget is spent (visibility = reset time).
+            queues[q.name].grant(self.functions[q.consumer], "sqs:ChangeMessageVisibility")
+
+    @staticmethod
+    def _grant(spec: d.FunctionDef, fn: lambda_.Function, table: dynamodb.ITable, tokens_key: kms.IKey,
+               queues: dict[str, sqs.Queue], bus: events.IEventBus) -> None:
+        for grant in spec.grants:
+            kind, _, rest = grant.partition(":")
+            if kind == "table":
+                table.grant_read_write_data(fn)
+            elif grant == "tokens:describe":
+                tokens_key.grant(fn, "kms:DescribeKey")
+            elif grant == "tokens:crypt":
+                tokens_key.grant(fn, "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt")
+            elif kind == "queue" and rest.endswith(":send"):
+                queues[rest.removesuffix(":send")].grant_send_messages(fn)
+            elif grant == "bus:put":
+                bus.grant_put_events_to(fn)
+            else:
+                raise ValueError(f"unknown grant {grant!r} on {spec.name}")
+
+

@@ -1,0 +1,172 @@
+"""The bridge's resources, declared once.
+
+Both the CDK stack (``infra/``) and the embedded local stack (``local/``) read these definitions, so the
+routes, queues, schedules and tables that run on a laptop are the ones that get deployed. Nothing here
+imports CDK or boto3: the local stack and the tests load it cheaply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PROJECT = "clickup-bridge"
+METRICS_NAMESPACE = "ClickUpBridge"
+DEFAULT_STAGE = "dev"
+LOCAL_STAGE = "local"
+LAMBDA_PYTHON = "3.14"  # the newest Lambda Python runtime (cdk-nag AwsSolutions-L1)
+LAMBDA_ARCHITECTURE = "arm64"
+LOG_RETENTION_DAYS = 30
+
+# The portal's identity provider. Deployments override these through CDK context (see README).
+LOCAL_JWT_ISSUER = "https://portal.local/idp"
+JWT_AUDIENCE = "clickup-bridge"
+
+
+def resource_name(stage: str, name: str) -> str:
+    """Physical name of a resource: one naming rule for the cloud and the local stack."""
+    return f"{PROJECT}-{stage}-{name}"
+
+
+@dataclass(frozen=True)
+class FunctionDef:
+    name: str  # folder under functions/
+    description: str
+    timeout_s: int = 30
+    memory_mb: int = 512
+    # What the function may touch, in the stack's small vocabulary (see infra/constructs/functions.py):
+    # "table", "tokens:describe", "tokens:crypt", "queue:<name>:send", "bus:put". Consumers also get their queue.
+    grants: tuple[str, ...] = ()
+
+    def physical_name(self, stage: str) -> str:
+        return resource_name(stage, self.name.replace("_", "-"))
+
+    @property
+    def handler_path(self) -> str:
+        return f"functions/{self.name}/handler.py"
+
+
+@dataclass(frozen=True)
+class RouteDef:
+    method: str
+    path: str  # API Gateway path syntax: /tickets/{ticket_id}
+    function: str
+    authorized: bool  # True: the JWT authorizer runs before the function
+
+    @property
+    def route_key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class QueueDef:
+    name: str  # logical name; FIFO queues get the .fifo suffix in their physical name
+    consumer: str  # function that polls it
+    fifo: bool = False
+    batch_size: int = 10
+    max_receive_count: int = 5
+    visibility_timeout_s: int = 180  # 6x the consumer's timeout, as AWS recommends
+    retention_days: int = 4
+    dlq_retention_days: int = 14
+    env_var: str = ""  # environment variable that carries the queue URL to every function
+
+    def physical_name(self, stage: str) -> str:
+        return resource_name(stage, self.name) + (".fifo" if self.fifo else "")
+
+    def dlq_physical_name(self, stage: str) -> str:
+        return resource_name(stage, f"{self.name}-dlq") + (".fifo" if self.fifo else "")
+
+
+@dataclass(frozen=True)
+class ScheduleDef:
+    name: str
+    rate_minutes: int
+    queue: str  # target queue (logical name)
+    payload: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+
+    @property
+    def expression(self) -> str:
+        unit = "minute" if self.rate_minutes == 1 else "minutes"
+        return f"rate({self.rate_minutes} {unit})"
+
+    def physical_name(self, stage: str) -> str:
+        return resource_name(stage, self.name)
+
+
+@dataclass(frozen=True)
+class TableDef:
+    name: str
+    partition_key: str = "pk"
+    sort_key: str = "sk"
+    ttl_attribute: str = "expires_at"
+
+    def physical_name(self, stage: str) -> str:
+        return resource_name(stage, self.name)
+
+
+@dataclass(frozen=True)
+class KeyDef:
+    name: str
+    description: str
+
+    def alias(self, stage: str) -> str:
+        return f"alias/{resource_name(stage, self.name)}"
+
+
+FUNCTIONS: tuple[FunctionDef, ...] = (
+    FunctionDef("api", "Portal API: health, hierarchy, customers, tickets, events feed", timeout_s=29,
+                grants=("table", "tokens:describe", "queue:space-sync:send")),
+    FunctionDef("space_sync", "Space sync worker: ClickUp hierarchy into the store", timeout_s=30,
+                grants=("table", "tokens:crypt", "queue:space-sync:send")),
+)
+
+ROUTES: tuple[RouteDef, ...] = (
+    RouteDef("GET", "/health", "api", authorized=False),
+    RouteDef("GET", "/api/v1/me", "api", authorized=True),
+)
+
+QUEUES: tuple[QueueDef, ...] = (
+    # FIFO, grouped by organisation: one organisation's syncs never overlap.
+    QueueDef("space-sync", consumer="space_sync", fifo=True, env_var="SYNC_QUEUE_URL"),
+)
+
+SCHEDULES: tuple[ScheduleDef, ...] = (
+    ScheduleDef(
+        "space-sync-tick",
+        rate_minutes=15,
+        queue="space-sync",
+        payload={"kind": "tick"},
+        description="Fan out a space sync to every organisation whose cached hierarchy is stale",
+    ),
+)
+
+MAIN_TABLE = TableDef("main")
+TABLES: tuple[TableDef, ...] = (MAIN_TABLE,)
+
+DATA_KEY = KeyDef("data", "Encrypts the bridge's DynamoDB table and logs at rest")
+TOKENS_KEY = KeyDef("tokens", "Envelope encryption of ClickUp tokens and webhook secrets")
+KEYS: tuple[KeyDef, ...] = (DATA_KEY, TOKENS_KEY)
+
+EVENT_BUS = "events"
+
+
+def function(name: str) -> FunctionDef:
+    return next(f for f in FUNCTIONS if f.name == name)
+
+
+def queue(name: str) -> QueueDef:
+    return next(q for q in QUEUES if q.name == name)
+
+
+def function_environment(stage: str, queue_urls: dict[str, str], key_ids: dict[str, str]) -> dict[str, str]:
+    """Environment shared by every function; values that only the deployment knows are passed in."""
+    env = {
+        "STAGE": stage,
+        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+        "TABLE_NAME": MAIN_TABLE.physical_name(stage),
+        "EVENT_BUS_NAME": resource_name(stage, EVENT_BUS),
+        "TOKENS_KEY_ID": key_ids[TOKENS_KEY.name],
+    }
+    for q in QUEUES:
+        env[q.env_var] = queue_urls[q.name]
+    return env

@@ -1,0 +1,42 @@
+"""The bridge's stack: composes one construct per capability, nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_events as events
+from constructs import Construct
+
+from infra import definitions as d
+from infra.components.api import Api
+from infra.components.encryption import Encryption
+from infra.components.functions import Functions
+from infra.components.queues import Queues
+from infra.components.scheduling import Schedules
+from infra.components.storage import Storage
+
+
+class BridgeStack(Stack):
+    def __init__(self, scope: Construct, id: str, *, stage: str, layer_dir: Path, jwt_issuer: str,
+                 jwt_audience: str = d.JWT_AUDIENCE, **kwargs: object) -> None:
+        super().__init__(scope, id, **kwargs)  # type: ignore[arg-type]
+        self.encryption = Encryption(self, "Encryption", stage=stage)
+        self.storage = Storage(self, "Storage", stage=stage, key=self.encryption.data_key)
+        self.queues = Queues(self, "Queues", stage=stage)
+        self.bus = events.EventBus(self, "EventBus", event_bus_name=d.resource_name(stage, d.EVENT_BUS))
+        environment = d.function_environment(
+            stage,
+            queue_urls={name: q.queue_url for name, q in self.queues.queues.items()},
+            key_ids={name: k.key_arn for name, k in self.encryption.keys.items()},
+        )
+        self.functions = Functions(
+            self, "Functions", stage=stage, layer_dir=layer_dir, table=self.storage.table,
+            data_key=self.encryption.data_key, tokens_key=self.encryption.tokens_key, queues=self.queues.queues,
+            bus=self.bus, environment=environment,
+        )
+        self.api = Api(self, "Api", stage=stage, functions=dict(self.functions.functions), jwt_issuer=jwt_issuer,
+                       jwt_audience=jwt_audience, log_key=self.encryption.data_key)
+        self.schedules = Schedules(self, "Schedules", stage=stage, queues=self.queues.queues)
+        CfnOutput(self, "ApiUrl", value=self.api.http_api.api_endpoint)
+        CfnOutput(self, "TableName", value=self.storage.table.table_name)

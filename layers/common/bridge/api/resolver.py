@@ -1,0 +1,86 @@
+"""Resolver factory: every HTTP function gets the same validation, error contract and body guards."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from bridge.api.principal import Principal, principal_from_event
+from bridge.core.errors import BridgeError, RateLimited
+from bridge.core.observability import logger
+
+_JSON_TYPES = ("application/json", "application/x-www-form-urlencoded", "text/plain")
+
+
+def error_response(status: int, code: str, message: str, details: Any = None, headers: dict | None = None) -> Response:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"error": body},
+                    headers=headers or {})
+
+
+def _guard_body(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+    """Reject bodies the validator would choke on (non-UTF-8, undecodable base64, odd media types) with 4xx."""
+    event = app.current_event
+    raw = event.get("body")
+    if raw:
+        content_type = (event.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
+        if content_type not in _JSON_TYPES and not content_type.endswith("+json"):
+            return error_response(415, "unsupported_media_type", "send the body as application/json")
+        try:
+            data = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode("utf-8")
+            data.decode("utf-8")
+        except (binascii.Error, UnicodeError, ValueError):
+            return error_response(400, "invalid_body", "the body is not valid UTF-8 JSON")
+    return next_middleware(app)
+
+
+def _validation_details(errors: Any) -> list[dict[str, Any]]:
+    out = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p != "body"] or ["body"]
+        out.append({"field": ".".join(loc), "message": err.get("msg", "invalid"), "type": err.get("type", "")})
+    return out
+
+
+def make_resolver() -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=True)
+    app.use(middlewares=[_guard_body])
+
+    @app.exception_handler(RequestValidationError)
+    def _validation(exc: RequestValidationError) -> Response:
+        details = _validation_details(exc.errors())
+        if any(d["type"] == "json_invalid" for d in details):
+            return error_response(400, "invalid_json", "the body is not valid JSON")
+        return error_response(422, "validation_error", "the request is not valid", details)
+
+    @app.exception_handler(RateLimited)
+    def _rate_limited(exc: RateLimited) -> Response:
+        return error_response(exc.status, exc.code, exc.message, headers={"Retry-After": str(exc.retry_after_s)})
+
+    @app.exception_handler(BridgeError)
+    def _domain(exc: BridgeError) -> Response:
+        return error_response(exc.status, exc.code, exc.message, exc.details or None)
+
+    @app.not_found
+    def _not_found(_: NotFoundError) -> Response:
+        return error_response(404, "route_not_found", "no such route")
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        # The stack trace goes to the log (with the request id), never to the caller.
+        logger.exception("unhandled error")
+        return error_response(500, "internal_error", "internal error; quote the request id to support")
+
+    return app
+
+
+def current_principal(app: APIGatewayHttpResolver) -> Principal:
+    return principal_from_event(app.current_event)

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every capability uses: configuration, observability, AWS clients, errors."""

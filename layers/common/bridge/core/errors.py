@@ -1,0 +1,54 @@
+"""Domain errors. Each carries a stable code; the API layer maps them to one status and one JSON body."""
+
+from __future__ import annotations
+
+
+class BridgeError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, details: dict | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details or {}
+
+
+class Unauthenticated(BridgeError):
+    status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(BridgeError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(BridgeError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(BridgeError):
+    status = 409
+    code = "conflict"
+
+
+class Unprocessable(BridgeError):
+    status = 422
+    code = "unprocessable"
+
+
+class RateLimited(BridgeError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after_s = retry_after_s
+
+
+class DependencyUnavailable(BridgeError):
+    status = 503
+    code = "dependency_unavailable"

@@ -1,0 +1,1 @@
+"""Queue messages: the pydantic contracts of what travels on each SQS queue."""

@@ -1,0 +1,1 @@
+"""Space sync: the ClickUp hierarchy (spaces, folders, lists, statuses) kept in our store."""

@@ -1,0 +1,1 @@
+"""The task pipeline: a ticket becomes exactly one ClickUp task."""

@@ -1,0 +1,90 @@
+"""`clickup-bridge`: the operator and developer CLI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import urllib.error
+import urllib.request
+
+from local.idp import LocalIdentityProvider
+
+
+def _dev(_: argparse.Namespace) -> int:
+    from local.stack import LocalStack, StackConfig
+
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(message)s")
+    stack = LocalStack(StackConfig.from_env()).start()
+    print("ClickUp bridge local stack is up:")
+    for name, url in stack.urls.items():
+        print(f"  {name:<18} {url}")
+    print(f"  {'health':<18} {stack.api_url}/health")
+    print("Get a portal token with: .venv/bin/clickup-bridge dev-token --org demo-org")
+    print("Ctrl-C stops everything.", flush=True)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        stopping.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("stopping...", flush=True)
+        stack.stop()
+    return 0
+
+
+def _dev_token(args: argparse.Namespace) -> int:
+    print(LocalIdentityProvider().mint(args.org, user=args.user, role=args.role, ttl_s=args.ttl))
+    return 0
+
+
+def _api_url() -> str:
+    return f"http://127.0.0.1:{os.environ.get('BRIDGE_API_PORT', '8000')}"
+
+
+def _schedule_fire(args: argparse.Namespace) -> int:
+    request = urllib.request.Request(f"{_api_url()}/_local/schedules/{args.name}/fire", method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback only)
+            print(json.dumps(json.loads(response.read()), indent=2))
+            return 0
+    except urllib.error.HTTPError as exc:
+        print(exc.read().decode(), file=sys.stderr)
+        return 1
+    except urllib.error.URLError as exc:
+        print(f"the local stack is not running at {_api_url()} ({exc.reason}); start it with `make dev`",
+              file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clickup-bridge", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("dev", help="start the whole local stack in the foreground (what `make dev` runs)").set_defaults(
+        func=_dev)
+    token = sub.add_parser("dev-token", help="print a portal JWT that the local authorizer accepts")
+    token.add_argument("--org", required=True, help="organisation id (the org_id claim)")
+    token.add_argument("--user", default="dev-user", help="user id (the sub claim)")
+    token.add_argument("--role", default="admin", choices=["admin", "member"], help="portal role")
+    token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
+    token.set_defaults(func=_dev_token)
+    schedule = sub.add_parser("schedule", help="EventBridge schedules of the local stack")
+    schedule_sub = schedule.add_subparsers(dest="schedule_command", required=True)
+    fire = schedule_sub.add_parser("fire", help="fire a schedule now")
+    fire.add_argument("name", help="schedule name, e.g. space-sync-tick")
+    fire.set_defaults(func=_schedule_fire)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""The whole local stack in one object: `make dev` runs it in the foreground, tests start it in-process."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from infra import definitions as d
+from local.apigw import HttpApi, JwtAuthorizer
+from local.aws import REGION, LocalAws, Provisioned
+from local.idp import LocalIdentityProvider, state_dir
+from local.pollers import QueuePoller
+from local.runtime import LocalFunction
+from local.schedules import ScheduleRunner
+from local.servers import BackgroundServer
+
+log = logging.getLogger("local.stack")
+
+
+@dataclass
+class StackConfig:
+    api_port: int = 8000
+    emulator_port: int = 8010
+    aws_port: int = 8020
+    stage: str = d.LOCAL_STAGE
+    time_scale: float = 1.0  # < 1 speeds up schedules and visibility timeouts (tests)
+    run_pollers: bool = True
+    run_schedules: bool = True
+    state_dir: Path | None = None
+    # Tests may add functions (and the queues they consume) beside the declared ones.
+    extra_functions: dict[str, tuple[d.FunctionDef, Path]] = field(default_factory=dict)
+    extra_queues: tuple[d.QueueDef, ...] = ()
+
+    @classmethod
+    def from_env(cls) -> StackConfig:
+        return cls(
+            api_port=int(os.environ.get("BRIDGE_API_PORT", "8000")),
+            emulator_port=int(os.environ.get("CLICKUP_EMULATOR_PORT", "8010")),
+            aws_port=int(os.environ.get("AWS_EMULATOR_PORT", "8020")),
+        )
+
+
+class LocalStack:
+    def __init__(self, config: StackConfig | None = None) -> None:
+        self.config = config or StackConfig()
+        self.aws = LocalAws(self.config.aws_port)
+        self.idp = LocalIdentityProvider(self.config.state_dir or state_dir())
+        self.functions: dict[str, LocalFunction] = {}
+        self.pollers: dict[str, QueuePoller] = {}
+        self.schedules: ScheduleRunner | None = None
+        self.provisioned: Provisioned | None = None
+        self.emulator: Any = None
+        self._api: BackgroundServer | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> LocalStack:
+        cfg = self.config
+        self.aws.start()
+        self.provisioned = self.aws.provision(cfg.stage)
+        sqs = self.aws.client("sqs")
+        for q in cfg.extra_queues:
+            self.provisioned.queue_urls[q.name], self.provisioned.dlq_urls[q.name] = self.aws.create_queue(
+                cfg.stage, q)
+
+        self.emulator = self._start_emulator()
+        os.environ.update(self.environment())
+
+        for fn in d.FUNCTIONS:
+            self.functions[fn.name] = LocalFunction(fn, cfg.stage, REGION)
+        for name, (fn, path) in cfg.extra_functions.items():
+            self.functions[name] = LocalFunction(fn, cfg.stage, REGION, handler_file=path)
+
+        authorizer = JwtAuthorizer(self.idp.jwks(), self.idp.issuer, self.idp.audience)
+        self._api = BackgroundServer(HttpApi(d.ROUTES, self.functions, authorizer, self._control),
+                                     cfg.api_port).start()
+        if cfg.run_pollers:
+            for q in (*d.QUEUES, *cfg.extra_queues):
+                self.pollers[q.name] = QueuePoller(sqs, q, self.provisioned.queue_urls[q.name],
+                                                   self.functions[q.consumer], REGION, cfg.time_scale).start()
+        self.schedules = ScheduleRunner(self.aws.client("scheduler"), sqs, cfg.time_scale)
+        if cfg.run_schedules:
+            self.schedules.start()
+        return self
+
+    def stop(self) -> None:
+        for poller in self.pollers.values():
+            poller.stop()
+        if self.schedules:
+            self.schedules.stop()
+        if self._api:
+            self._api.stop()
+        if self.emulator is not None:
+            self.emulator.stop()
+        self.aws.stop()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- what the handlers see ---------------------------------------------------------------------
+    def environment(self) -> dict[str, str]:
+        assert self.provisioned is not None
+        env = {
+            **self.aws.environment(),
+            **d.function_environment(self.config.stage, self.provisioned.queue_urls, self.provisioned.key_ids),
+            "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally, as with SAM local
+            "POWERTOOLS_SERVICE_NAME": "clickup-bridge",
+        }
+        if self.emulator is not None:
+            env.update(self.emulator.bridge_environment())
+        return env
+
+    @property
+    def api_url(self) -> str:
+        assert self._api is not None
+        return self._api.url
+
+    @property
+    def urls(self) -> dict[str, str]:
+        urls = {"portal API": self.api_url, "AWS (moto)": self.aws.endpoint}
+        if self.emulator is not None:
+            urls["ClickUp emulator"] = self.emulator.url
+        return urls
+
+    def token(self, org_id: str, user: str = "dev-user", role: str = "admin", **extra: Any) -> str:
+        return self.idp.mint(org_id, user=user, role=role, **extra)
+
+    # -- internals -----------------------------------------------------------------------------------
+    def _start_emulator(self) -> Any:
+        from local.emulator.server import EmulatorServer
+
+        return EmulatorServer(port=self.config.emulator_port).start()
+
+    def _control(self, request: Request) -> Response | None:
+        """Local-only helpers under /_local/ (never deployed): JWKS, firing schedules, status."""
+        if request.path == "/_local/jwks.json" and request.method == "GET":
+            return _json(self.idp.jwks())
+        parts = request.path.strip("/").split("/")
+        if len(parts) == 4 and parts[1] == "schedules" and parts[3] == "fire" and request.method == "POST":
+            assert self.schedules is not None
+            try:
+                return _json({"schedule": parts[2], "message_id": self.schedules.fire(parts[2])})
+            except KeyError:
+                return _json({"error": {"code": "unknown_schedule", "message": parts[2]}}, 404)
+        if request.path == "/_local/status" and request.method == "GET":
+            return _json({"urls": self.urls, "schedules": sorted(self.schedules.schedules) if self.schedules else []})
+        return None
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+def iter_dlq_bodies(stack: LocalStack, queue: str) -> Iterable[str]:
+    assert stack.provisioned is not None
+    sqs = stack.aws.client("sqs")
+    url = stack.provisioned.dlq_urls[queue]
+    for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", []):
+        yield m["Body"]
