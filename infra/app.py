@@ -20,7 +20,11 @@ from infra.stack import BridgeStack  # noqa: E402
 
 def build(app: App, *, stage: str, layer_dir: Path, jwt_issuer: str) -> BridgeStack:
     stack = BridgeStack(
-        app, f"ClickUpBridge-{stage}", stage=stage, layer_dir=layer_dir, jwt_issuer=jwt_issuer,
+        app,
+        f"ClickUpBridge-{stage}",
+        stage=stage,
+        layer_dir=layer_dir,
+        jwt_issuer=jwt_issuer,
         env=Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
         description="ClickUp bridge: portal <-> ClickUp on Lambda",
     )

@@ -114,10 +114,18 @@ class KeyDef:
 
 
 FUNCTIONS: tuple[FunctionDef, ...] = (
-    FunctionDef("api", "Portal API: health, hierarchy, customers, tickets, events feed", timeout_s=29,
-                grants=("table", "tokens:describe", "queue:space-sync:send")),
-    FunctionDef("space_sync", "Space sync worker: ClickUp hierarchy into the store", timeout_s=30,
-                grants=("table", "tokens:crypt", "queue:space-sync:send")),
+    FunctionDef(
+        "api",
+        "Portal API: health, hierarchy, customers, tickets, events feed",
+        timeout_s=29,
+        grants=("table", "tokens:describe", "queue:space-sync:send"),
+    ),
+    FunctionDef(
+        "space_sync",
+        "Space sync worker: ClickUp hierarchy into the store",
+        timeout_s=30,
+        grants=("table", "tokens:crypt", "queue:space-sync:send"),
+    ),
 )
 
 ROUTES: tuple[RouteDef, ...] = (

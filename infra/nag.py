@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from aws_cdk import Acknowledgment, App, Validations
-from constructs import IConstruct
 from cdk_nag import AwsSolutionsChecks
+from constructs import IConstruct
 
 
 def check(app: App) -> None:

@@ -18,8 +18,17 @@ from infra.components.storage import Storage
 
 
 class BridgeStack(Stack):
-    def __init__(self, scope: Construct, id: str, *, stage: str, layer_dir: Path, jwt_issuer: str,
-                 jwt_audience: str = d.JWT_AUDIENCE, **kwargs: object) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        stage: str,
+        layer_dir: Path,
+        jwt_issuer: str,
+        jwt_audience: str = d.JWT_AUDIENCE,
+        **kwargs: object,
+    ) -> None:
         super().__init__(scope, id, **kwargs)  # type: ignore[arg-type]
         self.encryption = Encryption(self, "Encryption", stage=stage)
         self.storage = Storage(self, "Storage", stage=stage, key=self.encryption.data_key)
@@ -31,12 +40,26 @@ class BridgeStack(Stack):
             key_ids={name: k.key_arn for name, k in self.encryption.keys.items()},
         )
         self.functions = Functions(
-            self, "Functions", stage=stage, layer_dir=layer_dir, table=self.storage.table,
-            data_key=self.encryption.data_key, tokens_key=self.encryption.tokens_key, queues=self.queues.queues,
-            bus=self.bus, environment=environment,
+            self,
+            "Functions",
+            stage=stage,
+            layer_dir=layer_dir,
+            table=self.storage.table,
+            data_key=self.encryption.data_key,
+            tokens_key=self.encryption.tokens_key,
+            queues=self.queues.queues,
+            bus=self.bus,
+            environment=environment,
         )
-        self.api = Api(self, "Api", stage=stage, functions=dict(self.functions.functions), jwt_issuer=jwt_issuer,
-                       jwt_audience=jwt_audience, log_key=self.encryption.data_key)
+        self.api = Api(
+            self,
+            "Api",
+            stage=stage,
+            functions=dict(self.functions.functions),
+            jwt_issuer=jwt_issuer,
+            jwt_audience=jwt_audience,
+            log_key=self.encryption.data_key,
+        )
         self.schedules = Schedules(self, "Schedules", stage=stage, queues=self.queues.queues)
         CfnOutput(self, "ApiUrl", value=self.api.http_api.api_endpoint)
         CfnOutput(self, "TableName", value=self.storage.table.table_name)

@@ -75,8 +75,14 @@ class JwtAuthorizer:
             key = self._keys.get(kid) if kid else next(iter(self._keys.values()), None)
             if key is None:
                 return None
-            decoded = jwt.decode(token, key.key, algorithms=["RS256"], audience=self.audience, issuer=self.issuer,
-                                 options={"require": ["exp", "iss"]})
+            decoded = jwt.decode(
+                token,
+                key.key,
+                algorithms=["RS256"],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iss"]},
+            )
         except jwt.PyJWTError:
             return None
         return {k: _stringify_claim(v) for k, v in decoded.items()}
@@ -92,8 +98,9 @@ def _is_text(content_type: str, body: bytes) -> bool:
     return True
 
 
-def build_event(request: Request, route: RouteDef, path_params: dict[str, str],
-                claims: dict[str, str] | None) -> dict[str, Any]:
+def build_event(
+    request: Request, route: RouteDef, path_params: dict[str, str], claims: dict[str, str] | None
+) -> dict[str, Any]:
     headers: dict[str, str] = {}
     for name, value in request.headers.items():
         key = name.lower()
@@ -110,9 +117,13 @@ def build_event(request: Request, route: RouteDef, path_params: dict[str, str],
         "apiId": "local",
         "domainName": request.host,
         "domainPrefix": request.host.split(".")[0].split(":")[0],
-        "http": {"method": request.method, "path": request.path, "protocol": request.environ.get(
-            "SERVER_PROTOCOL", "HTTP/1.1"), "sourceIp": request.remote_addr or "127.0.0.1",
-            "userAgent": request.headers.get("user-agent", "")},
+        "http": {
+            "method": request.method,
+            "path": request.path,
+            "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+            "sourceIp": request.remote_addr or "127.0.0.1",
+            "userAgent": request.headers.get("user-agent", ""),
+        },
         "requestId": base64.b32encode(uuid.uuid4().bytes)[:16].decode().lower() + "=",
         "routeKey": route.route_key,
         "stage": "$default",
@@ -167,15 +178,21 @@ def to_response(result: Any) -> Response:
 
 
 def _gateway_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps({"message": message}), status=status, content_type="application/json",
-                    headers=headers or {})
+    return Response(
+        json.dumps({"message": message}), status=status, content_type="application/json", headers=headers or {}
+    )
 
 
 class HttpApi:
     """The WSGI application serving the HTTP API's routes."""
 
-    def __init__(self, routes: Iterable[RouteDef], functions: dict[str, LocalFunction],
-                 authorizer: JwtAuthorizer, control: ControlApp | None = None) -> None:
+    def __init__(
+        self,
+        routes: Iterable[RouteDef],
+        functions: dict[str, LocalFunction],
+        authorizer: JwtAuthorizer,
+        control: ControlApp | None = None,
+    ) -> None:
         self._routes = sorted((compile_route(r) for r in routes), key=lambda c: c.specificity)
         self._functions = functions
         self._authorizer = authorizer

@@ -42,15 +42,21 @@ class LocalAws:
         return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, **CREDENTIALS}
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION,
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
     def provision(self, stage: str) -> Provisioned:
         out = Provisioned(stage=stage)
         kms = self.client("kms")
         for key in d.KEYS:
-            meta = kms.create_key(Description=key.description, KeyUsage="ENCRYPT_DECRYPT",
-                                  KeySpec="SYMMETRIC_DEFAULT")["KeyMetadata"]
+            meta = kms.create_key(Description=key.description, KeyUsage="ENCRYPT_DECRYPT", KeySpec="SYMMETRIC_DEFAULT")[
+                "KeyMetadata"
+            ]
             kms.enable_key_rotation(KeyId=meta["KeyId"])
             kms.create_alias(AliasName=key.alias(stage), TargetKeyId=meta["KeyId"])
             out.key_ids[key.name] = meta["Arn"]
@@ -61,16 +67,22 @@ class LocalAws:
             ddb.create_table(
                 TableName=name,
                 BillingMode="PAY_PER_REQUEST",
-                AttributeDefinitions=[{"AttributeName": table.partition_key, "AttributeType": "S"},
-                                      {"AttributeName": table.sort_key, "AttributeType": "S"}],
-                KeySchema=[{"AttributeName": table.partition_key, "KeyType": "HASH"},
-                           {"AttributeName": table.sort_key, "KeyType": "RANGE"}],
+                AttributeDefinitions=[
+                    {"AttributeName": table.partition_key, "AttributeType": "S"},
+                    {"AttributeName": table.sort_key, "AttributeType": "S"},
+                ],
+                KeySchema=[
+                    {"AttributeName": table.partition_key, "KeyType": "HASH"},
+                    {"AttributeName": table.sort_key, "KeyType": "RANGE"},
+                ],
                 SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": out.key_ids[d.DATA_KEY.name]},
             )
-            ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={
-                "Enabled": True, "AttributeName": table.ttl_attribute})
-            ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={
-                "PointInTimeRecoveryEnabled": True})
+            ddb.update_time_to_live(
+                TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute}
+            )
+            ddb.update_continuous_backups(
+                TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+            )
 
         for q in d.QUEUES:
             out.queue_urls[q.name], out.dlq_urls[q.name] = self.create_queue(stage, q)
@@ -88,24 +100,37 @@ class LocalAws:
             }
             if target_queue.fifo:
                 target["SqsParameters"] = {"MessageGroupId": s.name}
-            scheduler.create_schedule(Name=s.physical_name(stage), ScheduleExpression=s.expression,
-                                      FlexibleTimeWindow={"Mode": "OFF"}, Target=target, State="ENABLED",
-                                      Description=s.description)
+            scheduler.create_schedule(
+                Name=s.physical_name(stage),
+                ScheduleExpression=s.expression,
+                FlexibleTimeWindow={"Mode": "OFF"},
+                Target=target,
+                State="ENABLED",
+                Description=s.description,
+            )
         return out
 
     def create_queue(self, stage: str, q: d.QueueDef) -> tuple[str, str]:
         """A queue and its DLQ with the redrive policy, as the CDK stack declares them."""
         sqs = self.client("sqs")
         fifo = {"FifoQueue": "true", "ContentBasedDeduplication": "false"} if q.fifo else {}
-        dlq_url = sqs.create_queue(QueueName=q.dlq_physical_name(stage), Attributes={
-            **fifo, "MessageRetentionPeriod": str(q.dlq_retention_days * 86400), "SqsManagedSseEnabled": "true",
-        })["QueueUrl"]
+        dlq_url = sqs.create_queue(
+            QueueName=q.dlq_physical_name(stage),
+            Attributes={
+                **fifo,
+                "MessageRetentionPeriod": str(q.dlq_retention_days * 86400),
+                "SqsManagedSseEnabled": "true",
+            },
+        )["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        url = sqs.create_queue(QueueName=q.physical_name(stage), Attributes={
-            **fifo,
-            "VisibilityTimeout": str(q.visibility_timeout_s),
-            "MessageRetentionPeriod": str(q.retention_days * 86400),
-            "SqsManagedSseEnabled": "true",
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": q.max_receive_count}),
-        })["QueueUrl"]
+        url = sqs.create_queue(
+            QueueName=q.physical_name(stage),
+            Attributes={
+                **fifo,
+                "VisibilityTimeout": str(q.visibility_timeout_s),
+                "MessageRetentionPeriod": str(q.retention_days * 86400),
+                "SqsManagedSseEnabled": "true",
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": q.max_receive_count}),
+            },
+        )["QueueUrl"]
         return url, dlq_url

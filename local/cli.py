@@ -50,15 +50,16 @@ def _api_url() -> str:
 def _schedule_fire(args: argparse.Namespace) -> int:
     request = urllib.request.Request(f"{_api_url()}/_local/schedules/{args.name}/fire", method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback only)
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - http on loopback only
             print(json.dumps(json.loads(response.read()), indent=2))
             return 0
     except urllib.error.HTTPError as exc:
         print(exc.read().decode(), file=sys.stderr)
         return 1
     except urllib.error.URLError as exc:
-        print(f"the local stack is not running at {_api_url()} ({exc.reason}); start it with `make dev`",
-              file=sys.stderr)
+        print(
+            f"the local stack is not running at {_api_url()} ({exc.reason}); start it with `make dev`", file=sys.stderr
+        )
         return 1
 
 
@@ -66,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clickup-bridge", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("dev", help="start the whole local stack in the foreground (what `make dev` runs)").set_defaults(
-        func=_dev)
+        func=_dev
+    )
     token = sub.add_parser("dev-token", help="print a portal JWT that the local authorizer accepts")
     token.add_argument("--org", required=True, help="organisation id (the org_id claim)")
     token.add_argument("--user", default="dev-user", help="user id (the sub claim)")

@@ -29,16 +29,18 @@ def state_dir() -> Path:
 
 
 class LocalIdentityProvider:
-    def __init__(self, directory: Path | None = None, issuer: str = LOCAL_JWT_ISSUER,
-                 audience: str = JWT_AUDIENCE) -> None:
+    def __init__(
+        self, directory: Path | None = None, issuer: str = LOCAL_JWT_ISSUER, audience: str = JWT_AUDIENCE
+    ) -> None:
         self.issuer, self.audience = issuer, audience
         key_file = (directory or state_dir()) / "idp-private-key.pem"
         if key_file.exists():
             self._key: Any = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
         else:
             self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            pem = self._key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption())
+            pem = self._key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
             key_file.write_bytes(pem)
             key_file.chmod(0o600)
 
@@ -46,9 +48,18 @@ class LocalIdentityProvider:
         public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self._key.public_key()))
         return {"keys": [{**public, "kid": KEY_ID, "use": "sig", "alg": "RS256"}]}
 
-    def mint(self, org_id: str, user: str = "dev-user", role: str = "admin", ttl_s: int = 3600,
-             **extra: Any) -> str:
+    def mint(self, org_id: str, user: str = "dev-user", role: str = "admin", ttl_s: int = 3600, **extra: Any) -> str:
         now = int(time.time())
-        claims = {"iss": self.issuer, "aud": self.audience, "sub": user, "org_id": org_id, "role": role,
-                  "iat": now, "nbf": now, "exp": now + ttl_s, "jti": uuid.uuid4().hex, **extra}
+        claims = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": user,
+            "org_id": org_id,
+            "role": role,
+            "iat": now,
+            "nbf": now,
+            "exp": now + ttl_s,
+            "jti": uuid.uuid4().hex,
+            **extra,
+        }
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": KEY_ID})

@@ -22,8 +22,11 @@ def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str
     message_attributes = {}
     for name, attr in (message.get("MessageAttributes") or {}).items():
         message_attributes[name] = {
-            "stringValue": attr.get("StringValue"), "binaryValue": attr.get("BinaryValue"),
-            "stringListValues": [], "binaryListValues": [], "dataType": attr.get("DataType", "String"),
+            "stringValue": attr.get("StringValue"),
+            "binaryValue": attr.get("BinaryValue"),
+            "stringListValues": [],
+            "binaryListValues": [],
+            "dataType": attr.get("DataType", "String"),
         }
     return {
         "messageId": message["MessageId"],
@@ -57,8 +60,9 @@ def failed_ids(result: Any, batch_ids: set[str]) -> set[str]:
 
 
 class QueuePoller:
-    def __init__(self, sqs: Any, queue: QueueDef, url: str, function: LocalFunction, region: str,
-                 time_scale: float = 1.0) -> None:
+    def __init__(
+        self, sqs: Any, queue: QueueDef, url: str, function: LocalFunction, region: str, time_scale: float = 1.0
+    ) -> None:
         self.queue, self.url, self.function, self.region = queue, url, function, region
         self._sqs = sqs
         self._arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -85,8 +89,12 @@ class QueuePoller:
 
     def poll_once(self, wait_s: int = 0) -> int:
         response = self._sqs.receive_message(
-            QueueUrl=self.url, MaxNumberOfMessages=self.queue.batch_size, WaitTimeSeconds=wait_s,
-            VisibilityTimeout=self._visibility, AttributeNames=["All"], MessageAttributeNames=["All"],
+            QueueUrl=self.url,
+            MaxNumberOfMessages=self.queue.batch_size,
+            WaitTimeSeconds=wait_s,
+            VisibilityTimeout=self._visibility,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
         )
         messages = response.get("Messages", [])
         if not messages:
@@ -101,7 +109,9 @@ class QueuePoller:
             failed = batch_ids
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), 10):
-            chunk = done[start:start + 10]
-            self._sqs.delete_message_batch(QueueUrl=self.url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)])
+            chunk = done[start : start + 10]
+            self._sqs.delete_message_batch(
+                QueueUrl=self.url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
+            )
         return len(messages)

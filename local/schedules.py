@@ -59,7 +59,8 @@ class ScheduleRunner:
     def fire(self, name: str) -> str:
         """Deliver the schedule's input to its target now. `name` may omit the stage prefix."""
         schedule = self.schedules.get(name) or next(
-            (s for n, s in self.schedules.items() if n.endswith("-" + name)), None)
+            (s for n, s in self.schedules.items() if n.endswith("-" + name)), None
+        )
         if schedule is None:
             raise KeyError(name)
         target = schedule.target

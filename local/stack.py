@@ -66,8 +66,7 @@ class LocalStack:
         self.provisioned = self.aws.provision(cfg.stage)
         sqs = self.aws.client("sqs")
         for q in cfg.extra_queues:
-            self.provisioned.queue_urls[q.name], self.provisioned.dlq_urls[q.name] = self.aws.create_queue(
-                cfg.stage, q)
+            self.provisioned.queue_urls[q.name], self.provisioned.dlq_urls[q.name] = self.aws.create_queue(cfg.stage, q)
 
         self.emulator = self._start_emulator()
         os.environ.update(self.environment())
@@ -78,12 +77,12 @@ class LocalStack:
             self.functions[name] = LocalFunction(fn, cfg.stage, REGION, handler_file=path)
 
         authorizer = JwtAuthorizer(self.idp.jwks(), self.idp.issuer, self.idp.audience)
-        self._api = BackgroundServer(HttpApi(d.ROUTES, self.functions, authorizer, self._control),
-                                     cfg.api_port).start()
+        self._api = BackgroundServer(HttpApi(d.ROUTES, self.functions, authorizer, self._control), cfg.api_port).start()
         if cfg.run_pollers:
             for q in (*d.QUEUES, *cfg.extra_queues):
-                self.pollers[q.name] = QueuePoller(sqs, q, self.provisioned.queue_urls[q.name],
-                                                   self.functions[q.consumer], REGION, cfg.time_scale).start()
+                self.pollers[q.name] = QueuePoller(
+                    sqs, q, self.provisioned.queue_urls[q.name], self.functions[q.consumer], REGION, cfg.time_scale
+                ).start()
         self.schedules = ScheduleRunner(self.aws.client("scheduler"), sqs, cfg.time_scale)
         if cfg.run_schedules:
             self.schedules.start()

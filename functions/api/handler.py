@@ -7,13 +7,12 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
-
 from bridge.api.models import error_responses
 from bridge.api.resolver import current_principal, make_resolver
 from bridge.core.config import settings
 from bridge.core.health import check_health
 from bridge.core.observability import logger, metrics, tracer
+from pydantic import BaseModel
 
 settings()  # validate the environment at cold start
 app = make_resolver()
@@ -39,16 +38,25 @@ class Me(BaseModel):
     role: str
 
 
-@app.get("/health", summary="Health of the bridge and its dependencies",
-         responses={200: {"description": "Healthy"}, 503: {"description": "A dependency is unavailable"}})
+@app.get(
+    "/health",
+    summary="Health of the bridge and its dependencies",
+    responses={200: {"description": "Healthy"}, 503: {"description": "A dependency is unavailable"}},
+)
 def health() -> Response[HealthReport]:
     report = HealthReport.model_validate(check_health())
-    return Response(status_code=200 if report.status == "ok" else 503,
-                    content_type=content_types.APPLICATION_JSON, body=report.model_dump(exclude_none=True))
+    return Response(
+        status_code=200 if report.status == "ok" else 503,
+        content_type=content_types.APPLICATION_JSON,
+        body=report.model_dump(exclude_none=True),
+    )
 
 
-@app.get("/api/v1/me", summary="The caller as the bridge sees it (organisation, user, role)",
-         responses=error_responses(401, 403))
+@app.get(
+    "/api/v1/me",
+    summary="The caller as the bridge sees it (organisation, user, role)",
+    responses=error_responses(401, 403),
+)
 def me() -> Me:
     p = current_principal(app)
     return Me(org_id=p.org_id, user_id=p.user_id, role=p.role)

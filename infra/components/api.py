@@ -36,25 +36,53 @@ class _AccessLogs:
     @property
     def format(self) -> apigw_v1.AccessLogFormat:
         return apigw_v1.AccessLogFormat.json_with_standard_fields(
-            caller=False, http_method=True, ip=True, protocol=True, request_time=True, resource_path=True,
-            response_length=True, status=True, user=False)
+            caller=False,
+            http_method=True,
+            ip=True,
+            protocol=True,
+            request_time=True,
+            resource_path=True,
+            response_length=True,
+            status=True,
+            user=False,
+        )
 
 
 class Api(Construct):
-    def __init__(self, scope: Construct, id: str, *, stage: str, functions: dict[str, lambda_.IFunction],
-                 jwt_issuer: str, jwt_audience: str, log_key: kms.IKey) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        stage: str,
+        functions: dict[str, lambda_.IFunction],
+        jwt_issuer: str,
+        jwt_audience: str,
+        log_key: kms.IKey,
+    ) -> None:
         super().__init__(scope, id)
-        self.http_api = apigw.HttpApi(self, "HttpApi", api_name=d.resource_name(stage, "api"),
-                                      create_default_stage=False)
-        access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.ONE_MONTH,
-                                    encryption_key=log_key, removal_policy=RemovalPolicy.DESTROY)
+        self.http_api = apigw.HttpApi(
+            self, "HttpApi", api_name=d.resource_name(stage, "api"), create_default_stage=False
+        )
+        access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            encryption_key=log_key,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
         self.stage = apigw.HttpStage(
-            self, "DefaultStage", http_api=self.http_api, stage_name="$default", auto_deploy=True,
+            self,
+            "DefaultStage",
+            http_api=self.http_api,
+            stage_name="$default",
+            auto_deploy=True,
             throttle=apigw.ThrottleSettings(rate_limit=200, burst_limit=400),
             access_log_settings=_AccessLogs(access_logs),
         )
         self.authorizer = authorizers.HttpJwtAuthorizer(
-            "PortalJwt", jwt_issuer, jwt_audience=[jwt_audience], identity_source=["$request.header.Authorization"])
+            "PortalJwt", jwt_issuer, jwt_audience=[jwt_audience], identity_source=["$request.header.Authorization"]
+        )
         integrations_by_fn = {
             name: integrations.HttpLambdaIntegration(f"{name.title().replace('_', '')}Integration", fn)
             for name, fn in functions.items()

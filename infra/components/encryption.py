@@ -16,17 +16,22 @@ class Encryption(Construct):
         self.keys: dict[str, kms.Key] = {}
         for key in d.KEYS:
             self.keys[key.name] = kms.Key(
-                self, f"{key.name.title()}Key",
-                alias=key.alias(stage), description=key.description, enable_key_rotation=True,
+                self,
+                f"{key.name.title()}Key",
+                alias=key.alias(stage),
+                description=key.description,
+                enable_key_rotation=True,
                 removal_policy=RemovalPolicy.RETAIN,
             )
         # CloudWatch Logs encrypts the functions' log groups with the data key.
         region = Stack.of(self).region
-        self.data_key.add_to_resource_policy(iam.PolicyStatement(
-            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-            principals=[iam.ServicePrincipal(f"logs.{region}.amazonaws.com")],
-            resources=["*"],  # a key policy's resource is always the key itself
-        ))
+        self.data_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                principals=[iam.ServicePrincipal(f"logs.{region}.amazonaws.com")],
+                resources=["*"],  # a key policy's resource is always the key itself
+            )
+        )
 
     @property
     def data_key(self) -> kms.Key:

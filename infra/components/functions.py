@@ -23,12 +23,24 @@ RUNTIME = getattr(lambda_.Runtime, "PYTHON_" + d.LAMBDA_PYTHON.replace(".", "_")
 
 
 class Functions(Construct):
-    def __init__(self, scope: Construct, id: str, *, stage: str, layer_dir: Path, table: dynamodb.ITable,
-                 data_key: kms.IKey, tokens_key: kms.IKey, queues: dict[str, sqs.Queue],
-                 bus: events.IEventBus, environment: dict[str, str]) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        stage: str,
+        layer_dir: Path,
+        table: dynamodb.ITable,
+        data_key: kms.IKey,
+        tokens_key: kms.IKey,
+        queues: dict[str, sqs.Queue],
+        bus: events.IEventBus,
+        environment: dict[str, str],
+    ) -> None:
         super().__init__(scope, id)
         self.layer = lambda_.LayerVersion(
-            self, "CommonLayer",
+            self,
+            "CommonLayer",
             code=lambda_.Code.from_asset(str(layer_dir)),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[lambda_.Architecture.ARM_64],
@@ -40,20 +52,31 @@ class Functions(Construct):
             base = "".join(part.title() for part in spec.name.split("_"))
             name = spec.physical_name(stage)
             log_group = logs.LogGroup(
-                self, f"{base}Logs", log_group_name=f"/aws/lambda/{name}",
-                retention=logs.RetentionDays.ONE_MONTH, encryption_key=data_key,
+                self,
+                f"{base}Logs",
+                log_group_name=f"/aws/lambda/{name}",
+                retention=logs.RetentionDays.ONE_MONTH,
+                encryption_key=data_key,
                 removal_policy=RemovalPolicy.DESTROY,
             )
-            role = iam.Role(self, f"{base}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                            description=f"{name}: least privilege")
+            role = iam.Role(
+                self,
+                f"{base}Role",
+                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                description=f"{name}: least privilege",
+            )
             # Written out instead of AWSLambdaBasicExecutionRole: scoped to this function's own log group.
-            role.add_to_policy(iam.PolicyStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[log_group.log_group_arn]))
-            role.add_to_policy(iam.PolicyStatement(
-                actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]))
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+                )
+            )
+            role.add_to_policy(
+                iam.PolicyStatement(actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"])
+            )
             fn = lambda_.Function(
-                self, f"{base}Function",
+                self,
+                f"{base}Function",
                 function_name=name,
                 description=spec.description,
                 runtime=RUNTIME,
@@ -66,27 +89,42 @@ class Functions(Construct):
                 role=role,
                 log_group=log_group,
                 tracing=lambda_.Tracing.ACTIVE,
-                environment={**environment, "POWERTOOLS_SERVICE_NAME": d.PROJECT,
-                             "POWERTOOLS_LOG_LEVEL": "INFO"},
+                environment={**environment, "POWERTOOLS_SERVICE_NAME": d.PROJECT, "POWERTOOLS_LOG_LEVEL": "INFO"},
             )
             self._grant(spec, fn, table, tokens_key, queues, bus)
-            acknowledge(role, "AwsSolutions-IAM5[Resource::*]",
-                        "X-Ray's PutTraceSegments/PutTelemetryRecords support no resource-level permissions.")
-            acknowledge(role, "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
-                        "CDK's grant for a CMK-encrypted table; scoped to the one data key of this stack.")
-            acknowledge(role, "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
-                        "CDK's grant for a CMK-encrypted table; scoped to the one data key of this stack.")
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5[Resource::*]",
+                "X-Ray's PutTraceSegments/PutTelemetryRecords support no resource-level permissions.",
+            )
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
+                "CDK's grant for a CMK-encrypted table; scoped to the one data key of this stack.",
+            )
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+                "CDK's grant for a CMK-encrypted table; scoped to the one data key of this stack.",
+            )
             self.functions[spec.name], self.roles[spec.name] = fn, role
 
         for q in d.QUEUES:
-            self.functions[q.consumer].add_event_source(sources.SqsEventSource(
-                queues[q.name], batch_size=q.batch_size, report_batch_item_failures=True))
+            self.functions[q.consumer].add_event_source(
+                sources.SqsEventSource(queues[q.name], batch_size=q.batch_size, report_batch_item_failures=True)
+            )
             # Workers hand a record back early when ClickUp's budget is spent (visibility = reset time).
             queues[q.name].grant(self.functions[q.consumer], "sqs:ChangeMessageVisibility")
 
     @staticmethod
-    def _grant(spec: d.FunctionDef, fn: lambda_.Function, table: dynamodb.ITable, tokens_key: kms.IKey,
-               queues: dict[str, sqs.Queue], bus: events.IEventBus) -> None:
+    def _grant(
+        spec: d.FunctionDef,
+        fn: lambda_.Function,
+        table: dynamodb.ITable,
+        tokens_key: kms.IKey,
+        queues: dict[str, sqs.Queue],
+        bus: events.IEventBus,
+    ) -> None:
         for grant in spec.grants:
             kind, _, rest = grant.partition(":")
             if kind == "table":
@@ -101,5 +139,3 @@ class Functions(Construct):
                 bus.grant_put_events_to(fn)
             else:
                 raise ValueError(f"unknown grant {grant!r} on {spec.name}")
-
-

@@ -19,7 +19,8 @@ class Queues(Construct):
         for spec in d.QUEUES:
             base = "".join(part.title() for part in spec.name.split("-"))
             dlq = sqs.Queue(
-                self, f"{base}Dlq",
+                self,
+                f"{base}Dlq",
                 queue_name=spec.dlq_physical_name(stage),
                 fifo=spec.fifo or None,
                 retention_period=Duration.days(spec.dlq_retention_days),
@@ -27,7 +28,8 @@ class Queues(Construct):
                 enforce_ssl=True,
             )
             queue = sqs.Queue(
-                self, f"{base}Queue",
+                self,
+                f"{base}Queue",
                 queue_name=spec.physical_name(stage),
                 fifo=spec.fifo or None,
                 content_based_deduplication=False if spec.fifo else None,
@@ -38,7 +40,8 @@ class Queues(Construct):
                 dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=spec.max_receive_count),
             )
             self.alarms[spec.name] = cloudwatch.Alarm(
-                self, f"{base}DlqAlarm",
+                self,
+                f"{base}DlqAlarm",
                 alarm_name=d.resource_name(stage, f"{spec.name}-dlq-not-empty"),
                 alarm_description=f"Messages from {spec.name} reached its DLQ: inspect and redrive them.",
                 metric=dlq.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),

@@ -15,7 +15,8 @@ class Storage(Construct):
         super().__init__(scope, id)
         spec = d.MAIN_TABLE
         self.table = dynamodb.Table(
-            self, "MainTable",
+            self,
+            "MainTable",
             table_name=spec.physical_name(stage),
             partition_key=dynamodb.Attribute(name=spec.partition_key, type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name=spec.sort_key, type=dynamodb.AttributeType.STRING),
@@ -23,7 +24,8 @@ class Storage(Construct):
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
             encryption_key=key,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True),
+                point_in_time_recovery_enabled=True
+            ),
             time_to_live_attribute=spec.ttl_attribute,
             removal_policy=RemovalPolicy.RETAIN,
         )

@@ -16,8 +16,9 @@ class _Placeholder:
         if request.path == "/_emulator/health":
             response = Response(json.dumps({"status": "ok"}), content_type="application/json")
         else:
-            response = Response(json.dumps({"err": "Not emulated yet", "ECODE": "EMU_000"}), status=501,
-                                content_type="application/json")
+            response = Response(
+                json.dumps({"err": "Not emulated yet", "ECODE": "EMU_000"}), status=501, content_type="application/json"
+            )
         return response(environ, start_response)
 
 

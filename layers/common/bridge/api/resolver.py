@@ -22,8 +22,9 @@ def error_response(status: int, code: str, message: str, details: Any = None, he
     body: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         body["details"] = details
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"error": body},
-                    headers=headers or {})
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body={"error": body}, headers=headers or {}
+    )
 
 
 def _guard_body(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:

@@ -1,0 +1,21 @@
+"""`python -m bench [name ...]`: run the named benchmarks (all by default)."""
+
+from __future__ import annotations
+
+import sys
+
+from bench import cold_start
+
+BENCHMARKS = {"cold_start": cold_start.run}
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(BENCHMARKS)
+    for name in names:
+        print(f"== {name}", flush=True)
+        BENCHMARKS[name]()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

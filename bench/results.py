@@ -1,0 +1,31 @@
+"""Where benchmark figures go: printed, and written as JSON under bench/results/."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def record(name: str, figures: dict[str, Any]) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    payload = {
+        "benchmark": name,
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"python": platform.python_version(), "cpus": _cpus()},
+        "figures": figures,
+    }
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    print(json.dumps(payload, indent=2))
+    return path
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 0

@@ -1,0 +1,91 @@
+"""Generate the portal API's OpenAPI document from the code (each HTTP function's resolver).
+
+`make openapi` writes docs/openapi.json; a test fails when the committed document drifts from the code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from infra import definitions as d
+from local.runtime import ROOT, LocalFunction
+
+DOCUMENT = ROOT / "docs" / "openapi.json"
+_PLACEHOLDER_ENV = {
+    "STAGE": "openapi",
+    "TABLE_NAME": "openapi-table",
+    "EVENT_BUS_NAME": "openapi-bus",
+    "TOKENS_KEY_ID": "alias/x",
+    "SYNC_QUEUE_URL": "https://sqs.invalid/q",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+}
+
+
+def http_functions() -> list[str]:
+    return sorted({r.function for r in d.ROUTES})
+
+
+def resolver_of(function: str) -> Any:
+    for key, value in _PLACEHOLDER_ENV.items():  # handlers validate their environment on import
+        os.environ.setdefault(key, value)
+    return LocalFunction(d.function(function), "openapi", "eu-west-1")._load().app
+
+
+def generate() -> dict[str, Any]:
+    from bridge import __version__
+
+    document: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "ClickUp bridge portal API",
+            "version": __version__,
+            "description": "Routes the portal calls. Portal routes need the portal's JWT (Bearer); the "
+            "organisation always comes from its org_id claim.",
+        },
+        "paths": {},
+        "components": {
+            "schemas": {},
+            "securitySchemes": {"portalJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }
+    authorized = {(r.method.lower(), r.path) for r in d.ROUTES if r.authorized}
+    for function in http_functions():
+        schema = json.loads(resolver_of(function).get_openapi_json_schema())
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                if (method, path) in authorized:
+                    operation["security"] = [{"portalJwt": []}]
+                    operation.setdefault("responses", {}).setdefault(
+                        "401", {"description": "Missing or invalid JWT (answered by API Gateway)"}
+                    )
+                document["paths"].setdefault(path, {})[method] = operation
+        document["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
+    document["paths"] = dict(sorted(document["paths"].items()))
+    document["components"]["schemas"] = dict(sorted(document["components"]["schemas"].items()))
+    return document
+
+
+def render() -> str:
+    return json.dumps(generate(), indent=2, sort_keys=False) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--write", action="store_true", help=f"write {DOCUMENT.relative_to(ROOT)}")
+    args = parser.parse_args()
+    text = render()
+    if args.write:
+        DOCUMENT.parent.mkdir(exist_ok=True)
+        DOCUMENT.write_text(text)
+        print(f"wrote {DOCUMENT.relative_to(ROOT)} ({len(generate()['paths'])} paths)")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

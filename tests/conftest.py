@@ -1,0 +1,82 @@
+"""Shared fixtures: one local stack per test session (moto, API adapter, pollers, schedules, emulator)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+from infra import definitions as d
+from local.stack import LocalStack, StackConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+TIME_SCALE = 0.005  # 180 s visibility -> 1 s; a 15 min schedule -> 4.5 s
+
+# A standard queue consumed by the test-only flaky worker (tests/fixtures/flaky_worker).
+FLAKY_QUEUE = d.QueueDef("flaky", consumer="flaky", batch_size=10, max_receive_count=3, visibility_timeout_s=200)
+FLAKY_FUNCTION = d.FunctionDef("flaky", "test-only worker", timeout_s=30)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    config = StackConfig(
+        api_port=0,
+        emulator_port=0,
+        aws_port=0,
+        time_scale=TIME_SCALE,
+        state_dir=tmp_path_factory.mktemp("state"),
+        extra_functions={"flaky": (FLAKY_FUNCTION, ROOT / "tests/fixtures/flaky_worker/handler.py")},
+        extra_queues=(FLAKY_QUEUE,),
+    )
+    with LocalStack(config) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def api(stack: LocalStack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.api_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def org_id() -> str:
+    return f"org-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def auth(stack: LocalStack, org_id: str) -> Callable[..., dict[str, str]]:
+    def headers(role: str = "admin", org: str | None = None, user: str = "user-1") -> dict[str, str]:
+        return {"Authorization": f"Bearer {stack.token(org or org_id, user=user, role=role)}"}
+
+    return headers
+
+
+def wait_for(predicate: Callable[[], Any], timeout_s: float = 20, interval_s: float = 0.05) -> Any:
+    """Poll until `predicate()` is truthy; the value is returned. Fails the test on timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout_s}s")
+        time.sleep(interval_s)
+
+
+def send(stack: LocalStack, queue: str, body: dict[str, Any], **kwargs: Any) -> str:
+    assert stack.provisioned is not None
+    return str(
+        stack.aws.client("sqs").send_message(
+            QueueUrl=stack.provisioned.queue_urls[queue], MessageBody=json.dumps(body), **kwargs
+        )["MessageId"]
+    )

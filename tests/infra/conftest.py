@@ -1,0 +1,39 @@
+"""Synthesize the stack once per session (jsii's start costs seconds) with cdk-nag's checks applied."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra import definitions as d
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str, Any]]:
+    from aws_cdk import App
+    from aws_cdk.assertions import Template
+
+    from infra.app import build
+
+    # The layer's content does not change the template's shape: its sources stand in for the built layer.
+    layer = tmp_path_factory.mktemp("layer")
+    shutil.copytree(ROOT / "layers/common/bridge", layer / "python" / "bridge")
+    app = App(outdir=str(tmp_path_factory.mktemp("cdk.out")))
+    stack = build(app, stage=d.LOCAL_STAGE, layer_dir=layer, jwt_issuer=d.LOCAL_JWT_ISSUER)
+    assembly = app.synth()  # raises ValidationFailed on any unacknowledged cdk-nag finding
+    template = Template.from_stack(stack)
+    return assembly, template.to_json()
+
+
+@pytest.fixture(scope="session")
+def template(synthesized: tuple[Any, dict[str, Any]]) -> dict[str, Any]:
+    return synthesized[1]
+
+
+def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}

@@ -1,0 +1,92 @@
+"""The local stack's AWS resources are the template's: same names, keys, redrive policies, encryption, schedules."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from local.stack import LocalStack
+from tests.infra.conftest import resources
+
+pytestmark = pytest.mark.infra
+
+
+def _logical_to_name(template: dict[str, Any], kind: str, name_prop: str) -> dict[str, str]:
+    return {k: v["Properties"][name_prop] for k, v in resources(template, kind).items()}
+
+
+def test_tables(stack: LocalStack, template: dict[str, Any]) -> None:
+    ddb = stack.aws.client("dynamodb")
+    declared = resources(template, "AWS::DynamoDB::Table").values()
+    assert sorted(t["Properties"]["TableName"] for t in declared) == sorted(ddb.list_tables()["TableNames"])
+    for table in declared:
+        props = table["Properties"]
+        live = ddb.describe_table(TableName=props["TableName"])["Table"]
+        assert live["KeySchema"] == props["KeySchema"]
+        assert sorted(live["AttributeDefinitions"], key=str) == sorted(props["AttributeDefinitions"], key=str)
+        assert live["SSEDescription"]["Status"] == "ENABLED" and live["SSEDescription"]["SSEType"] == "KMS"
+        ttl = ddb.describe_time_to_live(TableName=props["TableName"])["TimeToLiveDescription"]
+        assert ttl["AttributeName"] == props["TimeToLiveSpecification"]["AttributeName"]
+        pitr = ddb.describe_continuous_backups(TableName=props["TableName"])["ContinuousBackupsDescription"]
+        assert pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+
+
+def test_queues_and_redrive_policies(stack: LocalStack, template: dict[str, Any]) -> None:
+    sqs = stack.aws.client("sqs")
+    declared = resources(template, "AWS::SQS::Queue")
+    names = {k: v["Properties"]["QueueName"] for k, v in declared.items()}
+    live_names = {url.rsplit("/", 1)[1] for url in sqs.list_queues()["QueueUrls"]}
+    assert set(names.values()) <= live_names
+    extra = live_names - set(names.values())
+    assert all("flaky" in n for n in extra), f"local queues not in the template: {extra}"
+    for logical, queue in declared.items():
+        props = queue["Properties"]
+        url = sqs.get_queue_url(QueueName=props["QueueName"])["QueueUrl"]
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert attrs.get("FifoQueue", "false") == str(props.get("FifoQueue", False)).lower(), logical
+        assert attrs["MessageRetentionPeriod"] == str(props["MessageRetentionPeriod"])
+        assert attrs["SqsManagedSseEnabled"] == "true" and props["SqsManagedSseEnabled"] is True
+        if "RedrivePolicy" in props:
+            assert attrs["VisibilityTimeout"] == str(props["VisibilityTimeout"])
+            live = json.loads(attrs["RedrivePolicy"])
+            dlq_logical = props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            assert live["maxReceiveCount"] == props["RedrivePolicy"]["maxReceiveCount"]
+            assert live["deadLetterTargetArn"].rsplit(":", 1)[1] == names[dlq_logical]
+
+
+def test_kms_keys_aliases_and_rotation(stack: LocalStack, template: dict[str, Any]) -> None:
+    kms = stack.aws.client("kms")
+    declared = {a["Properties"]["AliasName"] for a in resources(template, "AWS::KMS::Alias").values()}
+    live = {
+        a["AliasName"]: a.get("TargetKeyId")
+        for a in kms.list_aliases()["Aliases"]
+        if not a["AliasName"].startswith("alias/aws/")
+    }
+    assert set(live) == declared
+    for key_id in live.values():
+        assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True
+
+
+def test_event_bus(stack: LocalStack, template: dict[str, Any]) -> None:
+    declared = {b["Properties"]["Name"] for b in resources(template, "AWS::Events::EventBus").values()}
+    live = {b["Name"] for b in stack.aws.client("events").list_event_buses()["EventBuses"]} - {"default"}
+    assert live == declared
+
+
+def test_schedules(stack: LocalStack, template: dict[str, Any]) -> None:
+    scheduler = stack.aws.client("scheduler")
+    queue_names = _logical_to_name(template, "AWS::SQS::Queue", "QueueName")
+    schedules = resources(template, "AWS::Scheduler::Schedule").values()
+    declared = {s["Properties"]["Name"]: s["Properties"] for s in schedules}
+    assert {s["Name"] for s in scheduler.list_schedules()["Schedules"]} == set(declared)
+    for name, props in declared.items():
+        live = scheduler.get_schedule(Name=name)
+        assert live["ScheduleExpression"] == props["ScheduleExpression"]
+        target = props["Target"]
+        assert live["Target"]["Arn"].rsplit(":", 1)[1] == queue_names[target["Arn"]["Fn::GetAtt"][0]]
+        assert json.loads(live["Target"]["Input"]) == json.loads(target["Input"])
+        assert live["Target"].get("SqsParameters", {}).get("MessageGroupId") == target.get("SqsParameters", {}).get(
+            "MessageGroupId"
+        )

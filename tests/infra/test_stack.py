@@ -1,0 +1,104 @@
+"""Assertions on the synthesized template: encryption, PITR, DLQs, alarms, least privilege, cdk-nag."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra import definitions as d
+from tests.infra.conftest import resources
+
+pytestmark = pytest.mark.infra
+
+
+def test_cdk_nag_reports_no_unacknowledged_finding(synthesized: tuple[Any, dict[str, Any]]) -> None:
+    assembly, _ = synthesized
+    report = json.loads((Path(assembly.directory) / "validation-report.json").read_text())
+    failures = [v for plugin in report.get("pluginReports", []) for v in plugin.get("violations", [])]
+    assert failures == []
+
+
+def test_every_acknowledgement_has_a_written_reason(synthesized: tuple[Any, dict[str, Any]]) -> None:
+    assembly, _ = synthesized
+    metadata = next(Path(assembly.directory).glob("*.metadata.json"))
+    acks = [
+        (path, rule, reason)
+        for path, entries in json.loads(metadata.read_text()).items()
+        for e in entries
+        if e.get("type") == "aws:cdk:acknowledged-rules"
+        for rule, reason in e["data"].items()
+    ]
+    assert acks, "the stack acknowledges findings; they must be recorded in the assembly"
+    for path, rule, reason in acks:
+        assert len(reason) >= 30, f"{path} {rule}: the reason is too thin"
+        assert "/Stack" not in path.rstrip("/"), "acknowledge on the resource, not the whole stack"
+
+
+def test_table_has_pitr_cmk_encryption_and_ttl(template: dict[str, Any]) -> None:
+    (table,) = resources(template, "AWS::DynamoDB::Table").values()
+    props = table["Properties"]
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["SSESpecification"]["SSEEnabled"] is True and props["SSESpecification"]["SSEType"] == "KMS"
+    assert "KMSMasterKeyId" in props["SSESpecification"]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_kms_keys_rotate(template: dict[str, Any]) -> None:
+    keys = resources(template, "AWS::KMS::Key")
+    assert len(keys) == len(d.KEYS)
+    assert all(k["Properties"]["EnableKeyRotation"] is True for k in keys.values())
+
+
+def test_every_queue_has_a_dlq_with_an_alarm(template: dict[str, Any]) -> None:
+    queues = resources(template, "AWS::SQS::Queue")
+    main = {k: v for k, v in queues.items() if "RedrivePolicy" in v["Properties"]}
+    assert len(main) == len(d.QUEUES)
+    alarms = resources(template, "AWS::CloudWatch::Alarm")
+    alarmed = {dim["Value"]["Fn::GetAtt"][0] for a in alarms.values() for dim in a["Properties"]["Dimensions"]}
+    for queue in main.values():
+        dlq_ref = queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        assert dlq_ref in alarmed
+        assert queues[dlq_ref]["Properties"]["SqsManagedSseEnabled"] is True
+
+
+def test_functions_run_newest_python_on_arm_with_tracing_and_own_log_groups(template: dict[str, Any]) -> None:
+    functions = resources(template, "AWS::Lambda::Function")
+    assert len(functions) == len(d.FUNCTIONS)
+    for fn in functions.values():
+        props = fn["Properties"]
+        assert props["Runtime"] == f"python{d.LAMBDA_PYTHON}" and props["Architectures"] == ["arm64"]
+        assert props["TracingConfig"] == {"Mode": "Active"} and len(props["Layers"]) == 1
+        assert "LoggingConfig" in props
+    groups = resources(template, "AWS::Logs::LogGroup")
+    assert all(g["Properties"]["RetentionInDays"] == 30 for g in groups.values())
+
+
+def test_roles_have_no_wildcard_resources_except_xray(template: dict[str, Any]) -> None:
+    for name, policy in resources(template, "AWS::IAM::Policy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Resource"] == "*":
+                assert all(a.startswith("xray:") for a in _as_list(statement["Action"])), name
+
+
+def test_routes_and_authorizer_come_from_the_definitions(template: dict[str, Any]) -> None:
+    routes = resources(template, "AWS::ApiGatewayV2::Route")
+    declared = {r.route_key: r.authorized for r in d.ROUTES}
+    assert {
+        r["Properties"]["RouteKey"]: r["Properties"].get("AuthorizationType") == "JWT" for r in routes.values()
+    } == declared
+    (authorizer,) = resources(template, "AWS::ApiGatewayV2::Authorizer").values()
+    jwt = authorizer["Properties"]["JwtConfiguration"]
+    assert jwt == {"Audience": [d.JWT_AUDIENCE], "Issuer": d.LOCAL_JWT_ISSUER}
+
+
+def test_workers_report_batch_item_failures(template: dict[str, Any]) -> None:
+    mappings = resources(template, "AWS::Lambda::EventSourceMapping")
+    assert len(mappings) == len(d.QUEUES)
+    assert all(m["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for m in mappings.values())
+
+
+def _as_list(value: Any) -> list[str]:
+    return value if isinstance(value, list) else [value]
