@@ -9,8 +9,6 @@ import os
 import signal
 import sys
 import threading
-import urllib.error
-import urllib.request
 
 from local.idp import LocalIdentityProvider
 
@@ -48,19 +46,18 @@ def _api_url() -> str:
 
 
 def _schedule_fire(args: argparse.Namespace) -> int:
-    request = urllib.request.Request(f"{_api_url()}/_local/schedules/{args.name}/fire", method="POST")
+    import httpx
+
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - http on loopback only
-            print(json.dumps(json.loads(response.read()), indent=2))
-            return 0
-    except urllib.error.HTTPError as exc:
-        print(exc.read().decode(), file=sys.stderr)
+        response = httpx.post(f"{_api_url()}/_local/schedules/{args.name}/fire", timeout=10)
+    except httpx.TransportError as exc:
+        print(f"the local stack is not running at {_api_url()} ({exc}); start it with `make dev`", file=sys.stderr)
         return 1
-    except urllib.error.URLError as exc:
-        print(
-            f"the local stack is not running at {_api_url()} ({exc.reason}); start it with `make dev`", file=sys.stderr
-        )
+    if response.status_code != 200:
+        print(response.text, file=sys.stderr)
         return 1
+    print(json.dumps(response.json(), indent=2))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
