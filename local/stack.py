@@ -68,7 +68,9 @@ class LocalStack:
         for q in cfg.extra_queues:
             self.provisioned.queue_urls[q.name], self.provisioned.dlq_urls[q.name] = self.aws.create_queue(cfg.stage, q)
 
-        self.emulator = self._start_emulator()
+        authorizer = JwtAuthorizer(self.idp.jwks(), self.idp.issuer, self.idp.audience)
+        self._api = BackgroundServer(HttpApi(d.ROUTES, self.functions, authorizer, self._control), cfg.api_port)
+        self.emulator = self._start_emulator(f"{self._api.url}/clickup/oauth/callback")
         os.environ.update(self.environment())
 
         for fn in d.FUNCTIONS:
@@ -76,8 +78,7 @@ class LocalStack:
         for name, (fn, path) in cfg.extra_functions.items():
             self.functions[name] = LocalFunction(fn, cfg.stage, REGION, handler_file=path)
 
-        authorizer = JwtAuthorizer(self.idp.jwks(), self.idp.issuer, self.idp.audience)
-        self._api = BackgroundServer(HttpApi(d.ROUTES, self.functions, authorizer, self._control), cfg.api_port).start()
+        self._api.start()
         if cfg.run_pollers:
             for q in (*d.QUEUES, *cfg.extra_queues):
                 self.pollers[q.name] = QueuePoller(
@@ -134,10 +135,10 @@ class LocalStack:
         return self.idp.mint(org_id, user=user, role=role, **extra)
 
     # -- internals -----------------------------------------------------------------------------------
-    def _start_emulator(self) -> Any:
+    def _start_emulator(self, redirect_uri: str) -> Any:
         from local.emulator.server import EmulatorServer
 
-        return EmulatorServer(port=self.config.emulator_port).start()
+        return EmulatorServer(port=self.config.emulator_port, demo_redirect_uri=redirect_uri).start()
 
     def _control(self, request: Request) -> Response | None:
         """Local-only helpers under /_local/ (never deployed): JWKS, firing schedules, status."""

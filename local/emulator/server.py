@@ -1,41 +1,61 @@
-"""The ClickUp emulator's process wrapper: a loopback server the bridge is pointed at."""
+"""The ClickUp emulator as one object: state, API, control API, webhook dispatcher, on a loopback port.
+
+`make dev` runs it on 127.0.0.1:8010 seeded with the demo world; tests start it in-process.
+"""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-from werkzeug.wrappers import Request, Response
-
+from local.emulator.control import ControlApi
+from local.emulator.delivery import WebhookDispatcher
+from local.emulator.limits import Faults, RateLimiter
+from local.emulator.models import ClickUpBackend
+from local.emulator.routes import ClickUpApi
+from local.emulator.seed import DEMO_REDIRECT_URI, seed_demo
 from local.servers import BackgroundServer
 
 
-class _Placeholder:
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        request = Request(environ)
-        if request.path == "/_emulator/health":
-            response = Response(json.dumps({"status": "ok"}), content_type="application/json")
-        else:
-            response = Response(
-                json.dumps({"err": "Not emulated yet", "ECODE": "EMU_000"}), status=501, content_type="application/json"
-            )
-        return response(environ, start_response)
+class Emulator:
+    def __init__(self, base_url: str = "http://127.0.0.1:8010", demo_redirect_uri: str = DEMO_REDIRECT_URI,
+                 seed: int | None = None) -> None:
+        self.backend = ClickUpBackend(base_url)
+        self.limiter = RateLimiter()
+        self.faults = Faults(seed)
+        self.dispatcher = WebhookDispatcher(self.backend, seed=seed)
+        self.control = ControlApi(self)
+        self.api = ClickUpApi(self.backend, self.limiter, self.faults, self.control)
+        self.demo_redirect_uri = demo_redirect_uri
+        self.demo: dict[str, object] | None = None
+
+    def reset(self, demo: bool = False) -> None:
+        self.backend.reset()
+        self.limiter.reset()
+        self.faults.clear()
+        self.dispatcher.reset()
+        self.api.requests.clear()
+        self.api.team_plans.clear()
+        self.demo = seed_demo(self.backend, self.demo_redirect_uri) if demo else None
 
 
 class EmulatorServer:
-    def __init__(self, port: int = 8010) -> None:
-        self._server = BackgroundServer(_Placeholder(), port)
+    def __init__(self, port: int = 8010, demo: bool = True, demo_redirect_uri: str | None = None) -> None:
+        self._server = BackgroundServer(lambda environ, start: self.emulator.api(environ, start), port)
+        self.emulator = Emulator(base_url=self._server.url,
+                                 demo_redirect_uri=demo_redirect_uri or DEMO_REDIRECT_URI)
+        if demo:
+            self.emulator.reset(demo=True)
 
     @property
     def url(self) -> str:
         return self._server.url
 
     def start(self) -> EmulatorServer:
+        self.emulator.dispatcher.start()
         self._server.start()
         return self
 
     def stop(self) -> None:
         self._server.stop()
+        self.emulator.dispatcher.stop()
 
     def bridge_environment(self) -> dict[str, str]:
         return {"CLICKUP_API_BASE_URL": f"{self.url}/api/v2", "CLICKUP_APP_BASE_URL": self.url}

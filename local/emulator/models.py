@@ -1,0 +1,822 @@
+"""The emulator's state and ClickUp's rules: users, apps, tokens, workspaces and their hierarchy, tasks,
+comments, custom fields and webhooks. `routes.py` only parses HTTP and renders what this returns.
+
+Every change goes through `ClickUpBackend` under one lock and produces the webhook events ClickUp would send
+(handed to `delivery.py`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from local.emulator import errors
+
+PRIORITIES = {1: ("urgent", "#f50000"), 2: ("high", "#ffcc00"), 3: ("normal", "#6fddff"), 4: ("low", "#d8d8d8")}
+DEFAULT_STATUSES = [("to do", "open", "#d3d3d3"), ("in progress", "custom", "#4194f6"), ("complete", "closed", "#6bc950")]
+PLAN_LIMITS = {"free": 100, "unlimited": 100, "business": 100, "business_plus": 1000, "enterprise": 10000}
+TASK_EVENTS = {
+    "taskCreated", "taskUpdated", "taskDeleted", "taskPriorityUpdated", "taskStatusUpdated", "taskAssigneeUpdated",
+    "taskDueDateUpdated", "taskTagUpdated", "taskMoved", "taskCommentPosted", "taskCommentUpdated",
+    "taskTimeEstimateUpdated", "taskTimeTrackedUpdated",
+}
+HIERARCHY_EVENTS = {f"{kind}{what}" for kind in ("list", "folder", "space") for what in ("Created", "Updated", "Deleted")}
+ALL_EVENTS = TASK_EVENTS | HIERARCHY_EVENTS | {
+    "goalCreated", "goalUpdated", "goalDeleted", "keyResultCreated", "keyResultUpdated", "keyResultDeleted"}
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass
+class User:
+    id: int
+    username: str
+    email: str
+    color: str = "#7b68ee"
+    timezone: str = "Europe/London"
+
+    @property
+    def initials(self) -> str:
+        return "".join(p[0] for p in self.username.split()[:2]).upper()
+
+    def brief(self) -> dict[str, Any]:
+        return {"id": self.id, "username": self.username, "email": self.email, "color": self.color,
+                "initials": self.initials, "profilePicture": None}
+
+
+@dataclass
+class App:
+    client_id: str
+    client_secret: str
+    name: str
+    redirect_uris: list[str]
+
+
+@dataclass
+class Token:
+    value: str
+    user_id: int
+    kind: str  # "oauth" | "personal"
+    team_ids: list[str]
+    client_id: str | None = None
+    revoked: bool = False
+    id: str = field(default_factory=lambda: "tok_" + secrets.token_hex(6))  # safe to show in logs
+
+
+@dataclass
+class Status:
+    status: str
+    type: str
+    color: str
+    orderindex: int
+
+    def render(self) -> dict[str, Any]:
+        return {"status": self.status, "type": self.type, "orderindex": self.orderindex, "color": self.color}
+
+
+@dataclass
+class CustomField:
+    id: str
+    name: str
+    type: str
+    options: list[dict[str, Any]] = field(default_factory=list)
+    date_created: int = field(default_factory=now_ms)
+
+    def render(self, value: Any = None, with_value: bool = False) -> dict[str, Any]:
+        config: dict[str, Any] = {}
+        if self.type == "drop_down":
+            config = {"default": 0, "placeholder": None, "options": self.options}
+        out = {"id": self.id, "name": self.name, "type": self.type, "type_config": config,
+               "date_created": str(self.date_created), "hide_from_guests": False, "required": False}
+        if with_value and value is not None:
+            out["value"] = value
+        return out
+
+
+@dataclass
+class Team:
+    id: str
+    name: str
+    plan: str = "business"
+    color: str = "#7b68ee"
+    timezone: str = "Europe/London"
+    member_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Space:
+    id: str
+    team_id: str
+    name: str
+    archived: bool = False
+    statuses: list[Status] = field(default_factory=list)
+
+
+@dataclass
+class Folder:
+    id: str
+    space_id: str
+    name: str
+    hidden: bool = False  # folderless lists live in a hidden folder
+    archived: bool = False
+    orderindex: int = 0
+
+
+@dataclass
+class ClickList:
+    id: str
+    folder_id: str  # the hidden folder for folderless lists
+    space_id: str
+    name: str
+    statuses: list[Status]
+    override_statuses: bool = False
+    archived: bool = False
+    orderindex: int = 0
+    field_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Comment:
+    id: str
+    task_id: str
+    text: str
+    user_id: int
+    date: int
+
+
+@dataclass
+class Task:
+    id: str
+    list_id: str
+    name: str
+    description: str
+    status: Status
+    creator_id: int
+    date_created: int
+    date_updated: int
+    priority: int | None = None
+    due_date: int | None = None
+    due_date_time: bool = False
+    start_date: int | None = None
+    assignee_ids: list[int] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    parent: str | None = None
+    date_closed: int | None = None
+    archived: bool = False
+    field_values: dict[str, Any] = field(default_factory=dict)
+    time_estimate: int | None = None
+    points: float | None = None
+
+
+@dataclass
+class Webhook:
+    id: str
+    team_id: str
+    user_id: int
+    client_id: str | None
+    endpoint: str
+    events: list[str]
+    secret: str
+    space_id: str | None = None
+    folder_id: str | None = None
+    list_id: str | None = None
+    task_id: str | None = None
+    status: str = "active"
+    fail_count: int = 0
+
+    def location(self) -> tuple[str, str] | None:
+        for kind in ("task_id", "list_id", "folder_id", "space_id"):  # the most specific one wins
+            value = getattr(self, kind)
+            if value:
+                return kind, value
+        return None
+
+    def render(self) -> dict[str, Any]:
+        def as_int(v: str | None) -> int | None:
+            return int(v) if v else None
+
+        return {"id": self.id, "userid": self.user_id, "team_id": int(self.team_id), "endpoint": self.endpoint,
+                "client_id": self.client_id or "", "events": self.events, "task_id": self.task_id,
+                "list_id": as_int(self.list_id), "folder_id": as_int(self.folder_id),
+                "space_id": as_int(self.space_id),
+                "health": {"status": self.status, "fail_count": self.fail_count}, "secret": self.secret}
+
+
+@dataclass
+class Event:
+    """A change that webhooks may be told about."""
+
+    name: str
+    team_id: str
+    payload: dict[str, Any]  # without webhook_id (added per webhook)
+    location: dict[str, str | None]  # task_id, list_id, folder_id, space_id of the changed thing
+
+
+EventSink = Callable[[Event], None]
+
+
+class ClickUpBackend:
+    def __init__(self, base_url: str = "http://127.0.0.1:8010") -> None:
+        self.base_url = base_url
+        self.lock = threading.RLock()
+        self._ids = itertools.count(90_000_001)
+        self._history_ids = itertools.count(2_800_000_000_000_000_000)
+        self.sink: EventSink = lambda event: None
+        self.reset()
+
+    # -- state ---------------------------------------------------------------------------------------
+    def reset(self) -> None:
+        with self.lock:
+            self.users: dict[int, User] = {}
+            self.apps: dict[str, App] = {}
+            self.tokens: dict[str, Token] = {}
+            self.codes: dict[str, dict[str, Any]] = {}
+            self.teams: dict[str, Team] = {}
+            self.spaces: dict[str, Space] = {}
+            self.folders: dict[str, Folder] = {}
+            self.lists: dict[str, ClickList] = {}
+            self.fields: dict[str, CustomField] = {}
+            self.tasks: dict[str, Task] = {}
+            self.deleted_tasks: set[str] = set()
+            self.comments: dict[str, list[Comment]] = {}
+            self.webhooks: dict[str, Webhook] = {}
+            self.browser_user_id: int | None = None  # who is "logged in" on the consent page
+
+    def new_id(self) -> str:
+        return str(next(self._ids))
+
+    def new_task_id(self) -> str:
+        n = next(self._ids)
+        alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+        out = ""
+        while n:
+            n, r = divmod(n, 36)
+            out = alphabet[r] + out
+        return out
+
+    # -- users, apps, tokens ----------------------------------------------------------------------------
+    def create_user(self, username: str, email: str, user_id: int | None = None) -> User:
+        with self.lock:
+            user = User(id=user_id or int(self.new_id()), username=username, email=email)
+            self.users[user.id] = user
+            if self.browser_user_id is None:
+                self.browser_user_id = user.id
+            return user
+
+    def create_app(self, name: str, redirect_uris: list[str], client_id: str | None = None,
+                   client_secret: str | None = None) -> App:
+        with self.lock:
+            app = App(client_id=client_id or secrets.token_hex(16).upper(),
+                      client_secret=client_secret or secrets.token_hex(32).upper(), name=name,
+                      redirect_uris=list(redirect_uris))
+            self.apps[app.client_id] = app
+            return app
+
+    def create_personal_token(self, user_id: int) -> Token:
+        with self.lock:
+            user = self._user(user_id)
+            token = Token(value=f"pk_{user.id}_{secrets.token_hex(16).upper()}", user_id=user.id, kind="personal",
+                          team_ids=[t.id for t in self.teams.values() if user.id in t.member_ids])
+            self.tokens[token.value] = token
+            return token
+
+    def authorize_app(self, client_id: str, redirect_uri: str | None, user_id: int, team_ids: list[str]) -> str:
+        """The consent page's Authorize: returns a single-use code."""
+        with self.lock:
+            app = self.check_authorize_request(client_id, redirect_uri)
+            user = self._user(user_id)
+            allowed = {t.id for t in self.teams.values() if user.id in t.member_ids}
+            chosen = [t for t in team_ids if t in allowed]
+            if not chosen:
+                raise errors.bad_request("Select at least one Workspace", "OAUTH_023")
+            code = secrets.token_hex(16).upper()
+            self.codes[code] = {"client_id": app.client_id, "user_id": user.id, "team_ids": chosen}
+            return code
+
+    def check_authorize_request(self, client_id: str | None, redirect_uri: str | None) -> App:
+        app = self.apps.get(client_id or "")
+        if app is None:
+            raise errors.client_not_found()
+        if not redirect_uri:
+            raise errors.redirect_missing()
+        if not any(redirect_uri == uri or redirect_uri.startswith(uri.rstrip("/") + "/") for uri in app.redirect_uris):
+            raise errors.redirect_not_registered()
+        return app
+
+    def exchange_code(self, client_id: str | None, client_secret: str | None, code: str | None) -> Token:
+        with self.lock:
+            app = self.apps.get(client_id or "")
+            if app is None:
+                raise errors.client_not_found()
+            if not secrets.compare_digest(app.client_secret, client_secret or ""):
+                raise errors.client_secret_invalid()
+            grant = self.codes.pop(code or "", None)  # single use
+            if grant is None or grant["client_id"] != app.client_id:
+                raise errors.code_invalid()
+            # One token per user and app: authorizing again returns the same token with the new Workspaces.
+            for token in self.tokens.values():
+                if token.client_id == app.client_id and token.user_id == grant["user_id"] and not token.revoked:
+                    token.team_ids = grant["team_ids"]
+                    return token
+            token = Token(value=f"{grant['user_id']}_{secrets.token_hex(20)}", user_id=grant["user_id"],
+                          kind="oauth", team_ids=grant["team_ids"], client_id=app.client_id)
+            self.tokens[token.value] = token
+            return token
+
+    def revoke_token(self, value_or_id: str) -> Token:
+        with self.lock:
+            token = self.tokens.get(value_or_id) or next(
+                (t for t in self.tokens.values() if t.id == value_or_id), None)
+            if token is None:
+                raise errors.token_not_found()
+            token.revoked = True
+            return token
+
+    def authenticate(self, header: str | None) -> Token:
+        if not header:
+            raise errors.auth_header_required()
+        value = header[7:].strip() if header[:7].lower() == "bearer " else header.strip()
+        token = self.tokens.get(value)
+        if token is None:
+            raise errors.token_not_found()
+        if token.revoked:
+            raise errors.token_revoked()
+        return token
+
+    # -- hierarchy -----------------------------------------------------------------------------------
+    def create_team(self, name: str, member_ids: Iterable[int], plan: str = "business",
+                    team_id: str | None = None) -> Team:
+        with self.lock:
+            team = Team(id=team_id or self.new_id(), name=name, plan=plan, member_ids=list(member_ids))
+            self.teams[team.id] = team
+            for token in self.tokens.values():  # personal tokens cover every Workspace of their user
+                if token.kind == "personal" and token.user_id in team.member_ids:
+                    token.team_ids.append(team.id)
+            return team
+
+    def create_space(self, team_id: str, name: str, statuses: list[tuple[str, str, str]] | None = None,
+                     archived: bool = False, actor: int | None = None) -> Space:
+        with self.lock:
+            team = self.teams[team_id]
+            space = Space(id=self.new_id(), team_id=team.id, name=name, archived=archived,
+                          statuses=_statuses(statuses or DEFAULT_STATUSES))
+            self.spaces[space.id] = space
+            self._emit_hierarchy("spaceCreated", team.id, space_id=space.id, actor=actor)
+            return space
+
+    def create_folder(self, space_id: str, name: str, hidden: bool = False, actor: int | None = None) -> Folder:
+        with self.lock:
+            space = self.spaces[space_id]
+            folder = Folder(id=self.new_id(), space_id=space.id, name=name, hidden=hidden,
+                            orderindex=sum(1 for f in self.folders.values() if f.space_id == space.id))
+            self.folders[folder.id] = folder
+            if not hidden:
+                self._emit_hierarchy("folderCreated", space.team_id, folder_id=folder.id, space_id=space.id,
+                                     actor=actor)
+            return folder
+
+    def hidden_folder(self, space_id: str) -> Folder:
+        for folder in self.folders.values():
+            if folder.space_id == space_id and folder.hidden:
+                return folder
+        return self.create_folder(space_id, "hidden", hidden=True)
+
+    def create_list(self, name: str, folder_id: str | None = None, space_id: str | None = None,
+                    statuses: list[tuple[str, str, str]] | None = None, actor: int | None = None) -> ClickList:
+        with self.lock:
+            folder = self.folders[folder_id] if folder_id else self.hidden_folder(str(space_id))
+            space = self.spaces[folder.space_id]
+            lst = ClickList(id=self.new_id(), folder_id=folder.id, space_id=space.id, name=name,
+                            statuses=_statuses(statuses) if statuses else [Status(**vars(s)) for s in space.statuses],
+                            override_statuses=bool(statuses),
+                            orderindex=sum(1 for x in self.lists.values() if x.folder_id == folder.id))
+            self.lists[lst.id] = lst
+            self._emit_hierarchy("listCreated", space.team_id, list_id=lst.id, folder_id=folder.id,
+                                 space_id=space.id, actor=actor)
+            return lst
+
+    def create_field(self, list_id: str, name: str, type: str, options: list[str] | None = None) -> CustomField:
+        with self.lock:
+            lst = self.lists[list_id]
+            import uuid
+
+            opts = [{"id": str(uuid.uuid4()), "name": o, "color": None, "orderindex": i}
+                    for i, o in enumerate(options or [])]
+            custom = CustomField(id=str(uuid.uuid4()), name=name, type=type, options=opts)
+            self.fields[custom.id] = custom
+            lst.field_ids.append(custom.id)
+            return custom
+
+    def rename(self, kind: str, item_id: str, name: str, actor: int | None = None) -> None:
+        with self.lock:
+            store = {"space": self.spaces, "folder": self.folders, "list": self.lists}[kind]
+            item = store.get(item_id)
+            if item is None:
+                raise errors.unknown_id()
+            before = item.name
+            item.name = name
+            self._emit_hierarchy(f"{kind}Updated", self._team_of(kind, item_id), actor=actor,
+                                 field_name="name", before=before, after=name, **self._location_of(kind, item_id))
+
+    def delete(self, kind: str, item_id: str, actor: int | None = None) -> None:
+        with self.lock:
+            store: dict[str, Any] = {"space": self.spaces, "folder": self.folders, "list": self.lists}[kind]
+            if item_id not in store:
+                raise errors.unknown_id()
+            team_id = self._team_of(kind, item_id)
+            location = self._location_of(kind, item_id)
+            if kind == "space":
+                for folder in [f for f in self.folders.values() if f.space_id == item_id]:
+                    self._drop_folder(folder.id)
+            elif kind == "folder":
+                self._drop_folder(item_id)
+            else:
+                self._drop_list(item_id)
+            store.pop(item_id, None)
+            self._emit_hierarchy(f"{kind}Deleted", team_id, actor=actor, **location)
+
+    def _drop_folder(self, folder_id: str) -> None:
+        for lst in [x for x in self.lists.values() if x.folder_id == folder_id]:
+            self._drop_list(lst.id)
+        self.folders.pop(folder_id, None)
+
+    def _drop_list(self, list_id: str) -> None:
+        for task in [t for t in self.tasks.values() if t.list_id == list_id]:
+            self.tasks.pop(task.id)
+            self.deleted_tasks.add(task.id)
+        self.lists.pop(list_id, None)
+
+    # -- visibility ----------------------------------------------------------------------------------
+    def team_for(self, token: Token, team_id: str) -> Team:
+        team = self.teams.get(team_id)
+        if team is None:
+            raise errors.unknown_id()
+        if team_id not in token.team_ids:
+            raise errors.team_not_authorized()
+        return team
+
+    def space_for(self, token: Token, space_id: str) -> Space:
+        space = self.spaces.get(space_id)
+        if space is None:
+            raise errors.unknown_id()
+        self.team_for(token, space.team_id)
+        return space
+
+    def folder_for(self, token: Token, folder_id: str) -> Folder:
+        folder = self.folders.get(folder_id)
+        if folder is None or folder.hidden:
+            raise errors.unknown_id()
+        self.space_for(token, folder.space_id)
+        return folder
+
+    def list_for(self, token: Token, list_id: str) -> ClickList:
+        lst = self.lists.get(list_id)
+        if lst is None:
+            raise errors.unknown_id()
+        self.space_for(token, lst.space_id)
+        return lst
+
+    def task_for(self, token: Token, task_id: str) -> Task:
+        task = self.tasks.get(task_id)
+        if task is None:
+            raise errors.unknown_id()
+        self.list_for(token, task.list_id)
+        return task
+
+    def _team_of(self, kind: str, item_id: str) -> str:
+        if kind == "space":
+            return self.spaces[item_id].team_id
+        if kind == "folder":
+            return self.spaces[self.folders[item_id].space_id].team_id
+        return self.spaces[self.lists[item_id].space_id].team_id
+
+    def _location_of(self, kind: str, item_id: str) -> dict[str, str]:
+        if kind == "space":
+            return {"space_id": item_id}
+        if kind == "folder":
+            return {"folder_id": item_id, "space_id": self.folders[item_id].space_id}
+        lst = self.lists[item_id]
+        return {"list_id": lst.id, "folder_id": lst.folder_id, "space_id": lst.space_id}
+
+    # -- tasks -----------------------------------------------------------------------------------------
+    def create_task(self, token_user: int, list_id: str, body: dict[str, Any]) -> Task:
+        with self.lock:
+            lst = self.lists[list_id]
+            name = body.get("name")
+            if not isinstance(name, str) or not name.strip():
+                raise errors.bad_request("Task name invalid", "INPUT_005")
+            status = self._status_in(lst, body.get("status")) if body.get("status") else lst.statuses[0]
+            priority = _priority(body.get("priority"))
+            ts = now_ms()
+            task = Task(
+                id=self.new_task_id(), list_id=lst.id, name=name,
+                description=str(body.get("markdown_content") or body.get("description") or ""), status=status,
+                creator_id=token_user, date_created=ts, date_updated=ts, priority=priority,
+                due_date=_ms_or_none(body.get("due_date")), due_date_time=bool(body.get("due_date_time", False)),
+                start_date=_ms_or_none(body.get("start_date")),
+                assignee_ids=[int(a) for a in body.get("assignees") or []],
+                tags=[str(t) for t in body.get("tags") or []], parent=body.get("parent"),
+                time_estimate=_ms_or_none(body.get("time_estimate")), points=body.get("points"),
+            )
+            self.tasks[task.id] = task
+            self.comments[task.id] = []
+            for item in body.get("custom_fields") or []:
+                if isinstance(item, dict) and item.get("id") in lst.field_ids:
+                    task.field_values[item["id"]] = self._field_value(self.fields[item["id"]], item.get("value"))
+            self._emit_task("taskCreated", task, token_user, "task_creation", None, None, ts)
+            self._emit_task("taskStatusUpdated", task, token_user, "status", None, status.render(), ts)
+            return task
+
+    def update_task(self, actor: int, task_id: str, body: dict[str, Any]) -> Task:
+        with self.lock:
+            task = self.tasks[task_id]
+            lst = self.lists[task.list_id]
+            changes: list[tuple[str, str, Any, Any]] = []  # (granular event or "", field, before, after)
+            if "name" in body and body["name"] != task.name:
+                if not isinstance(body["name"], str) or not body["name"].strip():
+                    raise errors.bad_request("Task name invalid", "INPUT_005")
+                changes.append(("", "name", task.name, body["name"]))
+                task.name = body["name"]
+            for key in ("markdown_content", "description"):
+                if key in body and body[key] is not None:
+                    new = "" if body[key] == " " else str(body[key])
+                    if new != task.description:
+                        changes.append(("", "content", task.description, new))
+                        task.description = new
+                    break
+            if body.get("status") is not None:
+                status = self._status_in(lst, body["status"])
+                if status.status != task.status.status:
+                    changes.append(("taskStatusUpdated", "status", task.status.render(), status.render()))
+                    task.status = status
+                    task.date_closed = now_ms() if status.type == "closed" else None
+            if "priority" in body:
+                priority = _priority(body["priority"])
+                if priority != task.priority:
+                    changes.append(("taskPriorityUpdated", "priority", _priority_obj(task.priority),
+                                    _priority_obj(priority)))
+                    task.priority = priority
+            if "due_date" in body:
+                due = _ms_or_none(body["due_date"])
+                if due != task.due_date:
+                    changes.append(("taskDueDateUpdated", "due_date", _str_or_none(task.due_date), _str_or_none(due)))
+                    task.due_date = due
+                if "due_date_time" in body:
+                    task.due_date_time = bool(body["due_date_time"])
+            assignees = body.get("assignees")
+            if isinstance(assignees, dict):
+                for uid in assignees.get("add") or []:
+                    if int(uid) not in task.assignee_ids:
+                        task.assignee_ids.append(int(uid))
+                        changes.append(("taskAssigneeUpdated", "assignee_add", None, self._user_brief(int(uid))))
+                for uid in assignees.get("rem") or []:
+                    if int(uid) in task.assignee_ids:
+                        task.assignee_ids.remove(int(uid))
+                        changes.append(("taskAssigneeUpdated", "assignee_rem", self._user_brief(int(uid)), None))
+            if "archived" in body:
+                task.archived = bool(body["archived"])
+            if changes:
+                task.date_updated = now_ms()
+                self._emit_changes(task, actor, changes)
+            return task
+
+    def move_task(self, actor: int, task_id: str, list_id: str) -> Task:
+        with self.lock:
+            task = self.tasks[task_id]
+            target = self.lists.get(list_id)
+            if target is None:
+                raise errors.unknown_id()
+            before, task.list_id = self.lists[task.list_id], target.id
+            if task.status.status not in {s.status for s in target.statuses}:
+                task.status = target.statuses[0]
+            task.date_updated = now_ms()
+            self._emit_task("taskMoved", task, actor, "section_moved", self._list_ref(before),
+                            self._list_ref(target), task.date_updated)
+            return task
+
+    def delete_task(self, actor: int, task_id: str) -> None:
+        with self.lock:
+            task = self.tasks.pop(task_id)
+            self.deleted_tasks.add(task_id)
+            lst = self.lists[task.list_id]
+            self.sink(Event("taskDeleted", self.spaces[lst.space_id].team_id,
+                            {"event": "taskDeleted", "task_id": task.id, "team_id": self.spaces[lst.space_id].team_id},
+                            {"task_id": task.id, "list_id": lst.id, "folder_id": lst.folder_id,
+                             "space_id": lst.space_id}))
+
+    def add_comment(self, actor: int, task_id: str, text: str) -> Comment:
+        with self.lock:
+            if not isinstance(text, str) or not text.strip():
+                raise errors.bad_request("Comment text required", "INPUT_005")
+            task = self.tasks[task_id]
+            comment = Comment(id=self.new_id(), task_id=task.id, text=text, user_id=actor, date=now_ms())
+            self.comments.setdefault(task.id, []).append(comment)
+            item = self._history(task, actor, "comment", None, comment.id, comment.date)
+            item["comment"] = {"id": comment.id, "text_content": text, "comment": [{"text": text}],
+                               "date": str(comment.date), "user": self._user_brief(actor)}
+            self._send_task_event("taskCommentPosted", task, [item])
+            return comment
+
+    def set_field(self, actor: int, task_id: str, field_id: str, value: Any) -> None:
+        with self.lock:
+            task = self.tasks[task_id]
+            if field_id not in self.lists[task.list_id].field_ids:
+                raise errors.bad_request("Custom field not found on this task's list", "FIELD_033")
+            custom = self.fields[field_id]
+            before = task.field_values.get(field_id)
+            task.field_values[field_id] = self._field_value(custom, value)
+            task.date_updated = now_ms()
+            self._emit_changes(task, actor, [("", "custom_field", before, task.field_values[field_id])])
+
+    def _field_value(self, custom: CustomField, value: Any) -> Any:
+        if custom.type == "drop_down":
+            ids = {o["id"] for o in custom.options}
+            orderindexes = {o["orderindex"]: o["id"] for o in custom.options}
+            if value in ids:
+                return value
+            if isinstance(value, int) and value in orderindexes:
+                return orderindexes[value]
+            raise errors.bad_request("Value must be an option id of this drop down", "FIELD_015")
+        if custom.type == "number" and not isinstance(value, (int, float)):
+            raise errors.bad_request("Value must be a number", "FIELD_011")
+        if custom.type in ("short_text", "text", "email", "url") and not isinstance(value, str):
+            raise errors.bad_request("Value must be a string", "FIELD_012")
+        return value
+
+    def _status_in(self, lst: ClickList, name: Any) -> Status:
+        for status in lst.statuses:
+            if isinstance(name, str) and status.status.lower() == name.lower():
+                return status
+        raise errors.bad_request("Status does not exist", "CRTSK_001")
+
+    # -- webhooks ---------------------------------------------------------------------------------------
+    def create_webhook(self, token: Token, team_id: str, body: dict[str, Any]) -> Webhook:
+        with self.lock:
+            self.team_for(token, team_id)
+            endpoint, events = body.get("endpoint"), body.get("events")
+            if not isinstance(endpoint, str) or not endpoint.startswith(("http://", "https://")):
+                raise errors.bad_request("Endpoint invalid", "OAUTH_113")
+            events = _events(events)
+            location = {k: (str(body[k]) if body.get(k) is not None else None)
+                        for k in ("space_id", "folder_id", "list_id", "task_id")}
+            for hook in self.webhooks.values():
+                if (hook.team_id == team_id and hook.user_id == token.user_id and hook.endpoint == endpoint
+                        and all(getattr(hook, k) == v for k, v in location.items())):
+                    raise errors.webhook_exists()
+            import uuid
+
+            hook = Webhook(id=str(uuid.uuid4()), team_id=team_id, user_id=token.user_id, client_id=token.client_id,
+                           endpoint=endpoint, events=events, secret=secrets.token_hex(32).upper(), **location)
+            self.webhooks[hook.id] = hook
+            return hook
+
+    def webhook_for(self, token: Token, webhook_id: str) -> Webhook:
+        hook = self.webhooks.get(webhook_id)
+        if hook is None or hook.user_id != token.user_id:
+            raise errors.ClickUpError(404, "Webhook not found", "OAUTH_112")
+        return hook
+
+    def update_webhook(self, token: Token, webhook_id: str, body: dict[str, Any]) -> Webhook:
+        with self.lock:
+            hook = self.webhook_for(token, webhook_id)
+            if body.get("endpoint"):
+                hook.endpoint = str(body["endpoint"])
+            if body.get("events"):
+                hook.events = _events(body["events"])
+            if body.get("status") == "active":
+                hook.status, hook.fail_count = "active", 0
+            elif body.get("status") in ("failing", "suspended"):
+                hook.status = str(body["status"])
+            return hook
+
+    def matching_webhooks(self, event: Event) -> list[Webhook]:
+        with self.lock:
+            out = []
+            for hook in self.webhooks.values():
+                if hook.team_id != event.team_id or hook.status == "suspended":
+                    continue
+                if "*" not in hook.events and event.name not in hook.events:
+                    continue
+                owner = self.users.get(hook.user_id)
+                if owner is None or owner.id not in self.teams[hook.team_id].member_ids:
+                    continue  # a webhook of a user who left the Workspace stays but stops firing
+                location = hook.location()
+                if location and event.location.get(location[0]) != location[1]:
+                    continue
+                out.append(hook)
+            return out
+
+    # -- events ----------------------------------------------------------------------------------------
+    def _user_brief(self, user_id: int) -> dict[str, Any] | None:
+        user = self.users.get(user_id)
+        return user.brief() if user else None
+
+    def _list_ref(self, lst: ClickList) -> dict[str, Any]:
+        folder, space = self.folders[lst.folder_id], self.spaces[lst.space_id]
+        return {"id": lst.id, "name": lst.name,
+                "category": {"id": folder.id, "name": folder.name, "hidden": folder.hidden},
+                "project": {"id": space.id, "name": space.name}}
+
+    def _history(self, task: Task, actor: int, field_name: str, before: Any, after: Any, date: int,
+                 ) -> dict[str, Any]:
+        return {"id": str(next(self._history_ids)), "type": 1, "date": str(date), "field": field_name,
+                "parent_id": task.list_id, "data": {}, "source": None, "user": self._user_brief(actor),
+                "before": before, "after": after}
+
+    def _emit_task(self, name: str, task: Task, actor: int, field_name: str, before: Any, after: Any,
+                   date: int) -> None:
+        self._send_task_event(name, task, [self._history(task, actor, field_name, before, after, date)])
+
+    def _emit_changes(self, task: Task, actor: int, changes: list[tuple[str, str, Any, Any]]) -> None:
+        # ClickUp sends the granular event and, beside it, a generic taskUpdated with the same history items.
+        items = [(granular, self._history(task, actor, f, b, a, task.date_updated)) for granular, f, b, a in changes]
+        for granular, item in items:
+            if granular:
+                self._send_task_event(granular, task, [item])
+        self._send_task_event("taskUpdated", task, [item for _, item in items])
+
+    def _send_task_event(self, name: str, task: Task, history: list[dict[str, Any]]) -> None:
+        lst = self.lists[task.list_id]
+        team_id = self.spaces[lst.space_id].team_id
+        payload = {"event": name, "history_items": history, "task_id": task.id, "team_id": team_id}
+        self.sink(Event(name, team_id, payload, {"task_id": task.id, "list_id": lst.id, "folder_id": lst.folder_id,
+                                                 "space_id": lst.space_id}))
+
+    def _emit_hierarchy(self, name: str, team_id: str, actor: int | None = None, field_name: str | None = None,
+                        before: Any = None, after: Any = None, **location: str) -> None:
+        kind = name.split("C")[0].split("U")[0].split("D")[0]  # "list" | "folder" | "space"
+        entity_key = f"{kind}_id"
+        payload: dict[str, Any] = {"event": name, entity_key: location.get(entity_key), "team_id": team_id,
+                                   "history_items": []}
+        if field_name:
+            payload["history_items"] = [{
+                "id": str(next(self._history_ids)), "type": {"space": 4, "folder": 5, "list": 6}[kind],
+                "date": str(now_ms()), "field": field_name, "parent_id": location.get("space_id"), "data": {},
+                "source": None, "user": self._user_brief(actor) if actor else None, "before": before,
+                "after": after}]
+        self.sink(Event(name, team_id, payload, {k: location.get(k) for k in
+                                                 ("task_id", "list_id", "folder_id", "space_id")}))
+
+    def _user(self, user_id: int) -> User:
+        user = self.users.get(int(user_id))
+        if user is None:
+            raise errors.bad_request("User not found", "USER_001")
+        return user
+
+
+def _statuses(spec: list[tuple[str, str, str]] | list[dict[str, Any]]) -> list[Status]:
+    out = []
+    for i, item in enumerate(spec):
+        if isinstance(item, dict):
+            out.append(Status(status=item["status"], type=item.get("type", "custom"),
+                              color=item.get("color", "#87909e"), orderindex=i))
+        else:
+            name, kind, color = item
+            out.append(Status(status=name, type=kind, color=color, orderindex=i))
+    return out
+
+
+def _priority(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value not in PRIORITIES:
+        raise errors.bad_request("Priority invalid", "INPUT_003")
+    return value
+
+
+def _priority_obj(priority: int | None) -> dict[str, Any] | None:
+    if priority is None:
+        return None
+    name, color = PRIORITIES[priority]
+    return {"id": str(priority), "priority": name, "color": color, "orderindex": str(priority)}
+
+
+def _ms_or_none(value: Any) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise errors.bad_request("Date invalid", "INPUT_004") from None
+
+
+def _str_or_none(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _events(events: Any) -> list[str]:
+    if events == "*" or events == ["*"]:
+        return ["*"]
+    if not isinstance(events, list) or not events or any(e not in ALL_EVENTS for e in events):
+        raise errors.bad_request("Events invalid", "OAUTH_114")
+    return list(events)
+
+
+priority_object = _priority_obj
