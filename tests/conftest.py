@@ -80,3 +80,82 @@ def send(stack: LocalStack, queue: str, body: dict[str, Any], **kwargs: Any) -> 
             QueueUrl=stack.provisioned.queue_urls[queue], MessageBody=json.dumps(body), **kwargs
         )["MessageId"]
     )
+
+
+@pytest.fixture(scope="session")
+def clickup_recorder(stack: LocalStack) -> Iterator[Any]:
+    """Every exchange with the emulator in the session, validated against ClickUp's OpenAPI document."""
+    from tests.contract import Recorder
+
+    recorder = Recorder(stack.emulator.url)
+    stack.emulator.emulator.api.observers.append(recorder)
+    yield recorder
+    stack.emulator.emulator.api.observers.remove(recorder)
+    bad = [e for e in recorder.exchanges if e.request_errors]
+    assert not bad, f"the client sent requests outside ClickUp's OpenAPI document: {bad[:3]}"
+
+
+@pytest.fixture(autouse=True)
+def _record_clickup(request: pytest.FixtureRequest) -> None:
+    # Tests that touch the stack record their ClickUp traffic; pure unit tests stay stack-free.
+    if "stack" in request.fixturenames:
+        request.getfixturevalue("clickup_recorder")
+
+
+@pytest.fixture
+def emulator(stack: LocalStack) -> Any:
+    return stack.emulator.emulator
+
+
+@pytest.fixture
+def clickup(stack: LocalStack) -> Iterator[httpx.Client]:
+    """HTTP client on the emulator (its ClickUp API and its /_emulator control API)."""
+    with httpx.Client(base_url=stack.emulator.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def workspace(clickup: httpx.Client) -> dict[str, Any]:
+    """A fresh user with a personal token and a seeded workspace of their own (isolated from other tests)."""
+    tag = uuid.uuid4().hex[:6]
+    user = clickup.post("/_emulator/users", json={"username": f"User {tag}", "email": f"{tag}@example.com"}).json()
+    seeded = clickup.post(
+        "/_emulator/seed",
+        json={
+            "user_id": user["id"],
+            "workspace": {
+                "name": f"WS {tag}",
+                "plan": "business",
+                "spaces": [
+                    {
+                        "name": "Support",
+                        "folders": [
+                            {
+                                "name": "F1",
+                                "lists": [
+                                    {
+                                        "name": "L1",
+                                        "fields": [{"name": "Severity", "type": "drop_down", "options": ["S1", "S2"]}],
+                                    },
+                                    {"name": "L2"},
+                                ],
+                            }
+                        ],
+                        "lists": [
+                            {
+                                "name": "Inbox",
+                                "statuses": [
+                                    {"status": "new", "type": "open"},
+                                    {"status": "doing", "type": "custom"},
+                                    {"status": "done", "type": "closed"},
+                                ],
+                            }
+                        ],
+                    },
+                    {"name": "Archive", "archived": True},
+                ],
+            },
+        },
+    ).json()
+    token = clickup.post(f"/_emulator/users/{user['id']}/tokens").json()
+    return {"user": user, "token": token["token"], "token_id": token["token_id"], **seeded}

@@ -26,29 +26,31 @@ class ControlApi:
     def __init__(self, emulator: Emulator) -> None:
         self.emu = emulator
         r = Rule
-        self.url_map = Map([
-            r("/_emulator/health", endpoint="health", methods=["GET"]),
-            r("/_emulator/reset", endpoint="reset", methods=["POST"]),
-            r("/_emulator/seed", endpoint="seed", methods=["POST"]),
-            r("/_emulator/seed/demo", endpoint="seed_demo", methods=["POST"]),
-            r("/_emulator/users", endpoint="create_user", methods=["POST"]),
-            r("/_emulator/users/<int:user_id>/tokens", endpoint="create_token", methods=["POST"]),
-            r("/_emulator/login", endpoint="login", methods=["POST"]),
-            r("/_emulator/apps", endpoint="create_app", methods=["POST"]),
-            r("/_emulator/tokens/<token>/revoke", endpoint="revoke", methods=["POST"]),
-            r("/_emulator/teams/<team_id>/members", endpoint="add_member", methods=["POST"]),
-            r("/_emulator/act", endpoint="act", methods=["POST"]),
-            r("/_emulator/limits", endpoint="limits", methods=["GET", "PUT"]),
-            r("/_emulator/faults", endpoint="add_fault", methods=["POST"]),
-            r("/_emulator/faults", endpoint="clear_faults", methods=["DELETE"]),
-            r("/_emulator/faults", endpoint="list_faults", methods=["GET"]),
-            r("/_emulator/webhooks/delivery", endpoint="delivery", methods=["PUT"]),
-            r("/_emulator/webhooks/<webhook_id>/health", endpoint="webhook_health", methods=["PUT"]),
-            r("/_emulator/webhooks", endpoint="list_webhooks", methods=["GET"]),
-            r("/_emulator/requests", endpoint="requests", methods=["GET"]),
-            r("/_emulator/deliveries", endpoint="deliveries", methods=["GET"]),
-            r("/_emulator/tasks", endpoint="tasks", methods=["GET"]),
-        ])
+        self.url_map = Map(
+            [
+                r("/_emulator/health", endpoint="health", methods=["GET"]),
+                r("/_emulator/reset", endpoint="reset", methods=["POST"]),
+                r("/_emulator/seed", endpoint="seed", methods=["POST"]),
+                r("/_emulator/seed/demo", endpoint="seed_demo", methods=["POST"]),
+                r("/_emulator/users", endpoint="create_user", methods=["POST"]),
+                r("/_emulator/users/<int:user_id>/tokens", endpoint="create_token", methods=["POST"]),
+                r("/_emulator/login", endpoint="login", methods=["POST"]),
+                r("/_emulator/apps", endpoint="create_app", methods=["POST"]),
+                r("/_emulator/tokens/<token>/revoke", endpoint="revoke", methods=["POST"]),
+                r("/_emulator/teams/<team_id>/members", endpoint="add_member", methods=["POST"]),
+                r("/_emulator/act", endpoint="act", methods=["POST"]),
+                r("/_emulator/limits", endpoint="limits", methods=["GET", "PUT"]),
+                r("/_emulator/faults", endpoint="add_fault", methods=["POST"]),
+                r("/_emulator/faults", endpoint="clear_faults", methods=["DELETE"]),
+                r("/_emulator/faults", endpoint="list_faults", methods=["GET"]),
+                r("/_emulator/webhooks/delivery", endpoint="delivery", methods=["PUT"]),
+                r("/_emulator/webhooks/<webhook_id>/health", endpoint="webhook_health", methods=["PUT"]),
+                r("/_emulator/webhooks", endpoint="list_webhooks", methods=["GET"]),
+                r("/_emulator/requests", endpoint="requests", methods=["GET"]),
+                r("/_emulator/deliveries", endpoint="deliveries", methods=["GET"]),
+                r("/_emulator/tasks", endpoint="tasks", methods=["GET"]),
+            ]
+        )
 
     def __call__(self, request: Request) -> Response:
         try:
@@ -93,10 +95,15 @@ class ControlApi:
         return _json({"user_id": b.browser_user_id})
 
     def on_create_app(self, request: Request, body: dict[str, Any]) -> Response:
-        app = self.emu.backend.create_app(body.get("name", "app"), body["redirect_uris"],
-                                          client_id=body.get("client_id"), client_secret=body.get("client_secret"))
-        return _json({"client_id": app.client_id, "client_secret": app.client_secret,
-                      "redirect_uris": app.redirect_uris})
+        app = self.emu.backend.create_app(
+            body.get("name", "app"),
+            body["redirect_uris"],
+            client_id=body.get("client_id"),
+            client_secret=body.get("client_secret"),
+        )
+        return _json(
+            {"client_id": app.client_id, "client_secret": app.client_secret, "redirect_uris": app.redirect_uris}
+        )
 
     def on_revoke(self, request: Request, body: dict[str, Any], token: str) -> Response:
         revoked = self.emu.backend.revoke_token(token)
@@ -128,9 +135,13 @@ class ControlApi:
             "move": lambda: b.move_task(actor, body["task_id"], body["list_id"]),
             "delete": lambda: b.delete_task(actor, body["task_id"]),
             "create_task": lambda: b.create_task(actor, body["list_id"], body["task"]),
-            "create_list": lambda: b.create_list(body["name"], folder_id=body.get("folder_id"),
-                                                 space_id=body.get("space_id"), statuses=body.get("statuses"),
-                                                 actor=actor),
+            "create_list": lambda: b.create_list(
+                body["name"],
+                folder_id=body.get("folder_id"),
+                space_id=body.get("space_id"),
+                statuses=body.get("statuses"),
+                actor=actor,
+            ),
             "create_folder": lambda: b.create_folder(body["space_id"], body["name"], actor=actor),
             "create_space": lambda: b.create_space(body["team_id"], body["name"], actor=actor),
             "rename": lambda: b.rename(body["kind"], body["id"], body["name"], actor=actor),
@@ -151,13 +162,20 @@ class ControlApi:
     def on_limits(self, request: Request, body: dict[str, Any]) -> Response:
         limiter = self.emu.limiter
         if request.method == "PUT":
-            limiter.configure(window_s=body.get("window_s"), reset_unit=body.get("reset_unit"),
-                              plan_limits=body.get("plan_limits"))
+            limiter.configure(
+                window_s=body.get("window_s"), reset_unit=body.get("reset_unit"), plan_limits=body.get("plan_limits")
+            )
             for team_id, plan in (body.get("team_plans") or {}).items():
                 self.emu.api.team_plans[team_id] = plan
             limiter.token_overrides.update({k: int(v) for k, v in (body.get("token_limits") or {}).items()})
-        return _json({"window_s": limiter.window_s, "reset_unit": limiter.reset_unit,
-                      "plan_limits": limiter.plan_limits, "team_plans": self.emu.api.team_plans})
+        return _json(
+            {
+                "window_s": limiter.window_s,
+                "reset_unit": limiter.reset_unit,
+                "plan_limits": limiter.plan_limits,
+                "team_plans": self.emu.api.team_plans,
+            }
+        )
 
     def on_add_fault(self, request: Request, body: dict[str, Any]) -> Response:
         rule = self.emu.faults.add(body)
@@ -168,9 +186,23 @@ class ControlApi:
         return _json({"cleared": True})
 
     def on_list_faults(self, request: Request, body: dict[str, Any]) -> Response:
-        return _json({"faults": [{"id": r.id, "action": r.action, "method": r.method, "path": r.path,
-                                  "status": r.status, "count": r.count, "ratio": r.ratio, "hits": r.hits}
-                                 for r in self.emu.faults.rules]})
+        return _json(
+            {
+                "faults": [
+                    {
+                        "id": r.id,
+                        "action": r.action,
+                        "method": r.method,
+                        "path": r.path,
+                        "status": r.status,
+                        "count": r.count,
+                        "ratio": r.ratio,
+                        "hits": r.hits,
+                    }
+                    for r in self.emu.faults.rules
+                ]
+            }
+        )
 
     def on_delivery(self, request: Request, body: dict[str, Any]) -> Response:
         self.emu.dispatcher.configure(**body)
@@ -191,8 +223,8 @@ class ControlApi:
     # -- logs --------------------------------------------------------------------------------------------
     def on_requests(self, request: Request, body: dict[str, Any]) -> Response:
         since = int(request.args.get("since", "0"))
-        entries = [r.render() for r in self.emu.api.requests[since:]]
-        return _json({"requests": entries, "next": since + len(entries)})
+        log = list(self.emu.api.requests)
+        return _json({"requests": [r.render() for r in log[since:]], "next": len(log)})
 
     def on_deliveries(self, request: Request, body: dict[str, Any]) -> Response:
         wanted = request.args.get("webhook_id")
@@ -203,6 +235,9 @@ class ControlApi:
     def on_tasks(self, request: Request, body: dict[str, Any]) -> Response:
         b = self.emu.backend
         with b.lock:
-            tasks = [render.task(b, t, markdown=True) for t in b.tasks.values()
-                     if not request.args.get("list_id") or t.list_id == request.args["list_id"]]
+            tasks = [
+                render.task(b, t, markdown=True)
+                for t in b.tasks.values()
+                if not request.args.get("list_id") or t.list_id == request.args["list_id"]
+            ]
             return _json({"tasks": tasks, "deleted": sorted(b.deleted_tasks)})

@@ -50,8 +50,14 @@ class Delivery:
     created: float = field(default_factory=time.time)
 
     def summary(self) -> dict[str, Any]:
-        return {"webhook_id": self.webhook_id, "event": self.event, "tries": self.tries, "outcome": self.outcome,
-                "statuses": self.statuses, "body": json.loads(self.body)}
+        return {
+            "webhook_id": self.webhook_id,
+            "event": self.event,
+            "tries": self.tries,
+            "outcome": self.outcome,
+            "statuses": self.statuses,
+            "body": json.loads(self.body),
+        }
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -67,8 +73,7 @@ class WebhookDispatcher:
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._client = httpx.Client()
-        self._threads = [threading.Thread(target=self._work, name=f"webhooks-{i}", daemon=True)
-                         for i in range(workers)]
+        self._threads = [threading.Thread(target=self._work, name=f"webhooks-{i}", daemon=True) for i in range(workers)]
         self._stopping = threading.Event()
         backend.sink = self.publish
 
@@ -130,9 +135,8 @@ class WebhookDispatcher:
                     return
                 due, delivery = item
                 wait = due - time.monotonic()
-                if wait > 0:
-                    if self._stopping.wait(wait):
-                        return
+                if wait > 0 and self._stopping.wait(wait):
+                    return
                 self._try(delivery)
             except Exception:
                 log.exception("delivery worker failed")
@@ -149,9 +153,16 @@ class WebhookDispatcher:
         delivery.tries += 1
         status: int | str
         try:
-            response = self._client.post(endpoint, content=delivery.body, timeout=self.config.timeout_s, headers={
-                "Content-Type": "application/json", "X-Signature": sign(secret, delivery.body),
-                "User-Agent": "ClickUp-Webhooks (emulator)"})
+            response = self._client.post(
+                endpoint,
+                content=delivery.body,
+                timeout=self.config.timeout_s,
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Signature": sign(secret, delivery.body),
+                    "User-Agent": "ClickUp-Webhooks (emulator)",
+                },
+            )
             status = response.status_code
         except httpx.HTTPError as exc:
             status = type(exc).__name__

@@ -30,8 +30,9 @@ class RateLimiter:
         self._windows: dict[str, Window] = {}
         self._lock = threading.Lock()
 
-    def configure(self, window_s: float | None = None, reset_unit: str | None = None,
-                  plan_limits: dict[str, int] | None = None) -> None:
+    def configure(
+        self, window_s: float | None = None, reset_unit: str | None = None, plan_limits: dict[str, int] | None = None
+    ) -> None:
         with self._lock:
             if window_s is not None:
                 self.window_s = float(window_s)
@@ -58,8 +59,11 @@ class RateLimiter:
                 window.count += 1
             reset_at = window.started + self.window_s
             reset = str(math.ceil(reset_at)) if self.reset_unit == "s" else str(int(reset_at * 1000))
-            headers = {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(max(0, limit - window.count)),
-                       "X-RateLimit-Reset": reset}
+            headers = {
+                "X-RateLimit-Limit": str(limit),
+                "X-RateLimit-Remaining": str(max(0, limit - window.count)),
+                "X-RateLimit-Reset": reset,
+            }
             return allowed, headers
 
 

@@ -18,16 +18,35 @@ from typing import Any
 from local.emulator import errors
 
 PRIORITIES = {1: ("urgent", "#f50000"), 2: ("high", "#ffcc00"), 3: ("normal", "#6fddff"), 4: ("low", "#d8d8d8")}
-DEFAULT_STATUSES = [("to do", "open", "#d3d3d3"), ("in progress", "custom", "#4194f6"), ("complete", "closed", "#6bc950")]
+DEFAULT_STATUSES = [
+    ("to do", "open", "#d3d3d3"),
+    ("in progress", "custom", "#4194f6"),
+    ("complete", "closed", "#6bc950"),
+]
 PLAN_LIMITS = {"free": 100, "unlimited": 100, "business": 100, "business_plus": 1000, "enterprise": 10000}
 TASK_EVENTS = {
-    "taskCreated", "taskUpdated", "taskDeleted", "taskPriorityUpdated", "taskStatusUpdated", "taskAssigneeUpdated",
-    "taskDueDateUpdated", "taskTagUpdated", "taskMoved", "taskCommentPosted", "taskCommentUpdated",
-    "taskTimeEstimateUpdated", "taskTimeTrackedUpdated",
+    "taskCreated",
+    "taskUpdated",
+    "taskDeleted",
+    "taskPriorityUpdated",
+    "taskStatusUpdated",
+    "taskAssigneeUpdated",
+    "taskDueDateUpdated",
+    "taskTagUpdated",
+    "taskMoved",
+    "taskCommentPosted",
+    "taskCommentUpdated",
+    "taskTimeEstimateUpdated",
+    "taskTimeTrackedUpdated",
 }
-HIERARCHY_EVENTS = {f"{kind}{what}" for kind in ("list", "folder", "space") for what in ("Created", "Updated", "Deleted")}
-ALL_EVENTS = TASK_EVENTS | HIERARCHY_EVENTS | {
-    "goalCreated", "goalUpdated", "goalDeleted", "keyResultCreated", "keyResultUpdated", "keyResultDeleted"}
+HIERARCHY_EVENTS = {
+    f"{kind}{what}" for kind in ("list", "folder", "space") for what in ("Created", "Updated", "Deleted")
+}
+ALL_EVENTS = (
+    TASK_EVENTS
+    | HIERARCHY_EVENTS
+    | {"goalCreated", "goalUpdated", "goalDeleted", "keyResultCreated", "keyResultUpdated", "keyResultDeleted"}
+)
 
 
 def now_ms() -> int:
@@ -47,8 +66,14 @@ class User:
         return "".join(p[0] for p in self.username.split()[:2]).upper()
 
     def brief(self) -> dict[str, Any]:
-        return {"id": self.id, "username": self.username, "email": self.email, "color": self.color,
-                "initials": self.initials, "profilePicture": None}
+        return {
+            "id": self.id,
+            "username": self.username,
+            "email": self.email,
+            "color": self.color,
+            "initials": self.initials,
+            "profilePicture": None,
+        }
 
 
 @dataclass
@@ -93,8 +118,15 @@ class CustomField:
         config: dict[str, Any] = {}
         if self.type == "drop_down":
             config = {"default": 0, "placeholder": None, "options": self.options}
-        out = {"id": self.id, "name": self.name, "type": self.type, "type_config": config,
-               "date_created": str(self.date_created), "hide_from_guests": False, "required": False}
+        out = {
+            "id": self.id,
+            "name": self.name,
+            "type": self.type,
+            "type_config": config,
+            "date_created": str(self.date_created),
+            "hide_from_guests": False,
+            "required": False,
+        }
         if with_value and value is not None:
             out["value"] = value
         return out
@@ -202,11 +234,20 @@ class Webhook:
         def as_int(v: str | None) -> int | None:
             return int(v) if v else None
 
-        return {"id": self.id, "userid": self.user_id, "team_id": int(self.team_id), "endpoint": self.endpoint,
-                "client_id": self.client_id or "", "events": self.events, "task_id": self.task_id,
-                "list_id": as_int(self.list_id), "folder_id": as_int(self.folder_id),
-                "space_id": as_int(self.space_id),
-                "health": {"status": self.status, "fail_count": self.fail_count}, "secret": self.secret}
+        return {
+            "id": self.id,
+            "userid": self.user_id,
+            "team_id": int(self.team_id),
+            "endpoint": self.endpoint,
+            "client_id": self.client_id or "",
+            "events": self.events,
+            "task_id": self.task_id,
+            "list_id": as_int(self.list_id),
+            "folder_id": as_int(self.folder_id),
+            "space_id": as_int(self.space_id),
+            "health": {"status": self.status, "fail_count": self.fail_count},
+            "secret": self.secret,
+        }
 
 
 @dataclass
@@ -270,20 +311,28 @@ class ClickUpBackend:
                 self.browser_user_id = user.id
             return user
 
-    def create_app(self, name: str, redirect_uris: list[str], client_id: str | None = None,
-                   client_secret: str | None = None) -> App:
+    def create_app(
+        self, name: str, redirect_uris: list[str], client_id: str | None = None, client_secret: str | None = None
+    ) -> App:
         with self.lock:
-            app = App(client_id=client_id or secrets.token_hex(16).upper(),
-                      client_secret=client_secret or secrets.token_hex(32).upper(), name=name,
-                      redirect_uris=list(redirect_uris))
+            app = App(
+                client_id=client_id or secrets.token_hex(16).upper(),
+                client_secret=client_secret or secrets.token_hex(32).upper(),
+                name=name,
+                redirect_uris=list(redirect_uris),
+            )
             self.apps[app.client_id] = app
             return app
 
     def create_personal_token(self, user_id: int) -> Token:
         with self.lock:
             user = self._user(user_id)
-            token = Token(value=f"pk_{user.id}_{secrets.token_hex(16).upper()}", user_id=user.id, kind="personal",
-                          team_ids=[t.id for t in self.teams.values() if user.id in t.member_ids])
+            token = Token(
+                value=f"pk_{user.id}_{secrets.token_hex(16).upper()}",
+                user_id=user.id,
+                kind="personal",
+                team_ids=[t.id for t in self.teams.values() if user.id in t.member_ids],
+            )
             self.tokens[token.value] = token
             return token
 
@@ -325,15 +374,19 @@ class ClickUpBackend:
                 if token.client_id == app.client_id and token.user_id == grant["user_id"] and not token.revoked:
                     token.team_ids = grant["team_ids"]
                     return token
-            token = Token(value=f"{grant['user_id']}_{secrets.token_hex(20)}", user_id=grant["user_id"],
-                          kind="oauth", team_ids=grant["team_ids"], client_id=app.client_id)
+            token = Token(
+                value=f"{grant['user_id']}_{secrets.token_hex(20)}",
+                user_id=grant["user_id"],
+                kind="oauth",
+                team_ids=grant["team_ids"],
+                client_id=app.client_id,
+            )
             self.tokens[token.value] = token
             return token
 
     def revoke_token(self, value_or_id: str) -> Token:
         with self.lock:
-            token = self.tokens.get(value_or_id) or next(
-                (t for t in self.tokens.values() if t.id == value_or_id), None)
+            token = self.tokens.get(value_or_id) or next((t for t in self.tokens.values() if t.id == value_or_id), None)
             if token is None:
                 raise errors.token_not_found()
             token.revoked = True
@@ -351,8 +404,9 @@ class ClickUpBackend:
         return token
 
     # -- hierarchy -----------------------------------------------------------------------------------
-    def create_team(self, name: str, member_ids: Iterable[int], plan: str = "business",
-                    team_id: str | None = None) -> Team:
+    def create_team(
+        self, name: str, member_ids: Iterable[int], plan: str = "business", team_id: str | None = None
+    ) -> Team:
         with self.lock:
             team = Team(id=team_id or self.new_id(), name=name, plan=plan, member_ids=list(member_ids))
             self.teams[team.id] = team
@@ -361,12 +415,23 @@ class ClickUpBackend:
                     token.team_ids.append(team.id)
             return team
 
-    def create_space(self, team_id: str, name: str, statuses: list[tuple[str, str, str]] | None = None,
-                     archived: bool = False, actor: int | None = None) -> Space:
+    def create_space(
+        self,
+        team_id: str,
+        name: str,
+        statuses: list[tuple[str, str, str]] | None = None,
+        archived: bool = False,
+        actor: int | None = None,
+    ) -> Space:
         with self.lock:
             team = self.teams[team_id]
-            space = Space(id=self.new_id(), team_id=team.id, name=name, archived=archived,
-                          statuses=_statuses(statuses or DEFAULT_STATUSES))
+            space = Space(
+                id=self.new_id(),
+                team_id=team.id,
+                name=name,
+                archived=archived,
+                statuses=_statuses(statuses or DEFAULT_STATUSES),
+            )
             self.spaces[space.id] = space
             self._emit_hierarchy("spaceCreated", team.id, space_id=space.id, actor=actor)
             return space
@@ -374,12 +439,18 @@ class ClickUpBackend:
     def create_folder(self, space_id: str, name: str, hidden: bool = False, actor: int | None = None) -> Folder:
         with self.lock:
             space = self.spaces[space_id]
-            folder = Folder(id=self.new_id(), space_id=space.id, name=name, hidden=hidden,
-                            orderindex=sum(1 for f in self.folders.values() if f.space_id == space.id))
+            folder = Folder(
+                id=self.new_id(),
+                space_id=space.id,
+                name=name,
+                hidden=hidden,
+                orderindex=sum(1 for f in self.folders.values() if f.space_id == space.id),
+            )
             self.folders[folder.id] = folder
             if not hidden:
-                self._emit_hierarchy("folderCreated", space.team_id, folder_id=folder.id, space_id=space.id,
-                                     actor=actor)
+                self._emit_hierarchy(
+                    "folderCreated", space.team_id, folder_id=folder.id, space_id=space.id, actor=actor
+                )
             return folder
 
     def hidden_folder(self, space_id: str) -> Folder:
@@ -388,18 +459,30 @@ class ClickUpBackend:
                 return folder
         return self.create_folder(space_id, "hidden", hidden=True)
 
-    def create_list(self, name: str, folder_id: str | None = None, space_id: str | None = None,
-                    statuses: list[tuple[str, str, str]] | None = None, actor: int | None = None) -> ClickList:
+    def create_list(
+        self,
+        name: str,
+        folder_id: str | None = None,
+        space_id: str | None = None,
+        statuses: list[tuple[str, str, str]] | None = None,
+        actor: int | None = None,
+    ) -> ClickList:
         with self.lock:
             folder = self.folders[folder_id] if folder_id else self.hidden_folder(str(space_id))
             space = self.spaces[folder.space_id]
-            lst = ClickList(id=self.new_id(), folder_id=folder.id, space_id=space.id, name=name,
-                            statuses=_statuses(statuses) if statuses else [Status(**vars(s)) for s in space.statuses],
-                            override_statuses=bool(statuses),
-                            orderindex=sum(1 for x in self.lists.values() if x.folder_id == folder.id))
+            lst = ClickList(
+                id=self.new_id(),
+                folder_id=folder.id,
+                space_id=space.id,
+                name=name,
+                statuses=_statuses(statuses) if statuses else [Status(**vars(s)) for s in space.statuses],
+                override_statuses=bool(statuses),
+                orderindex=sum(1 for x in self.lists.values() if x.folder_id == folder.id),
+            )
             self.lists[lst.id] = lst
-            self._emit_hierarchy("listCreated", space.team_id, list_id=lst.id, folder_id=folder.id,
-                                 space_id=space.id, actor=actor)
+            self._emit_hierarchy(
+                "listCreated", space.team_id, list_id=lst.id, folder_id=folder.id, space_id=space.id, actor=actor
+            )
             return lst
 
     def create_field(self, list_id: str, name: str, type: str, options: list[str] | None = None) -> CustomField:
@@ -407,8 +490,10 @@ class ClickUpBackend:
             lst = self.lists[list_id]
             import uuid
 
-            opts = [{"id": str(uuid.uuid4()), "name": o, "color": None, "orderindex": i}
-                    for i, o in enumerate(options or [])]
+            opts = [
+                {"id": str(uuid.uuid4()), "name": o, "color": None, "orderindex": i}
+                for i, o in enumerate(options or [])
+            ]
             custom = CustomField(id=str(uuid.uuid4()), name=name, type=type, options=opts)
             self.fields[custom.id] = custom
             lst.field_ids.append(custom.id)
@@ -416,18 +501,25 @@ class ClickUpBackend:
 
     def rename(self, kind: str, item_id: str, name: str, actor: int | None = None) -> None:
         with self.lock:
-            store = {"space": self.spaces, "folder": self.folders, "list": self.lists}[kind]
+            store = self._store(kind)
             item = store.get(item_id)
             if item is None:
                 raise errors.unknown_id()
             before = item.name
             item.name = name
-            self._emit_hierarchy(f"{kind}Updated", self._team_of(kind, item_id), actor=actor,
-                                 field_name="name", before=before, after=name, **self._location_of(kind, item_id))
+            self._emit_hierarchy(
+                f"{kind}Updated",
+                self._team_of(kind, item_id),
+                actor=actor,
+                field_name="name",
+                before=before,
+                after=name,
+                **self._location_of(kind, item_id),
+            )
 
     def delete(self, kind: str, item_id: str, actor: int | None = None) -> None:
         with self.lock:
-            store: dict[str, Any] = {"space": self.spaces, "folder": self.folders, "list": self.lists}[kind]
+            store = self._store(kind)
             if item_id not in store:
                 raise errors.unknown_id()
             team_id = self._team_of(kind, item_id)
@@ -441,6 +533,10 @@ class ClickUpBackend:
                 self._drop_list(item_id)
             store.pop(item_id, None)
             self._emit_hierarchy(f"{kind}Deleted", team_id, actor=actor, **location)
+
+    def _store(self, kind: str) -> dict[str, Any]:
+        stores: dict[str, dict[str, Any]] = {"space": self.spaces, "folder": self.folders, "list": self.lists}
+        return stores[kind]
 
     def _drop_folder(self, folder_id: str) -> None:
         for lst in [x for x in self.lists.values() if x.folder_id == folder_id]:
@@ -516,14 +612,23 @@ class ClickUpBackend:
             priority = _priority(body.get("priority"))
             ts = now_ms()
             task = Task(
-                id=self.new_task_id(), list_id=lst.id, name=name,
-                description=str(body.get("markdown_content") or body.get("description") or ""), status=status,
-                creator_id=token_user, date_created=ts, date_updated=ts, priority=priority,
-                due_date=_ms_or_none(body.get("due_date")), due_date_time=bool(body.get("due_date_time", False)),
+                id=self.new_task_id(),
+                list_id=lst.id,
+                name=name,
+                description=str(body.get("markdown_content") or body.get("description") or ""),
+                status=status,
+                creator_id=token_user,
+                date_created=ts,
+                date_updated=ts,
+                priority=priority,
+                due_date=_ms_or_none(body.get("due_date")),
+                due_date_time=bool(body.get("due_date_time", False)),
                 start_date=_ms_or_none(body.get("start_date")),
                 assignee_ids=[int(a) for a in body.get("assignees") or []],
-                tags=[str(t) for t in body.get("tags") or []], parent=body.get("parent"),
-                time_estimate=_ms_or_none(body.get("time_estimate")), points=body.get("points"),
+                tags=[str(t) for t in body.get("tags") or []],
+                parent=body.get("parent"),
+                time_estimate=_ms_or_none(body.get("time_estimate")),
+                points=body.get("points"),
             )
             self.tasks[task.id] = task
             self.comments[task.id] = []
@@ -560,8 +665,9 @@ class ClickUpBackend:
             if "priority" in body:
                 priority = _priority(body["priority"])
                 if priority != task.priority:
-                    changes.append(("taskPriorityUpdated", "priority", _priority_obj(task.priority),
-                                    _priority_obj(priority)))
+                    changes.append(
+                        ("taskPriorityUpdated", "priority", _priority_obj(task.priority), _priority_obj(priority))
+                    )
                     task.priority = priority
             if "due_date" in body:
                 due = _ms_or_none(body["due_date"])
@@ -597,8 +703,15 @@ class ClickUpBackend:
             if task.status.status not in {s.status for s in target.statuses}:
                 task.status = target.statuses[0]
             task.date_updated = now_ms()
-            self._emit_task("taskMoved", task, actor, "section_moved", self._list_ref(before),
-                            self._list_ref(target), task.date_updated)
+            self._emit_task(
+                "taskMoved",
+                task,
+                actor,
+                "section_moved",
+                self._list_ref(before),
+                self._list_ref(target),
+                task.date_updated,
+            )
             return task
 
     def delete_task(self, actor: int, task_id: str) -> None:
@@ -606,10 +719,14 @@ class ClickUpBackend:
             task = self.tasks.pop(task_id)
             self.deleted_tasks.add(task_id)
             lst = self.lists[task.list_id]
-            self.sink(Event("taskDeleted", self.spaces[lst.space_id].team_id,
-                            {"event": "taskDeleted", "task_id": task.id, "team_id": self.spaces[lst.space_id].team_id},
-                            {"task_id": task.id, "list_id": lst.id, "folder_id": lst.folder_id,
-                             "space_id": lst.space_id}))
+            self.sink(
+                Event(
+                    "taskDeleted",
+                    self.spaces[lst.space_id].team_id,
+                    {"event": "taskDeleted", "task_id": task.id, "team_id": self.spaces[lst.space_id].team_id},
+                    {"task_id": task.id, "list_id": lst.id, "folder_id": lst.folder_id, "space_id": lst.space_id},
+                )
+            )
 
     def add_comment(self, actor: int, task_id: str, text: str) -> Comment:
         with self.lock:
@@ -619,8 +736,13 @@ class ClickUpBackend:
             comment = Comment(id=self.new_id(), task_id=task.id, text=text, user_id=actor, date=now_ms())
             self.comments.setdefault(task.id, []).append(comment)
             item = self._history(task, actor, "comment", None, comment.id, comment.date)
-            item["comment"] = {"id": comment.id, "text_content": text, "comment": [{"text": text}],
-                               "date": str(comment.date), "user": self._user_brief(actor)}
+            item["comment"] = {
+                "id": comment.id,
+                "text_content": text,
+                "comment": [{"text": text}],
+                "date": str(comment.date),
+                "user": self._user_brief(actor),
+            }
             self._send_task_event("taskCommentPosted", task, [item])
             return comment
 
@@ -664,16 +786,33 @@ class ClickUpBackend:
             if not isinstance(endpoint, str) or not endpoint.startswith(("http://", "https://")):
                 raise errors.bad_request("Endpoint invalid", "OAUTH_113")
             events = _events(events)
-            location = {k: (str(body[k]) if body.get(k) is not None else None)
-                        for k in ("space_id", "folder_id", "list_id", "task_id")}
+            location = {
+                k: (str(body[k]) if body.get(k) is not None else None)
+                for k in ("space_id", "folder_id", "list_id", "task_id")
+            }
             for hook in self.webhooks.values():
-                if (hook.team_id == team_id and hook.user_id == token.user_id and hook.endpoint == endpoint
-                        and all(getattr(hook, k) == v for k, v in location.items())):
+                if (
+                    hook.team_id == team_id
+                    and hook.user_id == token.user_id
+                    and hook.endpoint == endpoint
+                    and all(getattr(hook, k) == v for k, v in location.items())
+                ):
                     raise errors.webhook_exists()
             import uuid
 
-            hook = Webhook(id=str(uuid.uuid4()), team_id=team_id, user_id=token.user_id, client_id=token.client_id,
-                           endpoint=endpoint, events=events, secret=secrets.token_hex(32).upper(), **location)
+            hook = Webhook(
+                id=str(uuid.uuid4()),
+                team_id=team_id,
+                user_id=token.user_id,
+                client_id=token.client_id,
+                endpoint=endpoint,
+                events=events,
+                secret=secrets.token_hex(32).upper(),
+                space_id=location["space_id"],
+                folder_id=location["folder_id"],
+                list_id=location["list_id"],
+                task_id=location["task_id"],
+            )
             self.webhooks[hook.id] = hook
             return hook
 
@@ -720,18 +859,38 @@ class ClickUpBackend:
 
     def _list_ref(self, lst: ClickList) -> dict[str, Any]:
         folder, space = self.folders[lst.folder_id], self.spaces[lst.space_id]
-        return {"id": lst.id, "name": lst.name,
-                "category": {"id": folder.id, "name": folder.name, "hidden": folder.hidden},
-                "project": {"id": space.id, "name": space.name}}
+        return {
+            "id": lst.id,
+            "name": lst.name,
+            "category": {"id": folder.id, "name": folder.name, "hidden": folder.hidden},
+            "project": {"id": space.id, "name": space.name},
+        }
 
-    def _history(self, task: Task, actor: int, field_name: str, before: Any, after: Any, date: int,
-                 ) -> dict[str, Any]:
-        return {"id": str(next(self._history_ids)), "type": 1, "date": str(date), "field": field_name,
-                "parent_id": task.list_id, "data": {}, "source": None, "user": self._user_brief(actor),
-                "before": before, "after": after}
+    def _history(
+        self,
+        task: Task,
+        actor: int,
+        field_name: str,
+        before: Any,
+        after: Any,
+        date: int,
+    ) -> dict[str, Any]:
+        return {
+            "id": str(next(self._history_ids)),
+            "type": 1,
+            "date": str(date),
+            "field": field_name,
+            "parent_id": task.list_id,
+            "data": {},
+            "source": None,
+            "user": self._user_brief(actor),
+            "before": before,
+            "after": after,
+        }
 
-    def _emit_task(self, name: str, task: Task, actor: int, field_name: str, before: Any, after: Any,
-                   date: int) -> None:
+    def _emit_task(
+        self, name: str, task: Task, actor: int, field_name: str, before: Any, after: Any, date: int
+    ) -> None:
         self._send_task_event(name, task, [self._history(task, actor, field_name, before, after, date)])
 
     def _emit_changes(self, task: Task, actor: int, changes: list[tuple[str, str, Any, Any]]) -> None:
@@ -746,23 +905,51 @@ class ClickUpBackend:
         lst = self.lists[task.list_id]
         team_id = self.spaces[lst.space_id].team_id
         payload = {"event": name, "history_items": history, "task_id": task.id, "team_id": team_id}
-        self.sink(Event(name, team_id, payload, {"task_id": task.id, "list_id": lst.id, "folder_id": lst.folder_id,
-                                                 "space_id": lst.space_id}))
+        self.sink(
+            Event(
+                name,
+                team_id,
+                payload,
+                {"task_id": task.id, "list_id": lst.id, "folder_id": lst.folder_id, "space_id": lst.space_id},
+            )
+        )
 
-    def _emit_hierarchy(self, name: str, team_id: str, actor: int | None = None, field_name: str | None = None,
-                        before: Any = None, after: Any = None, **location: str) -> None:
+    def _emit_hierarchy(
+        self,
+        name: str,
+        team_id: str,
+        actor: int | None = None,
+        field_name: str | None = None,
+        before: Any = None,
+        after: Any = None,
+        **location: str,
+    ) -> None:
         kind = name.split("C")[0].split("U")[0].split("D")[0]  # "list" | "folder" | "space"
         entity_key = f"{kind}_id"
-        payload: dict[str, Any] = {"event": name, entity_key: location.get(entity_key), "team_id": team_id,
-                                   "history_items": []}
+        payload: dict[str, Any] = {
+            "event": name,
+            entity_key: location.get(entity_key),
+            "team_id": team_id,
+            "history_items": [],
+        }
         if field_name:
-            payload["history_items"] = [{
-                "id": str(next(self._history_ids)), "type": {"space": 4, "folder": 5, "list": 6}[kind],
-                "date": str(now_ms()), "field": field_name, "parent_id": location.get("space_id"), "data": {},
-                "source": None, "user": self._user_brief(actor) if actor else None, "before": before,
-                "after": after}]
-        self.sink(Event(name, team_id, payload, {k: location.get(k) for k in
-                                                 ("task_id", "list_id", "folder_id", "space_id")}))
+            payload["history_items"] = [
+                {
+                    "id": str(next(self._history_ids)),
+                    "type": {"space": 4, "folder": 5, "list": 6}[kind],
+                    "date": str(now_ms()),
+                    "field": field_name,
+                    "parent_id": location.get("space_id"),
+                    "data": {},
+                    "source": None,
+                    "user": self._user_brief(actor) if actor else None,
+                    "before": before,
+                    "after": after,
+                }
+            ]
+        self.sink(
+            Event(name, team_id, payload, {k: location.get(k) for k in ("task_id", "list_id", "folder_id", "space_id")})
+        )
 
     def _user(self, user_id: int) -> User:
         user = self.users.get(int(user_id))
@@ -775,8 +962,14 @@ def _statuses(spec: list[tuple[str, str, str]] | list[dict[str, Any]]) -> list[S
     out = []
     for i, item in enumerate(spec):
         if isinstance(item, dict):
-            out.append(Status(status=item["status"], type=item.get("type", "custom"),
-                              color=item.get("color", "#87909e"), orderindex=i))
+            out.append(
+                Status(
+                    status=item["status"],
+                    type=item.get("type", "custom"),
+                    color=item.get("color", "#87909e"),
+                    orderindex=i,
+                )
+            )
         else:
             name, kind, color = item
             out.append(Status(status=name, type=kind, color=color, orderindex=i))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -79,41 +80,50 @@ def _int_arg(request: Request, name: str) -> int | None:
 class ClickUpApi:
     """The WSGI app of the emulated ClickUp (API + OAuth) — control routes are mounted beside it."""
 
-    def __init__(self, backend: ClickUpBackend, limiter: RateLimiter, faults: Faults,
-                 control: Callable[[Request], Response] | None = None) -> None:
+    def __init__(
+        self,
+        backend: ClickUpBackend,
+        limiter: RateLimiter,
+        faults: Faults,
+        control: Callable[[Request], Response] | None = None,
+    ) -> None:
         self.backend, self.limiter, self.faults, self.control = backend, limiter, faults, control
         self.requests: list[LoggedRequest] = []
+        # Tests observe every exchange (request, response) to validate both against ClickUp's OpenAPI document.
+        self.observers: list[Callable[[Request, Response], None]] = []
         self._log_lock = threading.Lock()
         self.team_plans: dict[str, str] = {}
         r = Rule
-        self.url_map = Map([
-            r("/api", endpoint="consent", methods=["GET"]),
-            r("/api/authorize", endpoint="authorize", methods=["POST"]),
-            r("/api/v2/oauth/token", endpoint="token", methods=["POST"]),
-            r("/api/v2/user", endpoint="user", methods=["GET"]),
-            r("/api/v2/team", endpoint="teams", methods=["GET"]),
-            r("/api/v2/team/<team_id>/space", endpoint="spaces", methods=["GET"]),
-            r("/api/v2/space/<space_id>", endpoint="space", methods=["GET"]),
-            r("/api/v2/space/<space_id>/folder", endpoint="folders", methods=["GET"]),
-            r("/api/v2/space/<space_id>/list", endpoint="folderless_lists", methods=["GET"]),
-            r("/api/v2/folder/<folder_id>", endpoint="folder", methods=["GET"]),
-            r("/api/v2/folder/<folder_id>/list", endpoint="folder_lists", methods=["GET"]),
-            r("/api/v2/list/<list_id>", endpoint="list", methods=["GET"]),
-            r("/api/v2/list/<list_id>/task", endpoint="list_tasks", methods=["GET"]),
-            r("/api/v2/list/<list_id>/task", endpoint="create_task", methods=["POST"]),
-            r("/api/v2/list/<list_id>/field", endpoint="list_fields", methods=["GET"]),
-            r("/api/v2/task/<task_id>", endpoint="task", methods=["GET"]),
-            r("/api/v2/task/<task_id>", endpoint="update_task", methods=["PUT"]),
-            r("/api/v2/task/<task_id>", endpoint="delete_task", methods=["DELETE"]),
-            r("/api/v2/task/<task_id>/field/<field_id>", endpoint="set_field", methods=["POST"]),
-            r("/api/v2/task/<task_id>/comment", endpoint="comments", methods=["GET"]),
-            r("/api/v2/task/<task_id>/comment", endpoint="add_comment", methods=["POST"]),
-            r("/api/v2/team/<team_id>/task", endpoint="team_tasks", methods=["GET"]),
-            r("/api/v2/team/<team_id>/webhook", endpoint="webhooks", methods=["GET"]),
-            r("/api/v2/team/<team_id>/webhook", endpoint="create_webhook", methods=["POST"]),
-            r("/api/v2/webhook/<webhook_id>", endpoint="update_webhook", methods=["PUT"]),
-            r("/api/v2/webhook/<webhook_id>", endpoint="delete_webhook", methods=["DELETE"]),
-        ])
+        self.url_map = Map(
+            [
+                r("/api", endpoint="consent", methods=["GET"]),
+                r("/api/authorize", endpoint="authorize", methods=["POST"]),
+                r("/api/v2/oauth/token", endpoint="token", methods=["POST"]),
+                r("/api/v2/user", endpoint="user", methods=["GET"]),
+                r("/api/v2/team", endpoint="teams", methods=["GET"]),
+                r("/api/v2/team/<team_id>/space", endpoint="spaces", methods=["GET"]),
+                r("/api/v2/space/<space_id>", endpoint="space", methods=["GET"]),
+                r("/api/v2/space/<space_id>/folder", endpoint="folders", methods=["GET"]),
+                r("/api/v2/space/<space_id>/list", endpoint="folderless_lists", methods=["GET"]),
+                r("/api/v2/folder/<folder_id>", endpoint="folder", methods=["GET"]),
+                r("/api/v2/folder/<folder_id>/list", endpoint="folder_lists", methods=["GET"]),
+                r("/api/v2/list/<list_id>", endpoint="list", methods=["GET"]),
+                r("/api/v2/list/<list_id>/task", endpoint="list_tasks", methods=["GET"]),
+                r("/api/v2/list/<list_id>/task", endpoint="create_task", methods=["POST"]),
+                r("/api/v2/list/<list_id>/field", endpoint="list_fields", methods=["GET"]),
+                r("/api/v2/task/<task_id>", endpoint="task", methods=["GET"]),
+                r("/api/v2/task/<task_id>", endpoint="update_task", methods=["PUT"]),
+                r("/api/v2/task/<task_id>", endpoint="delete_task", methods=["DELETE"]),
+                r("/api/v2/task/<task_id>/field/<field_id>", endpoint="set_field", methods=["POST"]),
+                r("/api/v2/task/<task_id>/comment", endpoint="comments", methods=["GET"]),
+                r("/api/v2/task/<task_id>/comment", endpoint="add_comment", methods=["POST"]),
+                r("/api/v2/team/<team_id>/task", endpoint="team_tasks", methods=["GET"]),
+                r("/api/v2/team/<team_id>/webhook", endpoint="webhooks", methods=["GET"]),
+                r("/api/v2/team/<team_id>/webhook", endpoint="create_webhook", methods=["POST"]),
+                r("/api/v2/webhook/<webhook_id>", endpoint="update_webhook", methods=["PUT"]),
+                r("/api/v2/webhook/<webhook_id>", endpoint="delete_webhook", methods=["DELETE"]),
+            ]
+        )
 
     # -- WSGI -------------------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -158,6 +168,11 @@ class ClickUpApi:
         for name, value in headers.items():
             response.headers[name] = value
         self._log(request, token, response.status_code, started)
+        for observe in self.observers:
+            try:
+                observe(request, response)
+            except Exception:  # an observer (a test's recorder) must never change what ClickUp answers
+                logging.getLogger("local.emulator").exception("observer failed")
         return response
 
     def _plan_of(self, token: Token) -> str:
@@ -169,10 +184,17 @@ class ClickUpApi:
 
     def _log(self, request: Request, token: Token | None, status: int, started: float) -> None:
         with self._log_lock:
-            self.requests.append(LoggedRequest(
-                seq=len(self.requests) + 1, method=request.method, path=request.path,
-                token_id=token.id if token else None, status=status, at=time.time(),
-                duration_ms=round((time.perf_counter() - started) * 1000, 2)))
+            self.requests.append(
+                LoggedRequest(
+                    seq=len(self.requests) + 1,
+                    method=request.method,
+                    path=request.path,
+                    token_id=token.id if token else None,
+                    status=status,
+                    at=time.time(),
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                )
+            )
 
     # -- OAuth ------------------------------------------------------------------------------------------
     def on_consent(self, request: Request) -> Response:
@@ -183,23 +205,32 @@ class ClickUpApi:
                 user = b.users.get(b.browser_user_id or -1)
                 teams = [t for t in b.teams.values() if user and user.id in t.member_ids]
         except ClickUpError as exc:
-            return Response(_page("ClickUp: authorization error", f"<p class='error'>{html.escape(exc.err)} "
-                                  f"({exc.ecode})</p>"), status=exc.status, content_type="text/html")
+            return Response(
+                _page("ClickUp: authorization error", f"<p class='error'>{html.escape(exc.err)} ({exc.ecode})</p>"),
+                status=exc.status,
+                content_type="text/html",
+            )
         if user is None:
-            return Response(_page("ClickUp", "<p>No user is logged in to the emulator.</p>"), status=400,
-                            content_type="text/html")
-        hidden = "".join(f"<input type='hidden' name='{k}' value='{html.escape(request.args.get(k, ''))}'>"
-                         for k in ("client_id", "redirect_uri", "state"))
+            return Response(
+                _page("ClickUp", "<p>No user is logged in to the emulator.</p>"), status=400, content_type="text/html"
+            )
+        hidden = "".join(
+            f"<input type='hidden' name='{k}' value='{html.escape(request.args.get(k, ''))}'>"
+            for k in ("client_id", "redirect_uri", "state")
+        )
         boxes = "".join(
             f"<label><input type='checkbox' name='team_ids' value='{t.id}' checked> {html.escape(t.name)}</label><br>"
-            for t in teams)
-        body = (f"<h1>{html.escape(app.name)} wants to access your ClickUp</h1>"
-                f"<p>Logged in as <b>{html.escape(user.username)}</b> ({html.escape(user.email)})</p>"
-                f"<form method='post' action='/api/authorize'>{hidden}"
-                f"<input type='hidden' name='user_id' value='{user.id}'>"
-                f"<fieldset><legend>Workspaces</legend>{boxes}</fieldset>"
-                f"<button type='submit' name='decision' value='authorize' id='authorize'>Connect Workspace</button> "
-                f"<button type='submit' name='decision' value='deny' id='deny'>Cancel</button></form>")
+            for t in teams
+        )
+        body = (
+            f"<h1>{html.escape(app.name)} wants to access your ClickUp</h1>"
+            f"<p>Logged in as <b>{html.escape(user.username)}</b> ({html.escape(user.email)})</p>"
+            f"<form method='post' action='/api/authorize'>{hidden}"
+            f"<input type='hidden' name='user_id' value='{user.id}'>"
+            f"<fieldset><legend>Workspaces</legend>{boxes}</fieldset>"
+            f"<button type='submit' name='decision' value='authorize' id='authorize'>Connect Workspace</button> "
+            f"<button type='submit' name='decision' value='deny' id='deny'>Cancel</button></form>"
+        )
         return Response(_page("ClickUp: authorize app", body), content_type="text/html")
 
     def on_authorize(self, request: Request) -> Response:
@@ -211,12 +242,16 @@ class ClickUpApi:
                 if form.get("decision") == "deny":
                     query = {"error": "access_denied", **({"state": state} if state else {})}
                 else:
-                    code = self.backend.authorize_app(form.get("client_id", ""), redirect_uri,
-                                                      int(form.get("user_id", "0")), form.getlist("team_ids"))
+                    code = self.backend.authorize_app(
+                        form.get("client_id", ""), redirect_uri, int(form.get("user_id", "0")), form.getlist("team_ids")
+                    )
                     query = {"code": code, **({"state": state} if state else {})}
         except ClickUpError as exc:
-            return Response(_page("ClickUp: authorization error", f"<p class='error'>{html.escape(exc.err)}</p>"),
-                            status=exc.status, content_type="text/html")
+            return Response(
+                _page("ClickUp: authorization error", f"<p class='error'>{html.escape(exc.err)}</p>"),
+                status=exc.status,
+                content_type="text/html",
+            )
         separator = "&" if "?" in redirect_uri else "?"
         return Response(status=302, headers={"Location": f"{redirect_uri}{separator}{urlencode(query)}"})
 
@@ -265,8 +300,11 @@ class ClickUpApi:
         b = self.backend
         b.space_for(token, space_id)
         archived = _flag(request, "archived")
-        lists = [x for x in b.lists.values()
-                 if x.space_id == space_id and b.folders[x.folder_id].hidden and x.archived == archived]
+        lists = [
+            x
+            for x in b.lists.values()
+            if x.space_id == space_id and b.folders[x.folder_id].hidden and x.archived == archived
+        ]
         return _json({"lists": [render.list_item(b, x) for x in lists]})
 
     def on_list(self, request: Request, token: Token, list_id: str) -> Response:
@@ -294,7 +332,7 @@ class ClickUpApi:
     def on_delete_task(self, request: Request, token: Token, task_id: str) -> Response:
         self.backend.task_for(token, task_id)
         self.backend.delete_task(token.user_id, task_id)
-        return _json({})
+        return Response(status=204)
 
     def on_set_field(self, request: Request, token: Token, task_id: str, field_id: str) -> Response:
         self.backend.task_for(token, task_id)
@@ -307,15 +345,29 @@ class ClickUpApi:
     def on_comments(self, request: Request, token: Token, task_id: str) -> Response:
         b = self.backend
         b.task_for(token, task_id)
-        return _json({"comments": [
-            {"id": c.id, "comment": [{"text": c.text}], "comment_text": c.text, "user": b._user_brief(c.user_id),
-             "resolved": False, "assignee": None, "assigned_by": None, "reactions": [], "date": str(c.date)}
-            for c in reversed(b.comments.get(task_id, []))]})
+        return _json(
+            {
+                "comments": [
+                    {
+                        "id": c.id,
+                        "comment": [{"text": c.text}],
+                        "comment_text": c.text,
+                        "user": b._user_brief(c.user_id),
+                        "resolved": False,
+                        "assignee": None,
+                        "assigned_by": None,
+                        "reactions": [],
+                        "date": str(c.date),
+                    }
+                    for c in reversed(b.comments.get(task_id, []))
+                ]
+            }
+        )
 
     def on_add_comment(self, request: Request, token: Token, task_id: str) -> Response:
         self.backend.task_for(token, task_id)
         comment = self.backend.add_comment(token.user_id, task_id, _body(request).get("comment_text", ""))
-        return _json({"id": int(comment.id), "hist_id": comment.id, "date": comment.date})
+        return _json({"id": comment.id, "hist_id": comment.id, "date": comment.date})
 
     def on_list_tasks(self, request: Request, token: Token, list_id: str) -> Response:
         self.backend.list_for(token, list_id)
@@ -341,25 +393,32 @@ class ClickUpApi:
         statuses = {s.lower() for s in _many(request, "statuses")}
         if statuses:
             tasks = [t for t in tasks if t.status.status.lower() in statuses]
-        for arg, attr in (("date_updated", "date_updated"), ("date_created", "date_created"),
-                          ("due_date", "due_date")):
+        for arg, attr in (("date_updated", "date_updated"), ("date_created", "date_created"), ("due_date", "due_date")):
             gt, lt = _int_arg(request, f"{arg}_gt"), _int_arg(request, f"{arg}_lt")
             if gt is not None:
                 tasks = [t for t in tasks if getattr(t, attr) is not None and getattr(t, attr) > gt]
             if lt is not None:
                 tasks = [t for t in tasks if getattr(t, attr) is not None and getattr(t, attr) < lt]
         order = request.args.get("order_by", "created")
-        key = {"id": lambda t: t.id, "created": lambda t: (t.date_created, t.id),
-               "updated": lambda t: (t.date_updated, t.id), "due_date": lambda t: (t.due_date or 0, t.id)}.get(order)
+        key = {
+            "id": lambda t: t.id,
+            "created": lambda t: (t.date_created, t.id),
+            "updated": lambda t: (t.date_updated, t.id),
+            "due_date": lambda t: (t.due_date or 0, t.id),
+        }.get(order)
         if key is None:
             raise errors.bad_request("order_by invalid", "INPUT_002")
         # Newest first by default; reverse=true gives oldest first.
         tasks.sort(key=key, reverse=not _flag(request, "reverse"))
         page = _int_arg(request, "page") or 0
-        chunk = tasks[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+        chunk = tasks[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
         markdown = _flag(request, "include_markdown_description")
-        return _json({"tasks": [render.task(b, t, markdown=markdown) for t in chunk],
-                      "last_page": (page + 1) * PAGE_SIZE >= len(tasks)})
+        return _json(
+            {
+                "tasks": [render.task(b, t, markdown=markdown) for t in chunk],
+                "last_page": (page + 1) * PAGE_SIZE >= len(tasks),
+            }
+        )
 
     # -- webhooks ----------------------------------------------------------------------------------------
     def on_webhooks(self, request: Request, token: Token, team_id: str) -> Response:
@@ -382,7 +441,9 @@ class ClickUpApi:
 
 
 def _page(title: str, body: str) -> str:
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            "<style>body{font-family:sans-serif;max-width:40em;margin:3em auto}button{padding:.5em 1em}"
-            ".error{color:#b00}</style></head>"
-            f"<body>{body}<p><small>ClickUp emulator (local)</small></p></body></html>")
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        "<style>body{font-family:sans-serif;max-width:40em;margin:3em auto}button{padding:.5em 1em}"
+        ".error{color:#b00}</style></head>"
+        f"<body>{body}<p><small>ClickUp emulator (local)</small></p></body></html>"
+    )

@@ -15,8 +15,12 @@ from local.servers import BackgroundServer
 
 
 class Emulator:
-    def __init__(self, base_url: str = "http://127.0.0.1:8010", demo_redirect_uri: str = DEMO_REDIRECT_URI,
-                 seed: int | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str = "http://127.0.0.1:8010",
+        demo_redirect_uri: str = DEMO_REDIRECT_URI,
+        seed: int | None = None,
+    ) -> None:
         self.backend = ClickUpBackend(base_url)
         self.limiter = RateLimiter()
         self.faults = Faults(seed)
@@ -38,9 +42,9 @@ class Emulator:
 
 class EmulatorServer:
     def __init__(self, port: int = 8010, demo: bool = True, demo_redirect_uri: str | None = None) -> None:
-        self._server = BackgroundServer(lambda environ, start: self.emulator.api(environ, start), port)
-        self.emulator = Emulator(base_url=self._server.url,
-                                 demo_redirect_uri=demo_redirect_uri or DEMO_REDIRECT_URI)
+        self.emulator = Emulator(demo_redirect_uri=demo_redirect_uri or DEMO_REDIRECT_URI)
+        self._server = BackgroundServer(self.emulator.api, port)
+        self.emulator.backend.base_url = self._server.url  # task urls point at this emulator
         if demo:
             self.emulator.reset(demo=True)
 

@@ -1,0 +1,311 @@
+"""The only module in the product that talks HTTP to ClickUp.
+
+- one pooled httpx client per container (connection reuse), base URL from `CLICKUP_API_BASE_URL`;
+- `Authorization: Bearer <oauth token>`, or the raw value for personal `pk_` tokens;
+- every request's timeout is bounded by the Lambda's remaining time, and so is every retry;
+- only transient failures are retried (jittered exponential backoff); a POST is retried only when it surely
+  never reached ClickUp (connection not established), because ClickUp has no idempotency key;
+- `hooks.before_request()` runs before each try (the per-organisation rate limiter), `hooks.after_response()`
+  after each answer (learns the limit from the headers);
+- errors become the domain exceptions of `bridge.clickup.errors`; no token or secret is ever logged or raised.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
+from functools import cache
+from typing import Any, Protocol
+
+import httpx
+
+from bridge import __version__
+from bridge.clickup import models
+from bridge.clickup.errors import (
+    NOT_AUTHORIZED_CODES,
+    REVOKED_CODES,
+    NotFound,
+    Permanent,
+    RateLimited,
+    TokenRevoked,
+    Transient,
+    WorkspaceNotAuthorized,
+)
+from bridge.core.observability import logger
+
+DEFAULT_BASE_URL = "https://api.clickup.com/api/v2"
+USER_AGENT = f"clickup-bridge/{__version__}"
+PAGE_SIZE = 100
+MAX_REQUEST_TIMEOUT_S = 10.0
+SAFETY_MARGIN_S = 1.0  # leave the handler this much time to record the outcome
+MIN_ATTEMPT_S = 0.5
+HIERARCHY_EVENTS = [
+    f"{kind}{what}" for kind in ("list", "folder", "space") for what in ("Created", "Updated", "Deleted")
+]
+TASK_EVENTS = [
+    "taskCreated",
+    "taskUpdated",
+    "taskDeleted",
+    "taskPriorityUpdated",
+    "taskStatusUpdated",
+    "taskAssigneeUpdated",
+    "taskDueDateUpdated",
+    "taskTagUpdated",
+    "taskMoved",
+    "taskCommentPosted",
+    "taskCommentUpdated",
+]
+
+
+class RequestHooks(Protocol):
+    def before_request(self) -> None:
+        """Called before every try; may raise RateLimited to stop the call before it spends budget."""
+
+    def after_response(self, status: int, headers: Mapping[str, str]) -> None:
+        """Called with every answer's status and headers (X-RateLimit-*)."""
+
+
+def base_url() -> str:
+    return os.environ.get("CLICKUP_API_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
+
+
+@cache
+def _http() -> httpx.Client:
+    # ClickUp's document declares Content-Type as a required header even on GET and DELETE.
+    return httpx.Client(
+        headers={"User-Agent": USER_AGENT, "Accept": "application/json", "Content-Type": "application/json"},
+        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+    )
+
+
+def parse_reset(value: str | None) -> float | None:
+    """X-RateLimit-Reset as epoch seconds; ClickUp documents "a Unix timestamp": accept seconds or ms."""
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number / 1000 if number > 1e12 else number
+
+
+def auth_header(token: str) -> str:
+    return token if token.startswith("pk_") else f"Bearer {token}"
+
+
+class ClickUpClient:
+    def __init__(
+        self,
+        token: str,
+        *,
+        hooks: RequestHooks | None = None,
+        remaining_s: Callable[[], float] | None = None,
+        base: str | None = None,
+        max_attempts: int = 4,
+        backoff_base_s: float = 0.2,
+        backoff_cap_s: float = 4.0,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._auth = auth_header(token)
+        self._hooks = hooks
+        self._remaining_s = remaining_s or (lambda: 60.0)
+        self._base = (base or base_url()).rstrip("/")
+        self._max_attempts = max_attempts
+        self._backoff_base_s, self._backoff_cap_s = backoff_base_s, backoff_cap_s
+        self._sleep, self._jitter = sleep, jitter
+
+    def __repr__(self) -> str:
+        return f"ClickUpClient(base={self._base!r})"  # never the token
+
+    @classmethod
+    def for_context(cls, token: str, context: Any, hooks: RequestHooks | None = None) -> ClickUpClient:
+        return cls(token, hooks=hooks, remaining_s=lambda: context.get_remaining_time_in_millis() / 1000)
+
+    # -- transport ----------------------------------------------------------------------------------------
+    def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None) -> Any:
+        idempotent = method.upper() != "POST"
+        attempt = 0
+        while True:
+            attempt += 1
+            timeout = min(MAX_REQUEST_TIMEOUT_S, self._remaining_s() - SAFETY_MARGIN_S)
+            if timeout < MIN_ATTEMPT_S:
+                raise Transient(f"ClickUp {method} {path}: no time left for a try")
+            if self._hooks:
+                self._hooks.before_request()
+            started = time.perf_counter()
+            try:
+                response = _http().request(
+                    method,
+                    f"{self._base}{path}",
+                    params=params,
+                    json=json,
+                    headers={"Authorization": self._auth},
+                    timeout=timeout,
+                )
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                error: Transient = Transient(f"ClickUp {method} {path}: {type(exc).__name__}")
+            except httpx.TransportError as exc:
+                # Sent, or maybe sent: a non-idempotent call may have been applied.
+                error = Transient(f"ClickUp {method} {path}: {type(exc).__name__}", ambiguous=not idempotent)
+                if not idempotent:
+                    raise error from None
+            else:
+                elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+                if self._hooks:
+                    self._hooks.after_response(response.status_code, response.headers)
+                logger.debug(
+                    "clickup call",
+                    extra={
+                        "method": method,
+                        "path": path,
+                        "status": response.status_code,
+                        "ms": elapsed_ms,
+                        "attempt": attempt,
+                    },
+                )
+                if response.status_code < 400:
+                    return response.json() if response.content else {}
+                mapped = self._map_error(method, path, response)
+                if not isinstance(mapped, Transient):
+                    raise mapped
+                if not idempotent:
+                    mapped.ambiguous = True
+                    raise mapped
+                error = mapped
+            delay = self._jitter() * min(self._backoff_cap_s, self._backoff_base_s * 2 ** (attempt - 1))
+            if attempt >= self._max_attempts or self._remaining_s() - delay - SAFETY_MARGIN_S < MIN_ATTEMPT_S:
+                raise error
+            logger.info(
+                "clickup transient failure, retrying",
+                extra={"method": method, "path": path, "attempt": attempt, "status": error.status},
+            )
+            self._sleep(delay)
+
+    @staticmethod
+    def _map_error(method: str, path: str, response: httpx.Response) -> Exception:
+        status = response.status_code
+        try:
+            body = response.json()
+            err, ecode = str(body.get("err", "")), str(body.get("ECODE", ""))
+        except ValueError:
+            err, ecode = "", ""
+        message = f"ClickUp {method} {path} answered {status} {ecode}".rstrip()
+        if status == 429:
+            reset = parse_reset(response.headers.get("X-RateLimit-Reset"))
+            return RateLimited(message, reset_at=reset if reset is not None else time.time() + 60)
+        if status == 401 and ecode in REVOKED_CODES:
+            return TokenRevoked(message, status=status, ecode=ecode, detail=err)
+        if status == 401 and ecode in NOT_AUTHORIZED_CODES:
+            return WorkspaceNotAuthorized(message, status=status, ecode=ecode, detail=err)
+        if status == 404:
+            return NotFound(message, status=status, ecode=ecode, detail=err)
+        if status >= 500 or status == 408:
+            return Transient(message, status=status, ecode=ecode)
+        return Permanent(message, status=status, ecode=ecode, detail=err)
+
+    def _get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params={k: v for k, v in params.items() if v is not None} or None)
+
+    # -- user and workspaces -------------------------------------------------------------------------------
+    def get_user(self) -> models.User:
+        return models.User.model_validate(self._get("/user")["user"])
+
+    def get_teams(self) -> list[models.Team]:
+        return [models.Team.model_validate(t) for t in self._get("/team")["teams"]]
+
+    # -- hierarchy ---------------------------------------------------------------------------------------------
+    def get_spaces(self, team_id: str, archived: bool = False) -> list[models.Space]:
+        data = self._get(f"/team/{team_id}/space", archived=str(archived).lower())
+        return [models.Space.model_validate(s) for s in data["spaces"]]
+
+    def get_folders(self, space_id: str, archived: bool = False) -> list[models.Folder]:
+        data = self._get(f"/space/{space_id}/folder", archived=str(archived).lower())
+        return [models.Folder.model_validate(f) for f in data["folders"]]
+
+    def get_folderless_lists(self, space_id: str, archived: bool = False) -> list[models.ListItem]:
+        data = self._get(f"/space/{space_id}/list", archived=str(archived).lower())
+        return [models.ListItem.model_validate(x) for x in data["lists"]]
+
+    def get_list(self, list_id: str) -> models.ListItem:
+        return models.ListItem.model_validate(self._get(f"/list/{list_id}"))
+
+    def get_list_fields(self, list_id: str) -> list[models.CustomField]:
+        return [models.CustomField.model_validate(f) for f in self._get(f"/list/{list_id}/field")["fields"]]
+
+    # -- tasks ----------------------------------------------------------------------------------------------
+    def create_task(self, list_id: str, body: Mapping[str, Any]) -> models.Task:
+        return models.Task.model_validate(self.request("POST", f"/list/{list_id}/task", json=dict(body)))
+
+    def get_task(self, task_id: str) -> models.Task:
+        return models.Task.model_validate(self._get(f"/task/{task_id}"))
+
+    def update_task(self, task_id: str, changes: Mapping[str, Any]) -> models.Task:
+        return models.Task.model_validate(self.request("PUT", f"/task/{task_id}", json=dict(changes)))
+
+    def delete_task(self, task_id: str) -> None:
+        self.request("DELETE", f"/task/{task_id}")
+
+    def set_custom_field(self, task_id: str, field_id: str, value: Any) -> None:
+        self.request("POST", f"/task/{task_id}/field/{field_id}", json={"value": value})
+
+    def add_comment(self, task_id: str, text: str, notify_all: bool = False) -> str:
+        data = self.request("POST", f"/task/{task_id}/comment", json={"comment_text": text, "notify_all": notify_all})
+        return str(data.get("id", ""))
+
+    def iter_task_pages(self, path: str, **filters: Any) -> Iterator[tuple[int, list[models.Task]]]:
+        """Pages of tasks (0-based, 100 a page) until `last_page` or a short page."""
+        page = int(filters.pop("page", 0))
+        params = {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in filters.items() if v is not None}
+        while True:
+            data = models.TaskPage.model_validate(self._get(path, page=page, **params))
+            yield page, list(data.tasks)
+            if data.last_page or len(data.tasks) < PAGE_SIZE:
+                return
+            page += 1
+
+    def iter_list_tasks(self, list_id: str, **filters: Any) -> Iterator[models.Task]:
+        for _, tasks in self.iter_task_pages(f"/list/{list_id}/task", **filters):
+            yield from tasks
+
+    def iter_team_task_pages(self, team_id: str, **filters: Any) -> Iterator[tuple[int, list[models.Task]]]:
+        return self.iter_task_pages(f"/team/{team_id}/task", **filters)
+
+    # -- webhooks ---------------------------------------------------------------------------------------------
+    def create_webhook(self, team_id: str, endpoint: str, events: list[str], **location: str | int) -> models.Webhook:
+        body: dict[str, Any] = {"endpoint": endpoint, "events": events}
+        body.update({k: int(v) if k != "task_id" else v for k, v in location.items() if v})
+        return models.Webhook.model_validate(self.request("POST", f"/team/{team_id}/webhook", json=body)["webhook"])
+
+    def get_webhooks(self, team_id: str) -> list[models.Webhook]:
+        return [models.Webhook.model_validate(w) for w in self._get(f"/team/{team_id}/webhook")["webhooks"]]
+
+    def update_webhook(
+        self, webhook_id: str, endpoint: str, events: list[str] | str, status: str = "active"
+    ) -> models.Webhook:
+        body = {"endpoint": endpoint, "events": events, "status": status}
+        return models.Webhook.model_validate(self.request("PUT", f"/webhook/{webhook_id}", json=body)["webhook"])
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        self.request("DELETE", f"/webhook/{webhook_id}")
+
+
+def exchange_code(
+    client_id: str, client_secret: str, code: str, *, base: str | None = None, timeout_s: float = 10.0
+) -> str:
+    """OAuth code → access token (no auth header). Credentials travel in the JSON body, never the URL."""
+    url = f"{(base or base_url()).rstrip('/')}/oauth/token"
+    try:
+        response = _http().post(
+            url, json={"client_id": client_id, "client_secret": client_secret, "code": code}, timeout=timeout_s
+        )
+    except httpx.TransportError as exc:
+        raise Transient(f"ClickUp POST /oauth/token: {type(exc).__name__}") from None
+    if response.status_code >= 400:
+        raise ClickUpClient._map_error("POST", "/oauth/token", response)
+    token = response.json().get("access_token")
+    if not isinstance(token, str) or not token:
+        raise Permanent("ClickUp POST /oauth/token answered without an access_token", status=response.status_code)
+    return token

@@ -1,0 +1,145 @@
+"""Typed views of the ClickUp responses the bridge uses (ids as strings, dates as ms ints)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, frozen=True)
+
+
+class User(_Model):
+    id: str
+    username: str | None = None
+    email: str | None = None
+    timezone: str | None = None
+
+
+class Team(_Model):
+    id: str
+    name: str
+
+
+class Status(_Model):
+    status: str
+    type: str | None = None
+    orderindex: int | None = None
+    color: str | None = None
+
+
+class Ref(_Model):
+    id: str
+    name: str | None = None
+    hidden: bool | None = None
+
+
+class ListItem(_Model):
+    id: str
+    name: str
+    archived: bool = False
+    statuses: list[Status] = Field(default_factory=list)
+    folder: Ref | None = None
+    space: Ref | None = None
+
+
+class Folder(_Model):
+    id: str
+    name: str
+    hidden: bool = False
+    archived: bool = False
+    lists: list[ListItem] = Field(default_factory=list)
+
+
+class Space(_Model):
+    id: str
+    name: str
+    archived: bool = False
+    statuses: list[Status] = Field(default_factory=list)
+
+
+class Priority(_Model):
+    id: str | None = None
+    priority: str | None = None
+
+
+class Assignee(_Model):
+    id: str
+    username: str | None = None
+    email: str | None = None
+
+
+class CustomFieldValue(_Model):
+    id: str
+    name: str | None = None
+    type: str | None = None
+    value: Any = None
+
+
+class Task(_Model):
+    id: str
+    name: str
+    status: Status
+    date_created: int | None = None
+    date_updated: int | None = None
+    date_closed: int | None = None
+    priority: Priority | None = None
+    due_date: int | None = None
+    assignees: list[Assignee] = Field(default_factory=list)
+    tags: list[dict[str, Any]] = Field(default_factory=list)
+    parent: str | None = None
+    url: str | None = None
+    team_id: str | None = None
+    home_list: Ref | None = Field(default=None, validation_alias="list")  # "list" would shadow the builtin
+    archived: bool = False
+    custom_fields: list[CustomFieldValue] = Field(default_factory=list)
+
+    @property
+    def list_id(self) -> str | None:
+        return self.home_list.id if self.home_list else None
+
+    @property
+    def priority_number(self) -> int | None:
+        return int(self.priority.id) if self.priority and self.priority.id else None
+
+
+class DropDownOption(_Model):
+    id: str
+    name: str
+    orderindex: int | None = None
+
+
+class CustomField(_Model):
+    id: str
+    name: str
+    type: str
+    type_config: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def options(self) -> list[DropDownOption]:
+        return [DropDownOption.model_validate(o) for o in self.type_config.get("options") or []]
+
+
+class WebhookHealth(_Model):
+    status: str = "active"
+    fail_count: int = 0
+
+
+class Webhook(_Model):
+    id: str
+    team_id: str | None = None
+    endpoint: str
+    events: list[str] = Field(default_factory=list)
+    health: WebhookHealth = Field(default_factory=WebhookHealth)
+    secret: str | None = Field(default=None, repr=False)
+    space_id: str | None = None
+    folder_id: str | None = None
+    list_id: str | None = None
+    task_id: str | None = None
+
+
+class TaskPage(_Model):
+    tasks: list[Task]
+    last_page: bool | None = None
