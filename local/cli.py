@@ -22,6 +22,11 @@ def _dev(_: argparse.Namespace) -> int:
     for name, url in stack.urls.items():
         print(f"  {name:<18} {url}")
     print(f"  {'health':<18} {stack.api_url}/health")
+    demo = stack.emulator.emulator.demo if stack.emulator is not None else None
+    if demo:
+        names = ", ".join(w["name"] for w in demo["workspaces"])
+        print(f"ClickUp demo user 'Dana Demo' (user id {demo['user_id']}) with workspaces: {names}")
+        print(f"  the bridge is registered as its OAuth app: client_id {demo['client_id']}")
     print("Get a portal token with: .venv/bin/clickup-bridge dev-token --org demo-org")
     print("Ctrl-C stops everything.", flush=True)
     stopping = threading.Event()

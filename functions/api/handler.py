@@ -7,12 +7,13 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
 from bridge.api.models import error_responses
 from bridge.api.resolver import current_principal, make_resolver
 from bridge.core.config import settings
 from bridge.core.health import check_health
 from bridge.core.observability import logger, metrics, tracer
-from pydantic import BaseModel
 
 settings()  # validate the environment at cold start
 app = make_resolver()

@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from bridge.core.config import settings
 from bridge.core.observability import logger, metrics, tracer
 from bridge.queueing.messages import sync_message_adapter

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import httpx
 import pytest
+
 from bridge.clickup.client import ClickUpClient, parse_reset
 from bridge.clickup.errors import NotFound, RateLimited, Transient, WorkspaceNotAuthorized
 

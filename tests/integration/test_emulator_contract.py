@@ -6,8 +6,8 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import httpx
-from bridge.clickup.client import ClickUpClient, exchange_code
 
+from bridge.clickup.client import ClickUpClient, exchange_code
 from local.emulator.routes import ClickUpApi
 from tests.receiver import Receiver
 

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
+
 from bridge.clickup.client import ClickUpClient, exchange_code
 from bridge.clickup.errors import Permanent, TokenRevoked, WorkspaceNotAuthorized
 

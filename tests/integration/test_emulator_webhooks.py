@@ -8,9 +8,9 @@ import json
 
 import httpx
 import pytest
+
 from bridge.clickup.client import ClickUpClient
 from bridge.clickup.errors import Permanent
-
 from tests.conftest import wait_for
 from tests.receiver import Receiver
 
