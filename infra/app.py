@@ -18,13 +18,16 @@ from infra import nag  # noqa: E402
 from infra.stack import BridgeStack  # noqa: E402
 
 
-def build(app: App, *, stage: str, layer_dir: Path, jwt_issuer: str) -> BridgeStack:
+def build(
+    app: App, *, stage: str, layer_dir: Path, jwt_issuer: str, deployment: dict[str, str] | None = None
+) -> BridgeStack:
     stack = BridgeStack(
         app,
         f"ClickUpBridge-{stage}",
         stage=stage,
         layer_dir=layer_dir,
         jwt_issuer=jwt_issuer,
+        deployment=deployment,
         env=Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
         description="ClickUp bridge: portal <-> ClickUp on Lambda",
     )
@@ -45,7 +48,13 @@ def main() -> None:
     if not (layer_dir / "python").is_dir():
         raise SystemExit(f"the Lambda layer is not built at {layer_dir}: run `make layer` (make synth does)")
     issuer = app.node.try_get_context("jwt_issuer") or d.LOCAL_JWT_ISSUER
-    build(app, stage=stage, layer_dir=layer_dir, jwt_issuer=issuer)
+    # Deployment settings: -c clickup_client_id=... -c public_base_url=https://... -c portal_origin=https://...
+    deployment = {
+        "CLICKUP_CLIENT_ID": app.node.try_get_context("clickup_client_id") or "",
+        "PUBLIC_BASE_URL": app.node.try_get_context("public_base_url") or "",
+        "PORTAL_ORIGIN": app.node.try_get_context("portal_origin") or "",
+    }
+    build(app, stage=stage, layer_dir=layer_dir, jwt_issuer=issuer, deployment=deployment)
     app.synth()
 
 

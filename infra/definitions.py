@@ -121,6 +121,12 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
         grants=("table", "tokens:describe", "queue:space-sync:send"),
     ),
     FunctionDef(
+        "oauth",
+        "ClickUp connection: OAuth connect/callback/disconnect, connection, settings",
+        timeout_s=29,
+        grants=("table", "tokens:crypt", "queue:space-sync:send", "bus:put", "secret:clickup-oauth-client-secret"),
+    ),
+    FunctionDef(
         "space_sync",
         "Space sync worker: ClickUp hierarchy into the store",
         timeout_s=30,
@@ -131,6 +137,15 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
 ROUTES: tuple[RouteDef, ...] = (
     RouteDef("GET", "/health", "api", authorized=False),
     RouteDef("GET", "/api/v1/me", "api", authorized=True),
+    RouteDef("GET", "/clickup/oauth/connect", "oauth", authorized=True),
+    RouteDef("GET", "/clickup/oauth/callback", "oauth", authorized=False),
+    RouteDef("DELETE", "/clickup/oauth/disconnect", "oauth", authorized=True),
+    RouteDef("GET", "/api/v1/clickup/connection", "oauth", authorized=True),
+    RouteDef("PUT", "/api/v1/clickup/connection/default-workspace", "oauth", authorized=True),
+    RouteDef("PUT", "/api/v1/clickup/connection/personal-token", "oauth", authorized=True),
+    RouteDef("POST", "/api/v1/clickup/connection/test", "oauth", authorized=True),
+    RouteDef("GET", "/api/v1/clickup/settings", "oauth", authorized=True),
+    RouteDef("PUT", "/api/v1/clickup/settings", "oauth", authorized=True),
 )
 
 QUEUES: tuple[QueueDef, ...] = (
@@ -158,6 +173,34 @@ KEYS: tuple[KeyDef, ...] = (DATA_KEY, TOKENS_KEY)
 EVENT_BUS = "events"
 
 
+@dataclass(frozen=True)
+class SecretDef:
+    name: str
+    description: str
+    env_var: str
+
+    def physical_name(self, stage: str) -> str:
+        return resource_name(stage, self.name)
+
+
+SECRETS: tuple[SecretDef, ...] = (
+    SecretDef(
+        "clickup-oauth-client-secret",
+        "The ClickUp OAuth app's client secret (set by the operator)",
+        env_var="CLICKUP_CLIENT_SECRET_NAME",
+    ),
+)
+
+# Values only a deployment knows (CDK context / the local stack), passed to every function.
+DEPLOYMENT_SETTINGS = (
+    "CLICKUP_CLIENT_ID",
+    "PUBLIC_BASE_URL",
+    "PORTAL_ORIGIN",
+    "CLICKUP_API_BASE_URL",
+    "CLICKUP_APP_BASE_URL",
+)
+
+
 def function(name: str) -> FunctionDef:
     return next(f for f in FUNCTIONS if f.name == name)
 
@@ -166,7 +209,9 @@ def queue(name: str) -> QueueDef:
     return next(q for q in QUEUES if q.name == name)
 
 
-def function_environment(stage: str, queue_urls: dict[str, str], key_ids: dict[str, str]) -> dict[str, str]:
+def function_environment(
+    stage: str, queue_urls: dict[str, str], key_ids: dict[str, str], deployment: dict[str, str]
+) -> dict[str, str]:
     """Environment shared by every function; values that only the deployment knows are passed in."""
     env = {
         "STAGE": stage,
@@ -177,4 +222,7 @@ def function_environment(stage: str, queue_urls: dict[str, str], key_ids: dict[s
     }
     for q in QUEUES:
         env[q.env_var] = queue_urls[q.name]
+    for secret in SECRETS:
+        env[secret.env_var] = secret.physical_name(stage)
+    env.update({k: deployment[k] for k in DEPLOYMENT_SETTINGS if deployment.get(k)})
     return env

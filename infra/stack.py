@@ -14,6 +14,7 @@ from infra.components.encryption import Encryption
 from infra.components.functions import Functions
 from infra.components.queues import Queues
 from infra.components.scheduling import Schedules
+from infra.components.secrets import Secrets
 from infra.components.storage import Storage
 
 
@@ -26,6 +27,7 @@ class BridgeStack(Stack):
         stage: str,
         layer_dir: Path,
         jwt_issuer: str,
+        deployment: dict[str, str] | None = None,
         jwt_audience: str = d.JWT_AUDIENCE,
         **kwargs: object,
     ) -> None:
@@ -33,11 +35,13 @@ class BridgeStack(Stack):
         self.encryption = Encryption(self, "Encryption", stage=stage)
         self.storage = Storage(self, "Storage", stage=stage, key=self.encryption.data_key)
         self.queues = Queues(self, "Queues", stage=stage)
+        self.secrets = Secrets(self, "Secrets", stage=stage, key=self.encryption.data_key)
         self.bus = events.EventBus(self, "EventBus", event_bus_name=d.resource_name(stage, d.EVENT_BUS))
         environment = d.function_environment(
             stage,
             queue_urls={name: q.queue_url for name, q in self.queues.queues.items()},
             key_ids={name: k.key_arn for name, k in self.encryption.keys.items()},
+            deployment=deployment or {},
         )
         self.functions = Functions(
             self,
@@ -49,6 +53,7 @@ class BridgeStack(Stack):
             tokens_key=self.encryption.tokens_key,
             queues=self.queues.queues,
             bus=self.bus,
+            secrets=dict(self.secrets.secrets),
             environment=environment,
         )
         self.api = Api(

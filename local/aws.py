@@ -87,6 +87,12 @@ class LocalAws:
         for q in d.QUEUES:
             out.queue_urls[q.name], out.dlq_urls[q.name] = self.create_queue(stage, q)
 
+        secrets = self.client("secretsmanager")
+        for secret in d.SECRETS:
+            secrets.create_secret(
+                Name=secret.physical_name(stage), Description=secret.description, SecretString="set-by-the-operator"
+            )
+
         self.client("events").create_event_bus(Name=d.resource_name(stage, d.EVENT_BUS))
 
         scheduler = self.client("scheduler")

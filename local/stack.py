@@ -71,6 +71,7 @@ class LocalStack:
         authorizer = JwtAuthorizer(self.idp.jwks(), self.idp.issuer, self.idp.audience)
         self._api = BackgroundServer(HttpApi(d.ROUTES, self.functions, authorizer, self._control), cfg.api_port)
         self.emulator = self._start_emulator(f"{self._api.url}/clickup/oauth/callback")
+        self._register_bridge_app()
         os.environ.update(self.environment())
 
         for fn in d.FUNCTIONS:
@@ -109,14 +110,17 @@ class LocalStack:
     # -- what the handlers see ---------------------------------------------------------------------
     def environment(self) -> dict[str, str]:
         assert self.provisioned is not None
+        deployment = {"PUBLIC_BASE_URL": self.api_url, "PORTAL_ORIGIN": self.api_url}
+        if self.emulator is not None:
+            deployment.update(self.emulator.bridge_environment())
         env = {
             **self.aws.environment(),
-            **d.function_environment(self.config.stage, self.provisioned.queue_urls, self.provisioned.key_ids),
+            **d.function_environment(
+                self.config.stage, self.provisioned.queue_urls, self.provisioned.key_ids, deployment
+            ),
             "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally, as with SAM local
             "POWERTOOLS_SERVICE_NAME": "clickup-bridge",
         }
-        if self.emulator is not None:
-            env.update(self.emulator.bridge_environment())
         return env
 
     @property
@@ -140,6 +144,15 @@ class LocalStack:
 
         return EmulatorServer(port=self.config.emulator_port, demo_redirect_uri=redirect_uri).start()
 
+    def _register_bridge_app(self) -> None:
+        """The demo app's client secret goes where the deployment keeps it: Secrets Manager."""
+        from local.emulator.seed import DEMO_CLIENT_SECRET
+
+        assert self.provisioned is not None
+        self.aws.client("secretsmanager").put_secret_value(
+            SecretId=d.SECRETS[0].physical_name(self.config.stage), SecretString=DEMO_CLIENT_SECRET
+        )
+
     def _control(self, request: Request) -> Response | None:
         """Local-only helpers under /_local/ (never deployed): JWKS, firing schedules, status."""
         if request.path == "/_local/jwks.json" and request.method == "GET":
@@ -151,6 +164,10 @@ class LocalStack:
                 return _json({"schedule": parts[2], "message_id": self.schedules.fire(parts[2])})
             except KeyError:
                 return _json({"error": {"code": "unknown_schedule", "message": parts[2]}}, 404)
+        if request.path == "/_local/portal" and request.method == "GET":
+            from local.portal import portal_page
+
+            return portal_page(request, self.api_url, lambda org: self.token(org, user="portal-viewer", role="member"))
         if request.path == "/_local/status" and request.method == "GET":
             return _json({"urls": self.urls, "schedules": sorted(self.schedules.schedules) if self.schedules else []})
         return None

@@ -12,6 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -35,6 +36,7 @@ class Functions(Construct):
         tokens_key: kms.IKey,
         queues: dict[str, sqs.Queue],
         bus: events.IEventBus,
+        secrets: dict[str, secretsmanager.ISecret],
         environment: dict[str, str],
     ) -> None:
         super().__init__(scope, id)
@@ -91,7 +93,7 @@ class Functions(Construct):
                 tracing=lambda_.Tracing.ACTIVE,
                 environment={**environment, "POWERTOOLS_SERVICE_NAME": d.PROJECT, "POWERTOOLS_LOG_LEVEL": "INFO"},
             )
-            self._grant(spec, fn, table, tokens_key, queues, bus)
+            self._grant(spec, fn, table, tokens_key, queues, bus, secrets)
             acknowledge(
                 role,
                 "AwsSolutions-IAM5[Resource::*]",
@@ -124,6 +126,7 @@ class Functions(Construct):
         tokens_key: kms.IKey,
         queues: dict[str, sqs.Queue],
         bus: events.IEventBus,
+        secrets: dict[str, secretsmanager.ISecret],
     ) -> None:
         for grant in spec.grants:
             kind, _, rest = grant.partition(":")
@@ -137,5 +140,7 @@ class Functions(Construct):
                 queues[rest.removesuffix(":send")].grant_send_messages(fn)
             elif grant == "bus:put":
                 bus.grant_put_events_to(fn)
+            elif kind == "secret":
+                secrets[rest].grant_read(fn)
             else:
                 raise ValueError(f"unknown grant {grant!r} on {spec.name}")

@@ -62,4 +62,10 @@ class EmulatorServer:
         self.emulator.dispatcher.stop()
 
     def bridge_environment(self) -> dict[str, str]:
-        return {"CLICKUP_API_BASE_URL": f"{self.url}/api/v2", "CLICKUP_APP_BASE_URL": self.url}
+        from local.emulator.seed import DEMO_CLIENT_ID
+
+        return {
+            "CLICKUP_API_BASE_URL": f"{self.url}/api/v2",
+            "CLICKUP_APP_BASE_URL": self.url,
+            "CLICKUP_CLIENT_ID": DEMO_CLIENT_ID,
+        }

@@ -90,3 +90,9 @@ def test_schedules(stack: LocalStack, template: dict[str, Any]) -> None:
         assert live["Target"].get("SqsParameters", {}).get("MessageGroupId") == target.get("SqsParameters", {}).get(
             "MessageGroupId"
         )
+
+
+def test_secrets(stack: LocalStack, template: dict[str, Any]) -> None:
+    declared = {s["Properties"]["Name"] for s in resources(template, "AWS::SecretsManager::Secret").values()}
+    live = {s["Name"] for s in stack.aws.client("secretsmanager").list_secrets()["SecretList"]}
+    assert live == declared

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from bridge.api.principal import Principal, principal_from_event
@@ -27,20 +28,38 @@ def error_response(status: int, code: str, message: str, details: Any = None, he
     )
 
 
-def _guard_body(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
-    """Reject bodies the validator would choke on (non-UTF-8, undecodable base64, odd media types) with 4xx."""
-    event = app.current_event
+def body_problem(event: Mapping[str, Any]) -> tuple[int, str, str] | None:
+    """What is wrong with a request body before any parsing: (status, code, message), or None."""
     raw = event.get("body")
-    if raw:
-        content_type = (event.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
-        if content_type not in _JSON_TYPES and not content_type.endswith("+json"):
-            return error_response(415, "unsupported_media_type", "send the body as application/json")
-        try:
-            data = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode("utf-8")
-            data.decode("utf-8")
-        except (binascii.Error, UnicodeError, ValueError):
-            return error_response(400, "invalid_body", "the body is not valid UTF-8 JSON")
-    return next_middleware(app)
+    if not raw:
+        return None
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    content_type = (headers.get("content-type") or "application/json").split(";")[0].strip().lower()
+    if content_type not in _JSON_TYPES and not content_type.endswith("+json"):
+        return 415, "unsupported_media_type", "send the body as application/json"
+    try:
+        data = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode("utf-8")
+        data.decode("utf-8")
+    except (binascii.Error, UnicodeError, ValueError):
+        return 400, "invalid_body", "the body is not valid UTF-8 JSON"
+    return None
+
+
+class BridgeResolver(APIGatewayHttpResolver):
+    """Rejects bodies the validator would choke on (non-UTF-8, bad base64, other media types) with a 4xx
+    before routing: Powertools' validation middleware runs before any user middleware."""
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        problem = body_problem(event)
+        if problem is None:
+            return super().resolve(event, context)
+        status, code, message = problem
+        return {
+            "statusCode": status,
+            "headers": {"Content-Type": "application/json"},
+            "body": json.dumps({"error": {"code": code, "message": message}}),
+            "isBase64Encoded": False,
+        }
 
 
 def _validation_details(errors: Any) -> list[dict[str, Any]]:
@@ -51,9 +70,8 @@ def _validation_details(errors: Any) -> list[dict[str, Any]]:
     return out
 
 
-def make_resolver() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
-    app.use(middlewares=[_guard_body])
+def make_resolver() -> BridgeResolver:
+    app = BridgeResolver(enable_validation=True)
 
     @app.exception_handler(RequestValidationError)
     def _validation(exc: RequestValidationError) -> Response:

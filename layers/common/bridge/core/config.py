@@ -17,6 +17,22 @@ class Settings(BaseModel):
     tokens_key_id: str = Field(alias="TOKENS_KEY_ID", min_length=1)
     sync_queue_url: str = Field(alias="SYNC_QUEUE_URL", min_length=1)
     version: str = Field(alias="BRIDGE_VERSION", default="0.1.0")
+    clickup_api_base_url: str = Field(alias="CLICKUP_API_BASE_URL", default="https://api.clickup.com/api/v2")
+    clickup_app_base_url: str = Field(alias="CLICKUP_APP_BASE_URL", default="https://app.clickup.com")
+    clickup_client_id: str = Field(alias="CLICKUP_CLIENT_ID", default="")
+    clickup_client_secret_name: str = Field(alias="CLICKUP_CLIENT_SECRET_NAME", default="")
+    # Where ClickUp and browsers reach this API (webhook endpoint, OAuth redirect URI).
+    public_base_url: str = Field(alias="PUBLIC_BASE_URL", default="https://bridge.invalid")
+    # The portal's own origin: always allowed as an OAuth return_to.
+    portal_origin: str = Field(alias="PORTAL_ORIGIN", default="https://portal.invalid")
+
+    @property
+    def oauth_redirect_uri(self) -> str:
+        return f"{self.public_base_url.rstrip('/')}/clickup/oauth/callback"
+
+    @property
+    def webhook_endpoint(self) -> str:
+        return f"{self.public_base_url.rstrip('/')}/webhooks/clickup"
 
 
 class ConfigurationError(RuntimeError):

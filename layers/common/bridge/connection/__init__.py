@@ -1,0 +1,1 @@
+"""The organisation's ClickUp connection: status, token use, personal tokens, default workspace, disconnect."""

@@ -1,0 +1,62 @@
+"""Bodies of the connection routes (the contract the portal codes against)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+class ConnectOut(BaseModel):
+    authorize_url: str = Field(description="Send the admin's browser here (ClickUp's consent page)")
+    expires_at: str = Field(description="The flow's state expires then (10 minutes)")
+
+
+class ConnectedUser(BaseModel):
+    id: str
+    username: str | None = None
+    email: str | None = None
+
+
+class WorkspaceOut(BaseModel):
+    id: str
+    name: str
+    authorized: bool
+
+
+class WebhookHealthOut(BaseModel):
+    workspace_id: str
+    health: str
+
+
+class ConnectionOut(BaseModel):
+    status: Literal["connected", "needs_reauth", "disconnected", "not_connected"]
+    mode: Literal["oauth", "personal_token"] | None = None
+    user: ConnectedUser | None = None
+    workspaces: list[WorkspaceOut] = Field(default_factory=list)
+    default_workspace_id: str | None = None
+    connected_at: str | None = None
+    last_sync_at: str | None = None
+    webhooks: list[WebhookHealthOut] = Field(default_factory=list)
+
+
+class DefaultWorkspaceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    workspace_id: str = Field(min_length=1, max_length=64)
+
+
+class PersonalTokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: SecretStr = Field(description="A ClickUp personal API token (pk_...)")
+
+
+class TestOut(BaseModel):
+    result: Literal["ok", "revoked", "unreachable"]
+    detail: str
+    latency_ms: float | None = None
+
+
+class DisconnectOutcome(BaseModel):
+    workspace_id: str
+    webhook_id: str | None = None
+    outcome: str

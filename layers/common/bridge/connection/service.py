@@ -1,0 +1,200 @@
+"""What the connection routes and every ClickUp-calling worker need from the connection."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from bridge.clickup import models
+from bridge.clickup.client import ClickUpClient, RequestHooks
+from bridge.clickup.errors import ClickUpError, TokenRevoked
+from bridge.core import aws
+from bridge.core.config import settings
+from bridge.core.errors import Conflict, DependencyUnavailable, Unprocessable
+from bridge.core.observability import logger
+from bridge.events.publisher import publish
+from bridge.repositories import connections, org_settings, table, webhooks
+from bridge.vault import envelope
+from bridge.webhooks import registration
+
+CONNECTED = "connected"
+NEEDS_REAUTH = "needs_reauth"
+DISCONNECTED = "disconnected"
+NOT_CONNECTED = "not_connected"
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def require_enabled(org_id: str) -> None:
+    if not org_settings.get(org_id).enabled:
+        raise Conflict("the ClickUp module is disabled for this organisation", code="module_disabled")
+
+
+def current(org_id: str) -> connections.Connection:
+    return connections.get(org_id) or connections.Connection(org_id=org_id)
+
+
+def view(org_id: str) -> dict[str, Any]:
+    """The connection as the portal sees it: never a token or a secret."""
+    conn = current(org_id)
+    hooks = {w["workspace_id"]: w.get("health", "unknown") for w in webhooks.list_for(org_id)}
+    return {
+        "status": conn.status,
+        "mode": conn.mode,
+        "user": conn.user or None,
+        "workspaces": [
+            {"id": w["id"], "name": w["name"], "authorized": bool(w.get("authorized"))} for w in conn.workspaces
+        ],
+        "default_workspace_id": conn.default_workspace_id,
+        "connected_at": conn.connected_at,
+        "last_sync_at": conn.last_sync_at,
+        "webhooks": [{"workspace_id": ws, "health": health} for ws, health in sorted(hooks.items())],
+    }
+
+
+def client_for(org_id: str, *, remaining_s: Any = None, hooks: RequestHooks | None = None) -> ClickUpClient:
+    """A client with the organisation's token, only while the connection is usable."""
+    conn = current(org_id)
+    if conn.status == NEEDS_REAUTH:
+        raise Conflict("ClickUp access was revoked: an admin must reconnect", code="needs_reauth")
+    if conn.status != CONNECTED or not conn.token:
+        raise Conflict("this organisation has not connected ClickUp", code="not_connected")
+    token = envelope.open_envelope(org_id, envelope.TOKEN, conn.token)
+    return ClickUpClient(token, hooks=hooks, remaining_s=remaining_s)
+
+
+def token_revoked(org_id: str, where: str) -> None:
+    """ClickUp said the token is revoked: stop work for the organisation and tell the portal (once)."""
+    if connections.mark_status(org_id, NEEDS_REAUTH, only_if=(CONNECTED,)):
+        logger.warning("clickup token revoked", extra={"org_id": org_id, "where": where})
+        publish(org_id, "clickup.connection.needs_reauth", {"detected_in": where})
+
+
+def store_token(
+    org_id: str, token: str, mode: str, user: models.User, teams: list[models.Team], obtained_at: float
+) -> connections.Connection:
+    """Save a new token atomically (conditional on the version read); a newer token is never overwritten."""
+    for _ in range(5):
+        conn = current(org_id)
+        if conn.token and conn.token_obtained_at > obtained_at and conn.status == CONNECTED:
+            logger.info("a newer token is already stored; keeping it", extra={"org_id": org_id})
+            return conn
+        known = {w["id"]: w for w in conn.workspaces}
+        authorized = {t.id for t in teams}
+        for team in teams:
+            known[team.id] = {"id": team.id, "name": team.name, "authorized": True}
+        for ws_id, ws in known.items():
+            ws["authorized"] = ws_id in authorized
+        default = (
+            conn.default_workspace_id if conn.default_workspace_id in authorized else (teams[0].id if teams else None)
+        )
+        updated = connections.Connection(
+            org_id=org_id,
+            status=CONNECTED,
+            mode=mode,
+            user={"id": user.id, "username": user.username, "email": user.email},
+            workspaces=list(known.values()),
+            default_workspace_id=default,
+            connected_at=now_iso(),
+            last_sync_at=conn.last_sync_at,
+            token=envelope.seal(org_id, envelope.TOKEN, token),
+            token_obtained_at=obtained_at,
+        )
+        if connections.save(updated, expected_version=conn.version):
+            return updated
+    raise DependencyUnavailable("could not store the connection (too much contention)", code="store_contention")
+
+
+def connect_with_token(org_id: str, token: str, mode: str, remaining_s: Any = None) -> connections.Connection:
+    """Validate a token with GET /user and GET /team, store it, register webhooks, queue the first sync."""
+    obtained_at = time.time()
+    client = ClickUpClient(token, remaining_s=remaining_s)
+    user, teams = client.get_user(), client.get_teams()
+    if not teams:
+        raise Unprocessable("the ClickUp token gives access to no workspace", code="no_workspace")
+    conn = store_token(org_id, token, mode, user, teams, obtained_at)
+    for team in teams:
+        registration.register(org_id, client, team.id)
+    enqueue_sync(org_id, "connect")
+    publish(org_id, "clickup.connection.connected", {"mode": mode, "workspaces": [t.id for t in teams]})
+    return conn
+
+
+def enqueue_sync(org_id: str, reason: str) -> None:
+    import json
+
+    aws.client("sqs").send_message(
+        QueueUrl=settings().sync_queue_url,
+        MessageBody=json.dumps({"kind": "sync", "org_id": org_id, "reason": reason}),
+        MessageGroupId=org_id,
+        MessageDeduplicationId=f"{org_id}-{reason}-{int(time.time())}",
+    )
+
+
+def set_default_workspace(org_id: str, workspace_id: str) -> dict[str, Any]:
+    for _ in range(5):
+        conn = current(org_id)
+        if conn.status not in (CONNECTED, NEEDS_REAUTH):
+            raise Conflict("this organisation has not connected ClickUp", code="not_connected")
+        if workspace_id not in conn.authorized_workspace_ids:
+            raise Unprocessable("that workspace is not one the connection authorized", code="workspace_not_authorized")
+        conn.default_workspace_id = workspace_id
+        if connections.save(conn, expected_version=conn.version):
+            return view(org_id)
+    raise DependencyUnavailable("could not update the connection (too much contention)", code="store_contention")
+
+
+def test(org_id: str, remaining_s: Any = None) -> dict[str, Any]:
+    conn = current(org_id)
+    if conn.status == NEEDS_REAUTH:
+        return {"result": "revoked", "detail": "ClickUp access was revoked; an admin must reconnect"}
+    client = client_for(org_id, remaining_s=remaining_s)
+    started = time.perf_counter()
+    try:
+        user = client.get_user()
+    except TokenRevoked:
+        token_revoked(org_id, "connection test")
+        return {"result": "revoked", "detail": "ClickUp access was revoked; an admin must reconnect"}
+    except ClickUpError as exc:
+        return {"result": "unreachable", "detail": f"ClickUp answered {exc.status or 'nothing'} {exc.ecode}".strip()}
+    return {
+        "result": "ok",
+        "detail": f"ClickUp answered as user {user.id}",
+        "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+
+
+def disconnect(org_id: str, purge: bool) -> dict[str, Any]:
+    """Idempotent: webhooks deleted at ClickUp (best effort), token and secrets shredded, status disconnected."""
+    conn = connections.get(org_id)
+    client = None
+    if conn and conn.token:
+        try:
+            client = ClickUpClient(envelope.open_envelope(org_id, envelope.TOKEN, conn.token))
+        except envelope.VaultError:
+            client = None
+    outcomes = registration.unregister_all(org_id, client)
+    envelope.forget(org_id)
+    if conn and conn.status != DISCONNECTED:
+        for _ in range(5):
+            conn = current(org_id)
+            conn.status, conn.token, conn.token_obtained_at = DISCONNECTED, None, 0.0
+            if connections.save(conn, expected_version=conn.version):
+                break
+    if purge:
+        _purge_links(org_id)
+    if conn and (outcomes or conn.status == DISCONNECTED):
+        publish(org_id, "clickup.connection.disconnected", {"webhooks": outcomes, "purged": purge})
+    return {"webhooks": outcomes, "purged": purge}
+
+
+def _purge_links(org_id: str) -> None:
+    main = table.main_table()
+    for prefix in ("TICKET#", "AUDIT#"):
+        for row in table.query_org(org_id, prefix):
+            main.delete_item(Key={"pk": row["pk"], "sk": row["sk"]})
+            if prefix == "TICKET#" and row.get("task_id"):
+                main.delete_item(Key={"pk": f"TASK#{row['task_id']}", "sk": "LINK"})

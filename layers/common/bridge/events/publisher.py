@@ -1,0 +1,51 @@
+"""Publish a portal event: appended to the organisation's feed and put on the EventBridge bus."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from bridge.core import aws
+from bridge.core.config import settings
+from bridge.core.observability import logger
+from bridge.repositories import events as feed
+
+SOURCE = "clickup-bridge"
+
+
+def publish(
+    org_id: str,
+    type: str,
+    data: dict[str, Any] | None = None,
+    *,
+    ticket_id: str | None = None,
+    task_id: str | None = None,
+) -> dict[str, Any]:
+    now_ms = int(time.time() * 1000)
+    event: dict[str, Any] = {
+        "id": uuid.uuid4().hex,
+        "type": type,
+        "org_id": org_id,
+        "data": data or {},
+        "occurred_at": datetime.fromtimestamp(now_ms / 1000, UTC).isoformat().replace("+00:00", "Z"),
+    }
+    if ticket_id:
+        event["ticket_id"] = ticket_id
+    if task_id:
+        event["task_id"] = task_id
+    feed.append(event, now_ms)
+    aws.client("events").put_events(
+        Entries=[
+            {
+                "Source": SOURCE,
+                "DetailType": type,
+                "Detail": json.dumps(event),
+                "EventBusName": settings().event_bus_name,
+            }
+        ]
+    )
+    logger.info("portal event", extra={"org_id": org_id, "event_type": type, "event_id": event["id"]})
+    return event

@@ -1,0 +1,98 @@
+"""`ORG#{org}` / `CONNECTION`: the organisation's ClickUp connection, its token envelope and a version."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bridge.repositories.table import is_conditional_failure, main_table, org_pk, plain
+
+SK = "CONNECTION"
+
+
+@dataclass
+class Connection:
+    org_id: str
+    status: str = "not_connected"  # connected | needs_reauth | disconnected | not_connected
+    mode: str | None = None  # oauth | personal_token
+    user: dict[str, Any] = field(default_factory=dict)
+    workspaces: list[dict[str, Any]] = field(default_factory=list)  # {"id","name","authorized"}
+    default_workspace_id: str | None = None
+    connected_at: str | None = None
+    last_sync_at: str | None = None
+    token: dict[str, Any] | None = None  # vault envelope; never leaves this module except to the vault
+    token_obtained_at: float = 0.0
+    version: int = 0
+
+    @property
+    def authorized_workspace_ids(self) -> list[str]:
+        return [w["id"] for w in self.workspaces if w.get("authorized")]
+
+
+def get(org_id: str) -> Connection | None:
+    item = main_table().get_item(Key={"pk": org_pk(org_id), "sk": SK}, ConsistentRead=True).get("Item")
+    if not item:
+        return None
+    data = plain(item)
+    return Connection(**{k: v for k, v in data.items() if k in Connection.__dataclass_fields__})
+
+
+def save(connection: Connection, expected_version: int) -> bool:
+    """Write if nobody else wrote since `expected_version` (0: the row must not exist). False on a lost race."""
+    item = {"pk": org_pk(connection.org_id), "sk": SK, **asdict(connection)}
+    item["version"] = expected_version + 1
+    item = {k: v for k, v in item.items() if v is not None}
+    condition = "attribute_not_exists(pk)" if expected_version == 0 else "version = :v"
+    kwargs: dict[str, Any] = {"Item": _decimalize(item), "ConditionExpression": condition}
+    if expected_version:
+        kwargs["ExpressionAttributeValues"] = {":v": expected_version}
+    try:
+        main_table().put_item(**kwargs)
+    except Exception as exc:
+        if is_conditional_failure(exc):
+            return False
+        raise
+    connection.version = expected_version + 1
+    return True
+
+
+def mark_status(org_id: str, status: str, only_if: tuple[str, ...]) -> bool:
+    """Move the status (e.g. connected → needs_reauth) without touching anything else."""
+    names = {"#s": "status"}
+    values: dict[str, Any] = {":new": status, ":one": 1}
+    allowed = " OR ".join(f"#s = :old{i}" for i in range(len(only_if)))
+    values.update({f":old{i}": s for i, s in enumerate(only_if)})
+    try:
+        main_table().update_item(
+            Key={"pk": org_pk(org_id), "sk": SK},
+            UpdateExpression="SET #s = :new ADD version :one",
+            ConditionExpression=f"attribute_exists(pk) AND ({allowed})",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+    except Exception as exc:
+        if is_conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
+def set_last_sync(org_id: str, at: str) -> None:
+    main_table().update_item(
+        Key={"pk": org_pk(org_id), "sk": SK},
+        UpdateExpression="SET last_sync_at = :t",
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeValues={":t": at},
+    )
+
+
+def _decimalize(value: Any) -> Any:
+    from decimal import Decimal
+
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _decimalize(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decimalize(v) for v in value]
+    return value

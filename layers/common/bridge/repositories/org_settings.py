@@ -1,0 +1,50 @@
+"""`ORG#{org}` / `SETTINGS`: the organisation's ClickUp module settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bridge.repositories.table import main_table, org_pk, plain
+
+SK = "SETTINGS"
+
+
+class OrgSettings(BaseModel):
+    """Validated on every write; unknown fields are rejected. Later capabilities add their own fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=True, description="When false, every ClickUp route answers 409 module_disabled")
+    return_to_allow_list: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Origins (scheme://host[:port]) the OAuth flow may send the browser back to",
+    )
+
+    @field_validator("return_to_allow_list")
+    @classmethod
+    def _origins(cls, values: list[str]) -> list[str]:
+        from bridge.oauth.return_to import origin_of
+
+        out = []
+        for value in values:
+            origin = origin_of(value)
+            if origin is None or origin != value.rstrip("/"):
+                raise ValueError(f"{value!r} is not an origin like https://portal.example.com")
+            out.append(origin)
+        return out
+
+
+def get(org_id: str) -> OrgSettings:
+    item = main_table().get_item(Key={"pk": org_pk(org_id), "sk": SK}).get("Item")
+    if not item:
+        return OrgSettings()
+    data: dict[str, Any] = plain(item)
+    return OrgSettings.model_validate({k: v for k, v in data.items() if k in OrgSettings.model_fields})
+
+
+def put(org_id: str, value: OrgSettings) -> OrgSettings:
+    main_table().put_item(Item={"pk": org_pk(org_id), "sk": SK, **value.model_dump()})
+    return value

@@ -1,0 +1,46 @@
+"""The main table handle and the key helpers shared by the repositories."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from bridge.core import aws
+from bridge.core.config import settings
+
+
+def main_table() -> Any:
+    return aws.table(settings().table_name)
+
+
+def org_pk(org_id: str) -> str:
+    return f"ORG#{org_id}"
+
+
+def plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal: turn them into int/float, recursively."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def is_conditional_failure(exc: Exception) -> bool:
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+    return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
+
+
+def query_org(org_id: str, prefix: str) -> list[dict[str, Any]]:
+    from boto3.dynamodb.conditions import Key
+
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(org_pk(org_id)) & Key("sk").begins_with(prefix)}
+    while True:
+        page = main_table().query(**kwargs)
+        items.extend(plain(i) for i in page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -1,0 +1,1 @@
+"""Our webhooks at ClickUp: registration (and re-registration), ingestion and processing."""

@@ -1,0 +1,50 @@
+"""The connect flow over HTTP, step by step, as a browser would walk it (without rendering)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+
+from local.stack import LocalStack
+
+
+def portal_url(stack: LocalStack, org_id: str) -> str:
+    return f"{stack.api_url}/_local/portal?org={org_id}"
+
+
+def start(api: httpx.Client, headers: dict[str, str], return_to: str) -> httpx.Response:
+    return api.get("/clickup/oauth/connect", params={"return_to": return_to}, headers=headers)
+
+
+def consent(
+    clickup: httpx.Client, authorize_url: str, decision: str = "authorize", team_ids: list[str] | None = None
+) -> str:
+    """Load the consent page, submit it; returns the callback URL ClickUp redirects the browser to."""
+    page = clickup.get(authorize_url)
+    assert page.status_code == 200, page.text
+    fields = dict(re.findall(r"<input type='hidden' name='(\w+)' value='([^']*)'>", page.text))
+    offered = re.findall(r"name='team_ids' value='(\d+)'", page.text)
+    form: dict[str, Any] = {**fields, "decision": decision, "team_ids": offered if team_ids is None else team_ids}
+    answer = clickup.post("/api/authorize", data=form)
+    assert answer.status_code == 302, answer.text
+    return str(answer.headers["location"])
+
+
+def follow_callback(api: httpx.Client, callback_url: str) -> dict[str, list[str]]:
+    parsed = urlparse(callback_url)
+    answer = api.get(parsed.path, params=parse_qs(parsed.query))
+    assert answer.status_code == 302, answer.text
+    location = str(answer.headers["location"])
+    return {"_location": [location], **parse_qs(urlparse(location).query)}
+
+
+def connect(
+    stack: LocalStack, api: httpx.Client, clickup: httpx.Client, headers: dict[str, str], org_id: str, user_id: int
+) -> dict[str, list[str]]:
+    clickup.post("/_emulator/login", json={"user_id": user_id})
+    started = start(api, headers, portal_url(stack, org_id))
+    assert started.status_code == 200, started.text
+    return follow_callback(api, consent(clickup, started.json()["authorize_url"]))
