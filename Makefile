@@ -26,7 +26,7 @@ install: $(VENV)/.installed
 dev: install ## start the whole local stack in the foreground (Ctrl-C stops it)
 	$(VENV)/bin/clickup-bridge dev
 
-test: install ## the whole suite: unit, integration, infra, e2e
+test: install browser ## the whole suite: unit, integration, infra, e2e, browser
 	$(PY) -m pytest -q tests
 
 test-fast: install ## everything but CDK synthesis and the browser
