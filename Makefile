@@ -62,6 +62,9 @@ deploy: layer node_modules/.installed ## deploy to the AWS account of your curre
 bench: install ## benchmarks: print figures and write them to bench/results/
 	$(PY) -m bench
 
+demo: install ## beside a running `make dev`: walk the main job end to end, printing each step
+	$(PY) -m local.demo
+
 openapi: install ## regenerate the committed OpenAPI document of the portal API
 	$(PY) -m local.openapi --write
 
