@@ -17,7 +17,6 @@ import httpx
 from local.idp import LocalIdentityProvider
 
 
-
 def step(n: int, title: str) -> None:
     print(f"\n== {n}. {title}")
 
@@ -27,9 +26,9 @@ def show(data: Any) -> None:
 
 
 def main() -> int:
-    API = f"http://127.0.0.1:{os.environ.get('BRIDGE_API_PORT', '8000')}"  # noqa: N806
-    CLICKUP = f"http://127.0.0.1:{os.environ.get('CLICKUP_EMULATOR_PORT', '8010')}"  # noqa: N806
-    ORG = os.environ.get("DEMO_ORG", "demo-org")  # noqa: N806
+    API = f"http://127.0.0.1:{os.environ.get('BRIDGE_API_PORT', '8000')}"
+    CLICKUP = f"http://127.0.0.1:{os.environ.get('CLICKUP_EMULATOR_PORT', '8010')}"
+    ORG = os.environ.get("DEMO_ORG", "demo-org")
     api, clickup = httpx.Client(base_url=API, timeout=30), httpx.Client(base_url=CLICKUP, timeout=30)
     try:
         api.get("/health")
@@ -56,8 +55,9 @@ def main() -> int:
     for team_id, name in teams:
         print(f"  [x] {name} ({team_id})")
     print("Authorize...")
-    consent = clickup.post("/api/authorize", data={**fields, "decision": "authorize",
-                                                   "team_ids": [t for t, _ in teams]})
+    consent = clickup.post(
+        "/api/authorize", data={**fields, "decision": "authorize", "team_ids": [t for t, _ in teams]}
+    )
     callback = consent.headers["location"]
     print(f"ClickUp redirects the browser to: {callback.split('?')[0]}?code=…&state=…")
 
@@ -72,9 +72,14 @@ def main() -> int:
     step(6, "The portal tests the connection now")
     show(api.post("/api/v1/clickup/connection/test", headers=auth).json())
 
-    for n, (what, issue) in enumerate((("sync the hierarchy and assign a customer", 6),
-                                       ("create a task from a ticket", 7),
-                                       ("change it in ClickUp and see the portal event", 8)), start=7):
+    for n, (what, issue) in enumerate(
+        (
+            ("sync the hierarchy and assign a customer", 6),
+            ("create a task from a ticket", 7),
+            ("change it in ClickUp and see the portal event", 8),
+        ),
+        start=7,
+    ):
         step(n, what)
         print(f"(arrives with issue {issue})")
     print(f"\nOpen {return_to} to see the portal's view.")

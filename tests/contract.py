@@ -161,13 +161,17 @@ class Recorder:
         if not request.path.startswith("/api/v2/"):
             return
         ua = request.headers.get("User-Agent", "")
-        exchange = Exchange(
-            request.method,
-            request.path,
-            response.status_code,
-            ua,
-            request_errors(self.server_url, request) if ua.startswith("clickup-bridge/") else [],
-            response_errors(self.server_url, request, response),
-        )
+        try:
+            exchange = Exchange(
+                request.method,
+                request.path,
+                response.status_code,
+                ua,
+                request_errors(self.server_url, request) if ua.startswith("clickup-bridge/") else [],
+                response_errors(self.server_url, request, response),
+            )
+        except Exception as exc:  # noqa: BLE001 - a validator that cannot run is a failure, never a silent pass
+            problem = [f"validation could not run: {type(exc).__name__}: {exc}"]
+            exchange = Exchange(request.method, request.path, response.status_code, ua, problem, problem)
         with self._lock:
             self.exchanges.append(exchange)

@@ -99,7 +99,7 @@ def list_item(b: ClickUpBackend, lst: ClickList, with_statuses: bool = True) -> 
 
 def folder(b: ClickUpBackend, f: Folder, archived: bool = False) -> dict[str, Any]:
     sp = b.spaces[f.space_id]
-    lists = [list_item(b, x) for x in b.lists.values() if x.folder_id == f.id and x.archived == archived]
+    lists = [list_item(b, x) for x in b.lists.values() if x.folder_id == f.id and (archived or not x.archived)]
     return {
         "id": f.id,
         "name": f.name,

@@ -14,6 +14,7 @@ from bridge.core.config import settings
 from bridge.core.errors import Conflict, DependencyUnavailable, Unprocessable
 from bridge.core.observability import logger
 from bridge.events.publisher import publish
+from bridge.ratelimit.limiter import OrgRateLimiter
 from bridge.repositories import connections, org_settings, table, webhooks
 from bridge.vault import envelope
 from bridge.webhooks import registration
@@ -63,7 +64,7 @@ def client_for(org_id: str, *, remaining_s: Any = None, hooks: RequestHooks | No
     if conn.status != CONNECTED or not conn.token:
         raise Conflict("this organisation has not connected ClickUp", code="not_connected")
     token = envelope.open_envelope(org_id, envelope.TOKEN, conn.token)
-    return ClickUpClient(token, hooks=hooks, remaining_s=remaining_s)
+    return ClickUpClient(token, hooks=hooks or OrgRateLimiter(org_id), remaining_s=remaining_s)
 
 
 def token_revoked(org_id: str, where: str) -> None:
@@ -111,7 +112,7 @@ def store_token(
 def connect_with_token(org_id: str, token: str, mode: str, remaining_s: Any = None) -> connections.Connection:
     """Validate a token with GET /user and GET /team, store it, register webhooks, queue the first sync."""
     obtained_at = time.time()
-    client = ClickUpClient(token, remaining_s=remaining_s)
+    client = ClickUpClient(token, remaining_s=remaining_s, hooks=OrgRateLimiter(org_id))
     user, teams = client.get_user(), client.get_teams()
     if not teams:
         raise Unprocessable("the ClickUp token gives access to no workspace", code="no_workspace")
@@ -173,7 +174,9 @@ def disconnect(org_id: str, purge: bool) -> dict[str, Any]:
     client = None
     if conn and conn.token:
         try:
-            client = ClickUpClient(envelope.open_envelope(org_id, envelope.TOKEN, conn.token))
+            client = ClickUpClient(
+                envelope.open_envelope(org_id, envelope.TOKEN, conn.token), hooks=OrgRateLimiter(org_id)
+            )
         except envelope.VaultError:
             client = None
     outcomes = registration.unregister_all(org_id, client)

@@ -1,0 +1,1 @@
+"""The per-organisation ClickUp budget, shared by every Lambda through DynamoDB."""
