@@ -130,13 +130,18 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
         "space_sync",
         "Space sync worker: ClickUp hierarchy into the store",
         timeout_s=30,
-        grants=("table", "tokens:crypt", "queue:space-sync:send"),
+        grants=("table", "tokens:crypt", "queue:space-sync:send", "bus:put"),
     ),
 )
 
 ROUTES: tuple[RouteDef, ...] = (
     RouteDef("GET", "/health", "api", authorized=False),
     RouteDef("GET", "/api/v1/me", "api", authorized=True),
+    RouteDef("GET", "/api/v1/clickup/spaces", "api", authorized=True),
+    RouteDef("POST", "/api/v1/clickup/sync", "api", authorized=True),
+    RouteDef("PUT", "/api/v1/customers/{customer_id}/clickup-space", "api", authorized=True),
+    RouteDef("GET", "/api/v1/customers/{customer_id}/clickup-space", "api", authorized=True),
+    RouteDef("DELETE", "/api/v1/customers/{customer_id}/clickup-space", "api", authorized=True),
     RouteDef("GET", "/clickup/oauth/connect", "oauth", authorized=True),
     RouteDef("GET", "/clickup/oauth/callback", "oauth", authorized=False),
     RouteDef("DELETE", "/clickup/oauth/disconnect", "oauth", authorized=True),

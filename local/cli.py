@@ -30,11 +30,12 @@ def _dev(_: argparse.Namespace) -> int:
     print("Get a portal token with: .venv/bin/clickup-bridge dev-token --org demo-org")
     print("Ctrl-C stops everything.", flush=True)
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    # Installed explicitly: a process started in the background inherits SIGINT as "ignored".
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
     try:
-        stopping.wait()
-    except KeyboardInterrupt:
-        pass
+        while not stopping.wait(0.5):
+            pass
     finally:
         print("stopping...", flush=True)
         stack.stop()

@@ -15,6 +15,7 @@ from infra.definitions import QueueDef
 from local.runtime import LocalFunction
 
 log = logging.getLogger("local.pollers")
+MIN_SCALED_VISIBILITY_S = 5
 
 
 def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
@@ -66,7 +67,10 @@ class QueuePoller:
         self.queue, self.url, self.function, self.region = queue, url, function, region
         self._sqs = sqs
         self._arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        self._visibility = max(1, round(queue.visibility_timeout_s * time_scale))
+        # Time-scaled for tests, but never shorter than a handler may still be running (AWS requires the
+        # visibility timeout to cover the function's timeout): a message is not redelivered mid-run.
+        floor_s = min(MIN_SCALED_VISIBILITY_S, function.definition.timeout_s)
+        self._visibility = max(1, floor_s, round(queue.visibility_timeout_s * time_scale))
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"poller:{queue.name}", daemon=True)
         self.batches = 0

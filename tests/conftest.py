@@ -24,7 +24,7 @@ TIME_SCALE = 0.005  # 180 s visibility -> 1 s; a 15 min schedule -> 4.5 s
 
 # A standard queue consumed by the test-only flaky worker (tests/fixtures/flaky_worker).
 FLAKY_QUEUE = d.QueueDef("flaky", consumer="flaky", batch_size=10, max_receive_count=3, visibility_timeout_s=200)
-FLAKY_FUNCTION = d.FunctionDef("flaky", "test-only worker", timeout_s=30)
+FLAKY_FUNCTION = d.FunctionDef("flaky", "test-only worker", timeout_s=2)
 
 
 @pytest.fixture(scope="session")
@@ -152,7 +152,7 @@ def workspace(clickup: httpx.Client) -> dict[str, Any]:
                             }
                         ],
                     },
-                    {"name": "Archive", "archived": True},
+                    {"name": "Archive", "archived": True, "lists": [{"name": "Old"}]},
                 ],
             },
         },

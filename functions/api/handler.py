@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from bridge.api.models import error_responses
 from bridge.api.resolver import current_principal, make_resolver
+from bridge.connection import service
 from bridge.core.config import settings
+from bridge.core.errors import Conflict
 from bridge.core.health import check_health
 from bridge.core.observability import logger, metrics, tracer
+from bridge.sync import views
+from bridge.sync.service import request_sync
 
 settings()  # validate the environment at cold start
 app = make_resolver()
@@ -61,6 +66,127 @@ def health() -> Response[HealthReport]:
 def me() -> Me:
     p = current_principal(app)
     return Me(org_id=p.org_id, user_id=p.user_id, role=p.role)
+
+
+class StatusOut(BaseModel):
+    status: str
+    type: str | None = None
+    color: str | None = None
+    orderindex: int | None = None
+
+
+class ListOut(BaseModel):
+    id: str
+    name: str
+    statuses: list[StatusOut] = Field(default_factory=list)
+
+
+class FolderOut(BaseModel):
+    id: str
+    name: str
+    lists: list[ListOut] = Field(default_factory=list)
+
+
+class SpaceOut(BaseModel):
+    id: str
+    name: str
+    archived: bool
+    folders: list[FolderOut] = Field(default_factory=list)
+    lists: list[ListOut] = Field(default_factory=list, description="Folderless lists")
+
+
+class HierarchyOut(BaseModel):
+    workspace_id: str
+    synced_at: str | None
+    stale: bool
+    spaces: list[SpaceOut]
+    sync: Literal["queued", "in_progress"] | None = Field(
+        default=None, description="Set when nothing was synced yet: a sync was queued (or is running)"
+    )
+
+
+class SyncOut(BaseModel):
+    state: Literal["queued", "already_queued"]
+
+
+class AssignmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    space_id: str = Field(min_length=1, max_length=64)
+    list_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class AssignmentOut(BaseModel):
+    customer_id: str
+    workspace_id: str
+    space_id: str
+    list_id: str | None = None
+    status: Literal["ok", "broken"]
+    broken_reason: str | None = None
+    updated_at: str | None = None
+
+
+CustomerId = Annotated[str, Path(min_length=1, max_length=128)]
+
+
+@app.get(
+    "/api/v1/clickup/spaces",
+    summary="The synced ClickUp hierarchy (from our store, never ClickUp inline)",
+    responses=error_responses(403, 404, 409),
+)
+def spaces(
+    workspace_id: Annotated[str | None, Query(max_length=64)] = None, include_archived: Annotated[bool, Query()] = False
+) -> HierarchyOut:
+    org_id = current_principal(app).org_id
+    service.require_enabled(org_id)
+    return HierarchyOut.model_validate(views.tree(org_id, workspace_id, include_archived))
+
+
+@app.post(
+    "/api/v1/clickup/sync",
+    summary="Sync the hierarchy now (coalesced with a sync already queued)",
+    responses={202: {"description": "Queued, or already queued/running"}, **error_responses(403, 409)},
+)
+def sync_now() -> Response[SyncOut]:
+    org_id = current_principal(app).org_id
+    service.require_enabled(org_id)
+    if service.current(org_id).status != service.CONNECTED:
+        raise Conflict("this organisation has not connected ClickUp", code="not_connected")
+    state = "queued" if request_sync(org_id, "on_demand") else "already_queued"
+    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body={"state": state})
+
+
+@app.put(
+    "/api/v1/customers/<customer_id>/clickup-space",
+    summary="Assign a ClickUp space (and list) to a customer",
+    responses=error_responses(403, 404, 409, 422),
+)
+def put_assignment(customer_id: CustomerId, body: AssignmentIn) -> AssignmentOut:
+    org_id = current_principal(app).org_id
+    service.require_enabled(org_id)
+    return AssignmentOut.model_validate(views.assign(org_id, customer_id, body.space_id, body.list_id))
+
+
+@app.get(
+    "/api/v1/customers/<customer_id>/clickup-space",
+    summary="A customer's ClickUp space",
+    responses=error_responses(403, 404, 409),
+)
+def get_assignment(customer_id: CustomerId) -> AssignmentOut:
+    org_id = current_principal(app).org_id
+    service.require_enabled(org_id)
+    return AssignmentOut.model_validate(views.view(org_id, customer_id))
+
+
+@app.delete(
+    "/api/v1/customers/<customer_id>/clickup-space",
+    summary="Remove a customer's ClickUp space",
+    responses={204: {"description": "Removed"}, **error_responses(403, 404, 409)},
+)
+def delete_assignment(customer_id: CustomerId) -> Response[None]:
+    org_id = current_principal(app).org_id
+    service.require_enabled(org_id)
+    views.unassign(org_id, customer_id)
+    return Response(status_code=204, body="")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

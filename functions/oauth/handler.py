@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bridge.api.models import error_responses
 from bridge.api.principal import require_admin
 from bridge.api.resolver import current_principal, make_resolver
-from bridge.clickup.errors import ClickUpError, TokenRevoked, Transient
+from bridge.clickup.errors import ClickUpError, RateLimited, TokenRevoked, Transient
 from bridge.connection import service
 from bridge.connection.models import (
     ConnectionOut,
@@ -97,7 +97,7 @@ def default_workspace(body: DefaultWorkspaceIn) -> ConnectionOut:
 @app.put(
     "/api/v1/clickup/connection/personal-token",
     summary="Connect with a personal API token (admin)",
-    responses=error_responses(403, 409, 422, 503),
+    responses=error_responses(403, 409, 422, 429, 503),
 )
 def personal_token(body: PersonalTokenIn) -> ConnectionOut:
     org_id = require_admin(current_principal(app)).org_id
@@ -107,6 +107,8 @@ def personal_token(body: PersonalTokenIn) -> ConnectionOut:
         raise Unprocessable("a ClickUp personal token starts with pk_", code="token_malformed")
     try:
         service.connect_with_token(org_id, token, "personal_token", remaining_s=_remaining_s)
+    except RateLimited:
+        raise  # 429 with Retry-After
     except TokenRevoked:
         raise Unprocessable("ClickUp does not accept this token", code="token_invalid") from None
     except Transient:
@@ -119,7 +121,7 @@ def personal_token(body: PersonalTokenIn) -> ConnectionOut:
 @app.post(
     "/api/v1/clickup/connection/test",
     summary="Call ClickUp now: ok, revoked or unreachable",
-    responses=error_responses(403, 409),
+    responses=error_responses(403, 409, 429),
 )
 def test_connection() -> TestOut:
     org_id = current_principal(app).org_id

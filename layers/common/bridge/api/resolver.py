@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +15,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from bridge.api.principal import Principal, principal_from_event
+from bridge.clickup.errors import RateLimited as ClickUpRateLimited
 from bridge.core.errors import BridgeError, RateLimited
 from bridge.core.observability import logger
 
@@ -83,6 +86,16 @@ def make_resolver() -> BridgeResolver:
     @app.exception_handler(RateLimited)
     def _rate_limited(exc: RateLimited) -> Response:
         return error_response(exc.status, exc.code, exc.message, headers={"Retry-After": str(exc.retry_after_s)})
+
+    @app.exception_handler(ClickUpRateLimited)
+    def _clickup_budget(exc: ClickUpRateLimited) -> Response:
+        retry_after = max(1, math.ceil(exc.reset_at - time.time()))
+        return error_response(
+            429,
+            "clickup_rate_limited",
+            "this organisation's ClickUp budget is spent for now",
+            headers={"Retry-After": str(retry_after)},
+        )
 
     @app.exception_handler(BridgeError)
     def _domain(exc: BridgeError) -> Response:

@@ -8,14 +8,12 @@ from typing import Any
 
 from bridge.clickup import models
 from bridge.clickup.client import ClickUpClient, RequestHooks
-from bridge.clickup.errors import ClickUpError, TokenRevoked
-from bridge.core import aws
-from bridge.core.config import settings
+from bridge.clickup.errors import ClickUpError, RateLimited, TokenRevoked
 from bridge.core.errors import Conflict, DependencyUnavailable, Unprocessable
 from bridge.core.observability import logger
 from bridge.events.publisher import publish
 from bridge.ratelimit.limiter import OrgRateLimiter
-from bridge.repositories import connections, org_settings, table, webhooks
+from bridge.repositories import connections, org_index, org_settings, table, webhooks
 from bridge.vault import envelope
 from bridge.webhooks import registration
 
@@ -119,20 +117,12 @@ def connect_with_token(org_id: str, token: str, mode: str, remaining_s: Any = No
     conn = store_token(org_id, token, mode, user, teams, obtained_at)
     for team in teams:
         registration.register(org_id, client, team.id)
-    enqueue_sync(org_id, "connect")
+    org_index.add(org_id)
+    from bridge.sync.service import request_sync
+
+    request_sync(org_id, "connect")
     publish(org_id, "clickup.connection.connected", {"mode": mode, "workspaces": [t.id for t in teams]})
     return conn
-
-
-def enqueue_sync(org_id: str, reason: str) -> None:
-    import json
-
-    aws.client("sqs").send_message(
-        QueueUrl=settings().sync_queue_url,
-        MessageBody=json.dumps({"kind": "sync", "org_id": org_id, "reason": reason}),
-        MessageGroupId=org_id,
-        MessageDeduplicationId=f"{org_id}-{reason}-{int(time.time())}",
-    )
 
 
 def set_default_workspace(org_id: str, workspace_id: str) -> dict[str, Any]:
@@ -156,6 +146,8 @@ def test(org_id: str, remaining_s: Any = None) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         user = client.get_user()
+    except RateLimited:
+        raise  # the route answers 429 with Retry-After
     except TokenRevoked:
         token_revoked(org_id, "connection test")
         return {"result": "revoked", "detail": "ClickUp access was revoked; an admin must reconnect"}
@@ -181,6 +173,7 @@ def disconnect(org_id: str, purge: bool) -> dict[str, Any]:
             client = None
     outcomes = registration.unregister_all(org_id, client)
     envelope.forget(org_id)
+    org_index.remove(org_id)
     if conn and conn.status != DISCONNECTED:
         for _ in range(5):
             conn = current(org_id)
@@ -196,7 +189,7 @@ def disconnect(org_id: str, purge: bool) -> dict[str, Any]:
 
 def _purge_links(org_id: str) -> None:
     main = table.main_table()
-    for prefix in ("TICKET#", "AUDIT#"):
+    for prefix in ("TICKET#", "AUDIT#", "HIER#", "SYNC", "CUSTOMER#"):
         for row in table.query_org(org_id, prefix):
             main.delete_item(Key={"pk": row["pk"], "sk": row["sk"]})
             if prefix == "TICKET#" and row.get("task_id"):

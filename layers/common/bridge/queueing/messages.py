@@ -22,5 +22,17 @@ class SyncRequest(_Message):
     reason: str = "on_demand"
 
 
-SyncMessage = Annotated[SyncTick | SyncRequest, Field(discriminator="kind")]
-sync_message_adapter: TypeAdapter[SyncTick | SyncRequest] = TypeAdapter(SyncMessage)
+class SyncRefresh(_Message):
+    """A targeted refresh after a space*/folder*/list* webhook: re-read one space (2 requests)."""
+
+    kind: Literal["refresh"]
+    org_id: str = Field(min_length=1)
+    workspace_id: str = Field(min_length=1)
+    space_id: str | None = None
+    list_id: str | None = None
+    folder_id: str | None = None
+    deleted: bool = False
+
+
+SyncMessage = Annotated[SyncTick | SyncRequest | SyncRefresh, Field(discriminator="kind")]
+sync_message_adapter: TypeAdapter[SyncTick | SyncRequest | SyncRefresh] = TypeAdapter(SyncMessage)

@@ -1,0 +1,126 @@
+"""The hierarchy as the portal reads it (from our store, never ClickUp inline) and customer assignments."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from bridge.connection import service as connection
+from bridge.core.errors import Conflict, NotFound, Unprocessable
+from bridge.repositories import assignments, hierarchy, sync_state
+from bridge.sync.service import STALE_AFTER_S, _now_iso, request_sync
+
+
+def _workspace(org_id: str, workspace_id: str | None) -> str:
+    conn = connection.current(org_id)
+    if conn.status not in (connection.CONNECTED, connection.NEEDS_REAUTH):
+        raise Conflict("this organisation has not connected ClickUp", code="not_connected")
+    ws = workspace_id or conn.default_workspace_id
+    if not ws or ws not in conn.authorized_workspace_ids:
+        raise NotFound("no such authorized workspace", code="workspace_not_found")
+    return ws
+
+
+def tree(org_id: str, workspace_id: str | None, include_archived: bool) -> dict[str, Any]:
+    ws = _workspace(org_id, workspace_id)
+    run = sync_state.get_run(org_id, ws)
+    synced_at = run.get("synced_at")
+    rows = hierarchy.load(org_id, ws)
+    if not synced_at:
+        queued = request_sync(org_id, "first_read")
+        return {
+            "workspace_id": ws,
+            "synced_at": None,
+            "stale": True,
+            "spaces": [],
+            "sync": "queued" if queued else "in_progress",
+        }
+    age = time.time() - datetime.fromisoformat(synced_at.replace("Z", "+00:00")).timestamp()
+    spaces: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        if r["kind"] == "space" and (include_archived or not r.get("archived")):
+            spaces[r["id"]] = {
+                "id": r["id"],
+                "name": r["name"],
+                "archived": bool(r.get("archived")),
+                "folders": [],
+                "lists": [],
+            }
+    folders = {
+        r["id"]: {"id": r["id"], "name": r["name"], "lists": [], "_space": r["space_id"]}
+        for r in rows
+        if r["kind"] == "folder" and (include_archived or not r.get("archived"))
+    }
+    for r in rows:
+        if r["kind"] != "list" or (r.get("archived") and not include_archived):
+            continue
+        item = {"id": r["id"], "name": r["name"], "statuses": r.get("statuses", [])}
+        if r.get("folder_id"):
+            if r["folder_id"] in folders:
+                folders[r["folder_id"]]["lists"].append(item)
+        elif r["space_id"] in spaces:
+            spaces[r["space_id"]]["lists"].append(item)
+    for folder in folders.values():
+        space_id = folder.pop("_space")
+        if space_id in spaces:
+            spaces[space_id]["folders"].append(folder)
+    return {
+        "workspace_id": ws,
+        "synced_at": synced_at,
+        "stale": age > STALE_AFTER_S,
+        "spaces": sorted(spaces.values(), key=lambda s: s["name"].lower()),
+    }
+
+
+def _find(rows: list[dict[str, Any]], kind: str, item_id: str) -> dict[str, Any] | None:
+    return next((r for r in rows if r["kind"] == kind and r["id"] == item_id), None)
+
+
+def assign(org_id: str, customer_id: str, space_id: str, list_id: str | None) -> dict[str, Any]:
+    conn = connection.current(org_id)
+    if conn.status not in (connection.CONNECTED, connection.NEEDS_REAUTH):
+        raise Conflict("this organisation has not connected ClickUp", code="not_connected")
+    for ws in conn.authorized_workspace_ids:
+        rows = hierarchy.load(org_id, ws)
+        space = _find(rows, "space", space_id)
+        if space is None:
+            continue
+        if space.get("archived"):
+            raise Unprocessable("that space is archived", code="space_archived")
+        if list_id is not None:
+            lst = _find(rows, "list", list_id)
+            if lst is None:
+                raise NotFound("no such list in the synced hierarchy", code="list_not_found")
+            if lst["space_id"] != space_id:
+                raise Unprocessable("that list is not in that space", code="list_not_in_space")
+        record = {
+            "workspace_id": ws,
+            "space_id": space_id,
+            "list_id": list_id,
+            "status": "ok",
+            "updated_at": _now_iso(),
+        }
+        assignments.put(org_id, customer_id, record)
+        return view(org_id, customer_id)
+    raise NotFound("no such space in the synced hierarchy (sync first?)", code="space_not_found")
+
+
+def view(org_id: str, customer_id: str) -> dict[str, Any]:
+    record = assignments.get(org_id, customer_id)
+    if record is None:
+        raise NotFound("this customer has no ClickUp space", code="assignment_not_found")
+    return {
+        "customer_id": customer_id,
+        "workspace_id": record["workspace_id"],
+        "space_id": record["space_id"],
+        "list_id": record.get("list_id"),
+        "status": record.get("status", "ok"),
+        "broken_reason": record.get("broken_reason"),
+        "updated_at": record.get("updated_at"),
+    }
+
+
+def unassign(org_id: str, customer_id: str) -> None:
+    if not assignments.delete(org_id, customer_id):
+        raise NotFound("this customer has no ClickUp space", code="assignment_not_found")

@@ -1,0 +1,228 @@
+"""Space sync over the local stack: first sync after connect, 1 + 2S requests, archived spaces, folderless
+lists, coalescing, sweeps only after complete runs, resume from a checkpoint, targeted refresh, assignments,
+and isolation between organisations."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import pytest
+
+from bridge.repositories import sync_state
+from tests import flows
+from tests.conftest import send, wait_for
+
+
+def _connect(stack, api, clickup, auth, org_id, workspace) -> None:
+    result = flows.connect(stack, api, clickup, auth(), org_id, workspace["user"]["id"])
+    assert result["clickup"] == ["connected"]
+
+
+def _synced(api, auth) -> dict:
+    return wait_for(
+        lambda: (lambda body: body if body.get("synced_at") else None)(
+            api.get("/api/v1/clickup/spaces", headers=auth(), params={"include_archived": "true"}).json()
+        ),
+        timeout_s=30,
+    )
+
+
+def _requests(clickup: httpx.Client, since: int, token_id: str | None = None) -> list[dict]:
+    log = clickup.get("/_emulator/requests", params={"since": since}).json()["requests"]
+    return [r for r in log if token_id is None or r["token_id"] == token_id]
+
+
+def _mark(clickup: httpx.Client) -> int:
+    return int(clickup.get("/_emulator/requests", params={"since": 10**9}).json()["next"])
+
+
+def _oauth_token_id(emulator, user_id: int) -> str:
+    return next(t.id for t in emulator.backend.tokens.values() if t.user_id == user_id and t.kind == "oauth")
+
+
+def test_first_sync_after_connect_reads_1_plus_2s(stack, api, clickup, auth, org_id, workspace, emulator) -> None:
+    mark = _mark(clickup)
+    _connect(stack, api, clickup, auth, org_id, workspace)
+    tree = _synced(api, auth)
+    names = {s["name"]: s for s in tree["spaces"]}
+    assert set(names) == {"Support", "Archive"} and names["Archive"]["archived"] is True
+    support = names["Support"]
+    assert [f["name"] for f in support["folders"]] == ["F1"]
+    assert [x["name"] for x in support["folders"][0]["lists"]] == ["L1", "L2"]
+    assert [x["name"] for x in support["lists"]] == ["Inbox"]  # folderless lists are read
+    assert [s["status"] for s in support["lists"][0]["statuses"]] == ["new", "doing", "done"]
+    assert tree["stale"] is False
+    token_id = _oauth_token_id(emulator, workspace["user"]["id"])
+    hierarchy_reads = [
+        r
+        for r in _requests(clickup, mark, token_id)
+        if "/space" in r["path"] or r["path"].endswith("/folder") or r["path"].endswith("/list")
+    ]
+    spaces = 2
+    assert len(hierarchy_reads) == 1 + 2 * spaces, [r["path"] for r in hierarchy_reads]
+    without_archived = api.get("/api/v1/clickup/spaces", headers=auth()).json()
+    assert [s["name"] for s in without_archived["spaces"]] == ["Support"]
+    assert api.get("/api/v1/clickup/connection", headers=auth()).json()["last_sync_at"]
+
+
+def test_nothing_synced_yet_says_so_and_queues(api, auth, org_id, workspace, stack) -> None:
+    put = api.put("/api/v1/clickup/connection/personal-token", headers=auth(), json={"token": workspace["token"]})
+    assert put.status_code == 200
+    sync_state.set_state(org_id, "idle")
+    from bridge.repositories import table
+
+    table.main_table().delete_item(Key={"pk": f"ORG#{org_id}", "sk": f"SYNC#{workspace['team_id']}"})
+    body = api.get("/api/v1/clickup/spaces", headers=auth()).json()
+    assert body["synced_at"] is None and body["stale"] is True and body["spaces"] == []
+    assert body["sync"] in ("queued", "in_progress")
+    assert _synced(api, auth)["spaces"]
+
+
+def test_on_demand_sync_is_coalesced(api, auth, org_id, workspace, stack) -> None:
+    api.put("/api/v1/clickup/connection/personal-token", headers=auth(), json={"token": workspace["token"]})
+    _synced(api, auth)
+    stack.pollers["space-sync"].stop()  # hold the worker so the requests pile up
+    try:
+        answers = [api.post("/api/v1/clickup/sync", headers=auth()) for _ in range(3)]
+    finally:
+        from local.pollers import QueuePoller
+
+        old = stack.pollers["space-sync"]
+        stack.pollers["space-sync"] = QueuePoller(
+            stack.aws.client("sqs"), old.queue, old.url, old.function, old.region, stack.config.time_scale
+        ).start()
+    assert [a.status_code for a in answers] == [202, 202, 202]
+    assert [a.json()["state"] for a in answers] == ["queued", "already_queued", "already_queued"]
+    wait_for(lambda: sync_state.get_state(org_id).get("state") == "idle", timeout_s=30)
+    assert api.post("/api/v1/clickup/sync", headers=auth()).json()["state"] == "queued"
+
+
+def test_deletes_are_swept_only_after_a_complete_run_and_a_run_resumes(
+    api, auth, org_id, workspace, clickup, stack
+) -> None:
+    api.put("/api/v1/clickup/connection/personal-token", headers=auth(), json={"token": workspace["token"]})
+    _synced(api, auth)
+    l2 = workspace["spaces"][0]["folders"][0]["lists"][1]["id"]
+    clickup.post(
+        "/_emulator/act", json={"action": "delete_item", "kind": "list", "id": l2, "user_id": workspace["user"]["id"]}
+    )
+    # A run that fails on the second space: nothing swept, the checkpoint says one space is done
+    archive = workspace["spaces"][1]["id"]
+    clickup.post("/_emulator/faults", json={"action": "status", "status": 500, "path": f"/space/{archive}/"})
+    try:
+        api.post("/api/v1/clickup/sync", headers=auth())
+        wait_for(lambda: sync_state.get_run(org_id, workspace["team_id"]).get("done") == 1, timeout_s=30)
+        time.sleep(0.5)
+        names = [
+            x["name"]
+            for s in api.get("/api/v1/clickup/spaces", headers=auth()).json()["spaces"]
+            for f in s["folders"]
+            for x in f["lists"]
+        ]
+        assert "L2" in names  # not swept: the run is incomplete
+        mark = _mark(clickup)
+    finally:
+        clickup.delete("/_emulator/faults")
+    # The retry resumes from the checkpoint (does not re-read the first space) and then sweeps
+    wait_for(lambda: sync_state.get_run(org_id, workspace["team_id"]).get("status") == "idle", timeout_s=30)
+    reads = [r["path"] for r in _requests(clickup, mark) if r["status"] == 200 and "/space/" in r["path"]]
+    assert all(archive in p for p in reads), reads
+    names = [
+        x["name"]
+        for s in api.get("/api/v1/clickup/spaces", headers=auth()).json()["spaces"]
+        for f in s["folders"]
+        for x in f["lists"]
+    ]
+    assert "L2" not in names
+
+
+def test_targeted_refresh_and_broken_assignment(api, auth, org_id, workspace, clickup, stack) -> None:
+    api.put("/api/v1/clickup/connection/personal-token", headers=auth(), json={"token": workspace["token"]})
+    _synced(api, auth)
+    space = workspace["spaces"][0]
+    l1 = space["folders"][0]["lists"][0]["id"]
+    ok = api.put(
+        "/api/v1/customers/cust-1/clickup-space", headers=auth(), json={"space_id": space["id"], "list_id": l1}
+    )
+    assert ok.status_code == 200 and ok.json()["status"] == "ok"
+    # ClickUp side: a new list and the assigned list deleted; webhooks become targeted refreshes
+    clickup.post(
+        "/_emulator/act",
+        json={"action": "create_list", "space_id": space["id"], "name": "Fresh", "user_id": workspace["user"]["id"]},
+    )
+    clickup.post(
+        "/_emulator/act", json={"action": "delete_item", "kind": "list", "id": l1, "user_id": workspace["user"]["id"]}
+    )
+    mark = _mark(clickup)
+    send(
+        stack,
+        "space-sync",
+        {"kind": "refresh", "org_id": org_id, "workspace_id": workspace["team_id"], "list_id": l1, "deleted": True},
+        MessageGroupId=org_id,
+        MessageDeduplicationId=f"refresh-{org_id}",
+    )
+    wait_for(lambda: api.get("/api/v1/customers/cust-1/clickup-space", headers=auth()).json()["status"] == "broken")
+    assignment = api.get("/api/v1/customers/cust-1/clickup-space", headers=auth()).json()
+    assert assignment["broken_reason"] == "list_deleted"
+    names = [x["name"] for s in api.get("/api/v1/clickup/spaces", headers=auth()).json()["spaces"] for x in s["lists"]]
+    assert "Fresh" in names
+    reads = [r for r in _requests(clickup, mark) if r["method"] == "GET"]
+    assert len(reads) <= 3  # one space re-read (folders + folderless lists, + the space itself), not a full sync
+    feed = stack.aws.client("dynamodb").query(
+        TableName=stack.environment()["TABLE_NAME"],
+        KeyConditionExpression="pk = :p AND begins_with(sk, :e)",
+        ExpressionAttributeValues={":p": {"S": f"ORG#{org_id}"}, ":e": {"S": "EVENT#"}},
+    )["Items"]
+    assert "clickup.assignment.broken" in json.dumps(feed)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"space_id": "nope"}, 404, "space_not_found"),
+        ({"space_id": "SPACE", "list_id": "nope"}, 404, "list_not_found"),
+        ({"space_id": "SPACE", "list_id": "OTHER_SPACE_LIST"}, 422, "list_not_in_space"),
+        ({"space_id": "ARCHIVED"}, 422, "space_archived"),
+        ({"space_id": "SPACE", "extra": 1}, 422, "validation_error"),
+    ],
+)
+def test_assignment_validation(api, auth, org_id, workspace, body, status, code) -> None:
+    api.put("/api/v1/clickup/connection/personal-token", headers=auth(), json={"token": workspace["token"]})
+    _synced(api, auth)
+    ids = {
+        "SPACE": workspace["spaces"][0]["id"],
+        "ARCHIVED": workspace["spaces"][1]["id"],
+        "OTHER_SPACE_LIST": workspace["spaces"][1]["lists"][0]["id"],
+    }
+    resolved = {k: ids.get(v, v) if isinstance(v, str) else v for k, v in body.items()}
+    answer = api.put("/api/v1/customers/c-9/clickup-space", headers=auth(), json=resolved)
+    assert answer.status_code == status and answer.json()["error"]["code"] == code
+    assert api.get("/api/v1/customers/c-9/clickup-space", headers=auth()).status_code == 404
+    assert api.delete("/api/v1/customers/c-9/clickup-space", headers=auth()).status_code == 404
+
+
+def test_organisations_never_see_each_others_hierarchy(api, auth, org_id, workspace, clickup) -> None:
+    api.put("/api/v1/clickup/connection/personal-token", headers=auth(), json={"token": workspace["token"]})
+    _synced(api, auth)
+    other = f"{org_id}-b"
+    assert api.get("/api/v1/clickup/spaces", headers=auth(org=other)).status_code == 409  # not connected
+    own_space = workspace["spaces"][0]["id"]
+    answer = api.put("/api/v1/customers/c-1/clickup-space", headers=auth(org=other), json={"space_id": own_space})
+    assert answer.status_code == 409
+    api.put("/api/v1/customers/c-1/clickup-space", headers=auth(), json={"space_id": own_space})
+    assert api.get("/api/v1/customers/c-1/clickup-space", headers=auth()).status_code == 200
+    foreign = api.get("/api/v1/customers/c-1/clickup-space", headers=auth(org=other))
+    assert foreign.status_code == 404 and own_space not in foreign.text
+
+
+def test_scheduled_tick_syncs_stale_organisations(api, auth, org_id, workspace, stack) -> None:
+    api.put("/api/v1/clickup/connection/personal-token", headers=auth(), json={"token": workspace["token"]})
+    first = _synced(api, auth)["synced_at"]
+    from bridge.repositories import connections
+
+    connections.set_last_sync(org_id, "2020-01-01T00:00:00Z")  # make it stale
+    time.sleep(1.1)
+    api.post("/_local/schedules/space-sync-tick/fire")
+    wait_for(lambda: api.get("/api/v1/clickup/spaces", headers=auth()).json()["synced_at"] != first, timeout_s=30)
