@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import cold_start
+from bench import cold_start, ratelimit
 
-BENCHMARKS = {"cold_start": cold_start.run}
+BENCHMARKS = {"cold_start": cold_start.run, "ratelimit_and_sync": ratelimit.run}
 
 
 def main(argv: list[str]) -> int:

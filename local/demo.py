@@ -9,6 +9,7 @@ import json
 import os
 import re
 import sys
+import time
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -72,13 +73,27 @@ def main() -> int:
     step(6, "The portal tests the connection now")
     show(api.post("/api/v1/clickup/connection/test", headers=auth).json())
 
+    step(7, "The first space sync ran after connect (1 + 2S requests): the hierarchy, from our store")
+    tree: dict[str, Any] = {}
+    for _ in range(60):
+        tree = api.get("/api/v1/clickup/spaces", headers=auth).json()
+        if tree.get("synced_at"):
+            break
+        time.sleep(0.5)
+    for space in tree.get("spaces", []):
+        print(f"  space {space['name']} ({space['id']})")
+        for folder in space["folders"]:
+            print(f"    folder {folder['name']}: " + ", ".join(x["name"] for x in folder["lists"]))
+        if space["lists"]:
+            print("    folderless: " + ", ".join(x["name"] for x in space["lists"]))
+
+    step(8, "Assign customer 'cust-acme' to the first space and its first folderless list")
+    first = tree["spaces"][0]
+    body = {"space_id": first["id"], **({"list_id": first["lists"][0]["id"]} if first["lists"] else {})}
+    show(api.put("/api/v1/customers/cust-acme/clickup-space", headers=auth, json=body).json())
+
     for n, (what, issue) in enumerate(
-        (
-            ("sync the hierarchy and assign a customer", 6),
-            ("create a task from a ticket", 7),
-            ("change it in ClickUp and see the portal event", 8),
-        ),
-        start=7,
+        (("create a task from a ticket", 7), ("change it in ClickUp and see the portal event", 8)), start=9
     ):
         step(n, what)
         print(f"(arrives with issue {issue})")

@@ -54,7 +54,8 @@ class ScheduleRunner:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
 
     def fire(self, name: str) -> str:
         """Deliver the schedule's input to its target now. `name` may omit the stage prefix."""

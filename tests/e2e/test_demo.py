@@ -21,3 +21,5 @@ def test_demo_walks_the_connect_flow(stack, clickup, monkeypatch, capsys, org_id
     out = capsys.readouterr().out
     assert "clickup=connected" in out and '"status": "connected"' in out and '"result": "ok"' in out
     assert "Acme Support" in out and "Acme Engineering" in out
+    assert "space Customer Success" in out and "folderless: Support inbox" in out
+    assert '"customer_id": "cust-acme"' in out

@@ -161,11 +161,18 @@ def sync_workspace(org_id: str, ws: str, client: ClickUpClient, remaining_s: Cal
     for index in range(int(state["done"]), len(spaces)):
         if remaining_s() < MIN_REMAINING_S:
             raise Interrupted(f"stopped at space {index}/{len(spaces)} of {ws}")
-        hierarchy.write(org_id, _read_space(client, ws, spaces[index], run))
+        space_id, now = spaces[index], _now_iso()
+        if state.get("folders_done") != index:  # each of the two reads is its own checkpoint
+            folders = client.get_folders(space_id, archived=True)
+            hierarchy.write(org_id, _contents_rows(ws, space_id, run, now, folders, []))
+            state["folders_done"] = index
+            sync_state.put_run(org_id, ws, state)
+        folderless = client.get_folderless_lists(space_id, archived=True)
+        hierarchy.write(org_id, _contents_rows(ws, space_id, run, now, [], folderless))
         state["done"] = index + 1
         sync_state.put_run(org_id, ws, state)  # checkpoint: a retry resumes after this space
     _sweep(org_id, ws, [r for r in hierarchy.load(org_id, ws) if r.get("run") != run])
-    state.update(status="idle", synced_at=_now_iso(), finished_at=_now_iso(), spaces=[], done=0)
+    state.update(status="idle", synced_at=_now_iso(), finished_at=_now_iso(), spaces=[], done=0, folders_done=-1)
     sync_state.put_run(org_id, ws, state)
     metrics.add_metric(name="SpaceSyncCompleted", unit="Count", value=1)
     logger.info("workspace synced", extra={"org_id": org_id, "workspace_id": ws, "spaces": len(spaces)})
