@@ -14,8 +14,6 @@ METRICS_NAMESPACE = "ClickUpBridge"
 DEFAULT_STAGE = "dev"
 LOCAL_STAGE = "local"
 LAMBDA_PYTHON = "3.14"  # the newest Lambda Python runtime (cdk-nag AwsSolutions-L1)
-LAMBDA_ARCHITECTURE = "arm64"
-LOG_RETENTION_DAYS = 30
 
 # The portal's identity provider. Deployments override these through CDK context (see README).
 LOCAL_JWT_ISSUER = "https://portal.local/idp"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,11 +174,3 @@ class LocalStack:
 
 def _json(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body), status=status, content_type="application/json")
-
-
-def iter_dlq_bodies(stack: LocalStack, queue: str) -> Iterable[str]:
-    assert stack.provisioned is not None
-    sqs = stack.aws.client("sqs")
-    url = stack.provisioned.dlq_urls[queue]
-    for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", []):
-        yield m["Body"]

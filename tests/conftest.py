@@ -34,6 +34,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         emulator_port=0,
         aws_port=0,
         time_scale=TIME_SCALE,
+        run_schedules=False,  # fired on demand; the test of automatic firing starts the runner itself
         state_dir=tmp_path_factory.mktemp("state"),
         extra_functions={"flaky": (FLAKY_FUNCTION, ROOT / "tests/fixtures/flaky_worker/handler.py")},
         extra_queues=(FLAKY_QUEUE,),

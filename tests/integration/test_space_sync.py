@@ -225,4 +225,5 @@ def test_scheduled_tick_syncs_stale_organisations(api, auth, org_id, workspace, 
     connections.set_last_sync(org_id, "2020-01-01T00:00:00Z")  # make it stale
     time.sleep(1.1)
     api.post("/_local/schedules/space-sync-tick/fire")
-    wait_for(lambda: api.get("/api/v1/clickup/spaces", headers=auth()).json()["synced_at"] != first, timeout_s=30)
+    # The tick fans out over every organisation of the session, one FIFO group each: allow for the queue
+    wait_for(lambda: api.get("/api/v1/clickup/spaces", headers=auth()).json()["synced_at"] != first, timeout_s=90)

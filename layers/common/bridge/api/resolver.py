@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from bridge.api.principal import Principal, principal_from_event
 from bridge.clickup.errors import RateLimited as ClickUpRateLimited
-from bridge.core.errors import BridgeError, RateLimited
+from bridge.core.errors import BridgeError
 from bridge.core.observability import logger
 
 _JSON_TYPES = ("application/json", "application/x-www-form-urlencoded", "text/plain")
@@ -82,10 +82,6 @@ def make_resolver() -> BridgeResolver:
         if any(d["type"] == "json_invalid" for d in details):
             return error_response(400, "invalid_json", "the body is not valid JSON")
         return error_response(422, "validation_error", "the request is not valid", details)
-
-    @app.exception_handler(RateLimited)
-    def _rate_limited(exc: RateLimited) -> Response:
-        return error_response(exc.status, exc.code, exc.message, headers={"Retry-After": str(exc.retry_after_s)})
 
     @app.exception_handler(ClickUpRateLimited)
     def _clickup_budget(exc: ClickUpRateLimited) -> Response:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from bridge.clickup import models
 from bridge.clickup.client import ClickUpClient, RequestHooks
 from bridge.clickup.errors import ClickUpError, RateLimited, TokenRevoked
+from bridge.core.clock import utc_now_iso
 from bridge.core.errors import Conflict, DependencyUnavailable, Unprocessable
 from bridge.core.observability import logger
 from bridge.events.publisher import publish
@@ -21,10 +21,6 @@ CONNECTED = "connected"
 NEEDS_REAUTH = "needs_reauth"
 DISCONNECTED = "disconnected"
 NOT_CONNECTED = "not_connected"
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def require_enabled(org_id: str) -> None:
@@ -97,7 +93,7 @@ def store_token(
             user={"id": user.id, "username": user.username, "email": user.email},
             workspaces=list(known.values()),
             default_workspace_id=default,
-            connected_at=now_iso(),
+            connected_at=utc_now_iso(),
             last_sync_at=conn.last_sync_at,
             token=envelope.seal(org_id, envelope.TOKEN, token),
             token_obtained_at=obtained_at,

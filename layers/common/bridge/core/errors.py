@@ -40,15 +40,6 @@ class Unprocessable(BridgeError):
     code = "unprocessable"
 
 
-class RateLimited(BridgeError):
-    status = 429
-    code = "rate_limited"
-
-    def __init__(self, message: str, *, retry_after_s: int, code: str | None = None) -> None:
-        super().__init__(message, code=code)
-        self.retry_after_s = retry_after_s
-
-
 class DependencyUnavailable(BridgeError):
     status = 503
     code = "dependency_unavailable"

@@ -13,7 +13,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bridge.clickup import models
@@ -21,6 +21,7 @@ from bridge.clickup.client import ClickUpClient
 from bridge.clickup.errors import NotFound, WorkspaceNotAuthorized
 from bridge.connection import service as connection
 from bridge.core import aws
+from bridge.core.clock import utc_now_iso
 from bridge.core.config import settings
 from bridge.core.observability import logger, metrics
 from bridge.events.publisher import publish
@@ -33,10 +34,6 @@ MIN_REMAINING_S = 5.0  # stop and hand over to a continuation below this
 
 class Interrupted(Exception):
     """Out of time: the checkpoint is saved and a continuation is queued."""
-
-
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def send(message: dict[str, Any], dedup: str | None = None) -> None:
@@ -121,7 +118,7 @@ def _list_row(
 
 
 def _read_space(client: ClickUpClient, ws: str, space_id: str, run: str) -> list[dict[str, Any]]:
-    now = _now_iso()
+    now = utc_now_iso()
     folders = client.get_folders(space_id, archived=True)
     folderless = client.get_folderless_lists(space_id, archived=True)
     return _contents_rows(ws, space_id, run, now, folders, folderless)
@@ -138,7 +135,7 @@ def run_full_sync(org_id: str, remaining_s: Callable[[], float]) -> None:
     client = connection.client_for(org_id, remaining_s=remaining_s)
     for ws in conn.authorized_workspace_ids:
         sync_workspace(org_id, ws, client, remaining_s)
-    connections.set_last_sync(org_id, _now_iso())
+    connections.set_last_sync(org_id, utc_now_iso())
     sync_state.set_state(org_id, "idle")
 
 
@@ -147,13 +144,13 @@ def sync_workspace(org_id: str, ws: str, client: ClickUpClient, remaining_s: Cal
     if state.get("status") != "running":
         run = uuid.uuid4().hex[:12]
         found = client.get_spaces(ws, archived=True)
-        hierarchy.write(org_id, _space_rows(ws, run, _now_iso(), found))
+        hierarchy.write(org_id, _space_rows(ws, run, utc_now_iso(), found))
         state = {
             "status": "running",
             "run": run,
             "spaces": [s.id for s in found],
             "done": 0,
-            "started_at": _now_iso(),
+            "started_at": utc_now_iso(),
             "synced_at": state.get("synced_at"),
         }
         sync_state.put_run(org_id, ws, state)
@@ -161,7 +158,7 @@ def sync_workspace(org_id: str, ws: str, client: ClickUpClient, remaining_s: Cal
     for index in range(int(state["done"]), len(spaces)):
         if remaining_s() < MIN_REMAINING_S:
             raise Interrupted(f"stopped at space {index}/{len(spaces)} of {ws}")
-        space_id, now = spaces[index], _now_iso()
+        space_id, now = spaces[index], utc_now_iso()
         if state.get("folders_done") != index:  # each of the two reads is its own checkpoint
             folders = client.get_folders(space_id, archived=True)
             hierarchy.write(org_id, _contents_rows(ws, space_id, run, now, folders, []))
@@ -172,7 +169,7 @@ def sync_workspace(org_id: str, ws: str, client: ClickUpClient, remaining_s: Cal
         state["done"] = index + 1
         sync_state.put_run(org_id, ws, state)  # checkpoint: a retry resumes after this space
     _sweep(org_id, ws, [r for r in hierarchy.load(org_id, ws) if r.get("run") != run])
-    state.update(status="idle", synced_at=_now_iso(), finished_at=_now_iso(), spaces=[], done=0, folders_done=-1)
+    state.update(status="idle", synced_at=utc_now_iso(), finished_at=utc_now_iso(), spaces=[], done=0, folders_done=-1)
     sync_state.put_run(org_id, ws, state)
     metrics.add_metric(name="SpaceSyncCompleted", unit="Count", value=1)
     logger.info("workspace synced", extra={"org_id": org_id, "workspace_id": ws, "spaces": len(spaces)})
@@ -231,7 +228,7 @@ def _sweep(org_id: str, ws: str, gone: list[dict[str, Any]]) -> None:
             assignments.put(
                 org_id,
                 assignment["customer_id"],
-                {**assignment, "status": "broken", "broken_reason": reason, "updated_at": _now_iso()},
+                {**assignment, "status": "broken", "broken_reason": reason, "updated_at": utc_now_iso()},
             )
             publish(
                 org_id,
@@ -251,11 +248,14 @@ def fan_out(now: float | None = None) -> int:
     now = now or time.time()
     queued = 0
     for org_id in org_index.all_orgs():
-        conn = connection.current(org_id)
-        if conn.status != connection.CONNECTED:
-            continue
-        last = conn.last_sync_at
-        age = now - datetime.fromisoformat(last.replace("Z", "+00:00")).timestamp() if last else float("inf")
-        if age >= FULL_SYNC_TTL_S and request_sync(org_id, "schedule"):
-            queued += 1
+        try:
+            conn = connection.current(org_id)
+            if conn.status != connection.CONNECTED or not org_settings.get(org_id).enabled:
+                continue
+            last = conn.last_sync_at
+            age = now - datetime.fromisoformat(last.replace("Z", "+00:00")).timestamp() if last else float("inf")
+            if age >= FULL_SYNC_TTL_S and request_sync(org_id, "schedule"):
+                queued += 1
+        except Exception:  # noqa: BLE001 - one organisation's bad row must not stop the others' syncs
+            logger.exception("sync fan-out failed for an organisation", extra={"org_id": org_id})
     return queued

@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from bridge.connection import service as connection
+from bridge.core.clock import utc_now_iso
 from bridge.core.errors import Conflict, NotFound, Unprocessable
 from bridge.repositories import assignments, hierarchy, sync_state
-from bridge.sync.service import STALE_AFTER_S, _now_iso, request_sync
+from bridge.sync.service import STALE_AFTER_S, request_sync
 
 
 def _workspace(org_id: str, workspace_id: str | None) -> str:
@@ -99,7 +100,7 @@ def assign(org_id: str, customer_id: str, space_id: str, list_id: str | None) ->
             "space_id": space_id,
             "list_id": list_id,
             "status": "ok",
-            "updated_at": _now_iso(),
+            "updated_at": utc_now_iso(),
         }
         assignments.put(org_id, customer_id, record)
         return view(org_id, customer_id)

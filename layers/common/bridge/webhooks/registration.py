@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from bridge.clickup.client import HIERARCHY_EVENTS, TASK_EVENTS, ClickUpClient
 from bridge.clickup.errors import ClickUpError, Permanent
+from bridge.core.clock import utc_now_iso
 from bridge.core.config import settings
 from bridge.core.observability import logger
 from bridge.repositories import webhooks as store
 from bridge.vault import envelope
 
 EVENTS = TASK_EVENTS + HIERARCHY_EVENTS
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 def register(org_id: str, client: ClickUpClient, workspace_id: str) -> dict[str, Any]:
@@ -42,7 +38,7 @@ def register(org_id: str, client: ClickUpClient, workspace_id: str) -> dict[str,
             "webhook_id": None,
             "health": "unregistered",
             "last_error": exc.ecode or type(exc).__name__,
-            "updated_at": _now(),
+            "updated_at": utc_now_iso(),
         }
         store.put(org_id, workspace_id, record)
         return record
@@ -55,7 +51,7 @@ def register(org_id: str, client: ClickUpClient, workspace_id: str) -> dict[str,
         "health": hook.health.status,
         "fail_count": hook.health.fail_count,
         "secret": envelope.seal(org_id, envelope.WEBHOOK_SECRET, hook.secret),
-        "updated_at": _now(),
+        "updated_at": utc_now_iso(),
     }
     store.put(org_id, workspace_id, record)
     return record
