@@ -227,3 +227,23 @@ def test_scheduled_tick_syncs_stale_organisations(api, auth, org_id, workspace, 
     api.post("/_local/schedules/space-sync-tick/fire")
     # The tick fans out over every organisation of the session, one FIFO group each: allow for the queue
     wait_for(lambda: api.get("/api/v1/clickup/spaces", headers=auth()).json()["synced_at"] != first, timeout_s=90)
+
+
+def test_a_scheduled_sync_of_a_fresh_hierarchy_reads_nothing(api, auth, org_id, workspace, stack, clickup) -> None:
+    # The tick decides from a stale read; a sync that completed meanwhile must not be repeated.
+    api.put("/api/v1/clickup/connection/personal-token", headers=auth(), json={"token": workspace["token"]})
+    synced_at = _synced(api, auth)["synced_at"]
+    wait_for(lambda: sync_state.get_state(org_id).get("state") == "idle")
+    mark = _mark(clickup)
+    assert sync_state.claim_request(org_id)
+    send(
+        stack,
+        "space-sync",
+        {"kind": "sync", "org_id": org_id, "reason": "schedule"},
+        MessageGroupId=org_id,
+        MessageDeduplicationId=f"schedule-{org_id}",
+    )
+    wait_for(lambda: sync_state.get_state(org_id).get("state") == "idle", timeout_s=30)
+    token_reads = [r for r in _requests(clickup, mark) if r["path"].startswith("/api/v2/")]
+    assert token_reads == []
+    assert api.get("/api/v1/clickup/spaces", headers=auth()).json()["synced_at"] == synced_at

@@ -125,10 +125,21 @@ def _read_space(client: ClickUpClient, ws: str, space_id: str, run: str) -> list
 
 
 # -- runs --------------------------------------------------------------------------------------------------
-def run_full_sync(org_id: str, remaining_s: Callable[[], float]) -> None:
+def _age_s(last_sync_at: str | None, now: float) -> float:
+    if not last_sync_at:
+        return float("inf")
+    return now - datetime.fromisoformat(last_sync_at.replace("Z", "+00:00")).timestamp()
+
+
+def run_full_sync(org_id: str, remaining_s: Callable[[], float], reason: str = "on_demand") -> None:
     conn = connection.current(org_id)
     if conn.status != connection.CONNECTED or not org_settings.get(org_id).enabled:
         logger.info("sync skipped", extra={"org_id": org_id, "status": conn.status})
+        sync_state.set_state(org_id, "idle")
+        return
+    if reason == "schedule" and _age_s(conn.last_sync_at, time.time()) < FULL_SYNC_TTL_S:
+        # The tick saw a stale hierarchy, but another sync completed since: do not spend the budget twice.
+        logger.info("scheduled sync skipped: hierarchy fresh", extra={"org_id": org_id})
         sync_state.set_state(org_id, "idle")
         return
     sync_state.set_state(org_id, "running")
@@ -252,9 +263,7 @@ def fan_out(now: float | None = None) -> int:
             conn = connection.current(org_id)
             if conn.status != connection.CONNECTED or not org_settings.get(org_id).enabled:
                 continue
-            last = conn.last_sync_at
-            age = now - datetime.fromisoformat(last.replace("Z", "+00:00")).timestamp() if last else float("inf")
-            if age >= FULL_SYNC_TTL_S and request_sync(org_id, "schedule"):
+            if _age_s(conn.last_sync_at, now) >= FULL_SYNC_TTL_S and request_sync(org_id, "schedule"):
                 queued += 1
         except Exception:  # noqa: BLE001 - one organisation's bad row must not stop the others' syncs
             logger.exception("sync fan-out failed for an organisation", extra={"org_id": org_id})

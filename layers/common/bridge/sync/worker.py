@@ -22,7 +22,7 @@ def handle(message: SyncTick | SyncRequest | SyncRefresh, remaining_s: Callable[
     try:
         if isinstance(message, SyncRequest):
             try:
-                service.run_full_sync(message.org_id, remaining_s)
+                service.run_full_sync(message.org_id, remaining_s, message.reason)
             except service.Interrupted as stop:
                 logger.info("sync interrupted; continuing in a new message", extra={"reason": str(stop)})
                 service.send({"kind": "sync", "org_id": message.org_id, "reason": "resume"})
