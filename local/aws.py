@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
+from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
 from infra import definitions as d
 from local.runtime import ACCOUNT_ID
+from local.servers import BackgroundServer
 
 REGION = "eu-west-1"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
@@ -24,15 +28,39 @@ class Provisioned:
     key_ids: dict[str, str] = field(default_factory=dict)
 
 
+class _QuietMotoHandler(MotoRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        if logging.getLogger("local.access").isEnabledFor(logging.DEBUG):
+            super().log_request(*args, **kwargs)
+
+
+class AtomicDynamoDB:
+    """DynamoDB applies each request atomically: a conditional write checks and writes as one step. moto's backend
+    takes no lock, so two concurrent requests through its threaded server can both pass one condition (measured:
+    two winners of an `attribute_not_exists` claim, two rate-limit windows opened at once). Serialising DynamoDB
+    requests restores the guarantee that claims, counters and exactly-once records rely on; other services stay
+    concurrent."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            return self._app(environ, start_response)
+        with self._lock:
+            return list(self._app(environ, start_response))  # the whole answer is produced inside the lock
+
+
 class LocalAws:
     def __init__(self, port: int = 0) -> None:
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        app = AtomicDynamoDB(DomainDispatcherApplication(create_backend_app))
+        self._server = BackgroundServer(app, port, request_handler=_QuietMotoHandler)
         self.endpoint = ""
 
     def start(self) -> LocalAws:
         self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.endpoint = f"http://{host}:{port}"
+        self.endpoint = self._server.url
         return self
 
     def stop(self) -> None:

@@ -19,8 +19,10 @@ logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs ev
 
 
 class BackgroundServer:
-    def __init__(self, app: Any, port: int, host: str = "127.0.0.1") -> None:
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+    def __init__(
+        self, app: Any, port: int, host: str = "127.0.0.1", request_handler: type[WSGIRequestHandler] = _QuietHandler
+    ) -> None:
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=request_handler)
         self._thread = threading.Thread(target=self._server.serve_forever, name=f"wsgi:{port}", daemon=True)
 
     @property

@@ -42,11 +42,6 @@ def _mark(clickup: httpx.Client) -> int:
     return int(clickup.get("/_emulator/requests", params={"since": 10**9}).json()["next"])
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect (issue 6, open): under load a 429 still occurs now and then "
-    "with concurrent callers; cause not yet found (not window-guard timing: seen with 4 s windows)",
-)
 def test_concurrent_callers_stay_under_the_budget(stack, fast_windows, clickup, workspace, org_id, monkeypatch) -> None:
     # 4 s windows (0.4 s guard): moto's latency on a loaded 2-core machine stays well inside the guard
     monkeypatch.setenv("CLICKUP_RATE_WINDOW_S", "4")
