@@ -30,6 +30,7 @@ _ENV = {
     "EVENT_BUS_NAME": "bench-bus",
     "TOKENS_KEY_ID": "alias/b",
     "SYNC_QUEUE_URL": "https://sqs.invalid/q",
+    "TASK_QUEUE_URL": "https://sqs.invalid/t",
     "AWS_DEFAULT_REGION": "eu-west-1",
     "AWS_LAMBDA_FUNCTION_NAME": "bench",
 }

@@ -116,19 +116,32 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
         "api",
         "Portal API: health, hierarchy, customers, tickets, events feed",
         timeout_s=29,
-        grants=("table", "tokens:describe", "queue:space-sync:send"),
+        grants=("table", "tokens:describe", "queue:space-sync:send", "queue:task-create:send"),
     ),
     FunctionDef(
         "oauth",
         "ClickUp connection: OAuth connect/callback/disconnect, connection, settings",
         timeout_s=29,
-        grants=("table", "tokens:crypt", "queue:space-sync:send", "bus:put", "secret:clickup-oauth-client-secret"),
+        grants=(
+            "table",
+            "tokens:crypt",
+            "queue:space-sync:send",
+            "queue:task-create:send",
+            "bus:put",
+            "secret:clickup-oauth-client-secret",
+        ),
     ),
     FunctionDef(
         "space_sync",
         "Space sync worker: ClickUp hierarchy into the store",
         timeout_s=30,
         grants=("table", "tokens:crypt", "queue:space-sync:send", "bus:put"),
+    ),
+    FunctionDef(
+        "task_create",
+        "Task pipeline worker: tickets into ClickUp tasks exactly once, portal changes applied in order",
+        timeout_s=30,
+        grants=("table", "tokens:crypt", "queue:task-create:send", "bus:put"),
     ),
 )
 
@@ -140,6 +153,11 @@ ROUTES: tuple[RouteDef, ...] = (
     RouteDef("PUT", "/api/v1/customers/{customer_id}/clickup-space", "api", authorized=True),
     RouteDef("GET", "/api/v1/customers/{customer_id}/clickup-space", "api", authorized=True),
     RouteDef("DELETE", "/api/v1/customers/{customer_id}/clickup-space", "api", authorized=True),
+    RouteDef("POST", "/api/v1/tickets/{ticket_id}/clickup-task", "api", authorized=True),
+    RouteDef("GET", "/api/v1/tickets/{ticket_id}/clickup-task", "api", authorized=True),
+    RouteDef("PATCH", "/api/v1/tickets/{ticket_id}/clickup-task", "api", authorized=True),
+    RouteDef("POST", "/api/v1/tickets/{ticket_id}/clickup-task/comments", "api", authorized=True),
+    RouteDef("POST", "/api/v1/tickets/{ticket_id}/clickup-task/retry", "api", authorized=True),
     RouteDef("GET", "/clickup/oauth/connect", "oauth", authorized=True),
     RouteDef("GET", "/clickup/oauth/callback", "oauth", authorized=False),
     RouteDef("DELETE", "/clickup/oauth/disconnect", "oauth", authorized=True),
@@ -154,6 +172,10 @@ ROUTES: tuple[RouteDef, ...] = (
 QUEUES: tuple[QueueDef, ...] = (
     # FIFO, grouped by organisation: one organisation's syncs never overlap.
     QueueDef("space-sync", consumer="space_sync", fifo=True, env_var="SYNC_QUEUE_URL"),
+    # FIFO, grouped by ticket: a ticket's creation and its changes are applied in order, tickets in parallel.
+    # A record handed back for the budget or a lease counts as a receive: 20 receives allow ~20 windows of waiting
+    # before a record is presumed poison.
+    QueueDef("task-create", consumer="task_create", fifo=True, env_var="TASK_QUEUE_URL", max_receive_count=20),
 )
 
 SCHEDULES: tuple[ScheduleDef, ...] = (

@@ -21,6 +21,7 @@ _PLACEHOLDER_ENV = {
     "EVENT_BUS_NAME": "openapi-bus",
     "TOKENS_KEY_ID": "alias/x",
     "SYNC_QUEUE_URL": "https://sqs.invalid/q",
+    "TASK_QUEUE_URL": "https://sqs.invalid/t",
     "AWS_DEFAULT_REGION": "eu-west-1",
 }
 

@@ -23,6 +23,10 @@ class FunctionTimeout(Exception):
     pass
 
 
+class FunctionCrashed(Exception):
+    """The invocation ended with the runtime process exiting."""
+
+
 class LocalLambdaContext:
     """The attributes Lambda's Python runtime gives a context object."""
 
@@ -70,7 +74,11 @@ class LocalFunction:
         handler = self._load().handler
         context = LocalLambdaContext(self.definition, self.stage, self.region)
         self.invocations += 1
-        result = handler(event, context)
+        try:
+            result = handler(event, context)
+        except SystemExit as exc:
+            # The function's process died (sys.exit, a crash): Lambda restarts the runtime and fails the invocation.
+            raise FunctionCrashed(f"{context.function_name} exited mid-invocation: {exc}") from exc
         if context.get_remaining_time_in_millis() <= 0:
             raise FunctionTimeout(f"{context.function_name} ran past its {self.definition.timeout_s}s timeout")
         return result

@@ -19,6 +19,8 @@ from bridge.core.health import check_health
 from bridge.core.observability import logger, metrics, tracer
 from bridge.sync import views
 from bridge.sync.service import request_sync
+from bridge.tasks import service as tasks
+from bridge.tasks.models import ChangeIn, CommentIn, TaskLinkOut, TicketIn
 
 settings()  # validate the environment at cold start
 app = make_resolver()
@@ -187,6 +189,69 @@ def delete_assignment(customer_id: CustomerId) -> Response[None]:
     service.require_enabled(org_id)
     views.unassign(org_id, customer_id)
     return Response(status_code=204, body="")
+
+
+TicketId = Annotated[
+    str, Path(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+]
+
+
+def _link(status: int, body: dict[str, Any]) -> Response[TaskLinkOut]:
+    payload = TaskLinkOut.model_validate(body).model_dump(mode="json")
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=payload)
+
+
+@app.post(
+    "/api/v1/tickets/<ticket_id>/clickup-task",
+    summary="Turn a ticket into a ClickUp task (queued; exactly one task per ticket)",
+    responses={
+        202: {"description": "Queued"},
+        200: {"description": "The ticket already has a task (or one in flight): its link"},
+        **error_responses(403, 409, 422),
+    },
+)
+def create_ticket_task(ticket_id: TicketId, body: TicketIn) -> Response[TaskLinkOut]:
+    status, link = tasks.request_creation(current_principal(app), ticket_id.lower(), body.model_dump(mode="json"))
+    return _link(status, link)
+
+
+@app.get(
+    "/api/v1/tickets/<ticket_id>/clickup-task",
+    summary="The ticket's ClickUp task link",
+    responses=error_responses(403, 404),
+)
+def get_ticket_task(ticket_id: TicketId) -> TaskLinkOut:
+    org_id = current_principal(app).org_id
+    service.require_enabled(org_id)
+    return TaskLinkOut.model_validate(tasks.get_view(org_id, ticket_id.lower()))
+
+
+@app.patch(
+    "/api/v1/tickets/<ticket_id>/clickup-task",
+    summary="Change the ticket's task (status, priority, due date, assignees); applied in order",
+    responses={202: {"description": "Accepted"}, **error_responses(403, 404, 409, 422)},
+)
+def patch_ticket_task(ticket_id: TicketId, body: ChangeIn) -> Response[TaskLinkOut]:
+    changes = body.model_dump(mode="json", exclude_unset=True)
+    return _link(202, tasks.request_update(current_principal(app), ticket_id.lower(), changes))
+
+
+@app.post(
+    "/api/v1/tickets/<ticket_id>/clickup-task/comments",
+    summary="Post a comment on the ticket's task",
+    responses={202: {"description": "Accepted"}, **error_responses(403, 404, 409, 422)},
+)
+def comment_ticket_task(ticket_id: TicketId, body: CommentIn) -> Response[TaskLinkOut]:
+    return _link(202, tasks.request_comment(current_principal(app), ticket_id.lower(), body.text))
+
+
+@app.post(
+    "/api/v1/tickets/<ticket_id>/clickup-task/retry",
+    summary="Queue a failed creation again",
+    responses={202: {"description": "Queued again"}, **error_responses(403, 404, 409)},
+)
+def retry_ticket_task(ticket_id: TicketId) -> Response[TaskLinkOut]:
+    return _link(202, tasks.retry(current_principal(app), ticket_id.lower()))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -1,5 +1,47 @@
-"""Entry point reserved for the 'task_create' capability.
+"""Task pipeline worker: consumes the task-create FIFO queue (one message group per ticket)."""
 
-Its logic and its routes or queue arrive with the issue that builds the capability (see README, "Capabilities");
-until then the function is not part of infra/definitions.py, so it is neither deployed nor served locally.
-"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from bridge.clickup.errors import RateLimited, Transient
+from bridge.core.config import settings
+from bridge.core.observability import logger, metrics, tracer
+from bridge.queueing.handback import hand_back
+from bridge.queueing.messages import task_message_adapter
+from bridge.tasks import worker
+
+settings()
+# FIFO processor: a failed record fails the rest of its group in the batch (a ticket's changes stay in order);
+# other tickets' records are still processed.
+processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+_context: dict[str, Any] = {}
+BACKOFF_S = (2, 5, 15, 30, 60)  # ClickUp unavailable: the record comes back later, by receive count
+
+
+def record_handler(record: SQSRecord) -> None:
+    message = task_message_adapter.validate_json(record.body)
+    context = _context["lambda"]
+    try:
+        worker.handle(message, remaining_s=lambda: context.get_remaining_time_in_millis() / 1000)
+    except (RateLimited, worker.Busy) as held:
+        hand_back(record.event_source_arn, record.receipt_handle, held.reset_at)
+        raise
+    except Transient:
+        received = int(record.attributes.approximate_receive_count or 1)
+        delay = BACKOFF_S[min(received, len(BACKOFF_S)) - 1]
+        hand_back(record.event_source_arn, record.receipt_handle, time.time() + delay)
+        raise
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    _context["lambda"] = context
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -255,6 +255,10 @@ class ClickUpClient:
         data = self.request("POST", f"/task/{task_id}/comment", json={"comment_text": text, "notify_all": notify_all})
         return str(data.get("id", ""))
 
+    def get_comments(self, task_id: str) -> list[dict[str, Any]]:
+        """The task's newest comments (ClickUp answers up to 25, newest first)."""
+        return list(self._get(f"/task/{task_id}/comment").get("comments") or [])
+
     def iter_task_pages(self, path: str, **filters: Any) -> Iterator[tuple[int, list[models.Task]]]:
         """Pages of tasks (0-based, 100 a page) until `last_page` or a short page."""
         page = int(filters.pop("page", 0))

@@ -90,7 +90,7 @@ def store_token(
             org_id=org_id,
             status=CONNECTED,
             mode=mode,
-            user={"id": user.id, "username": user.username, "email": user.email},
+            user={"id": user.id, "username": user.username, "email": user.email, "timezone": user.timezone},
             workspaces=list(known.values()),
             default_workspace_id=default,
             connected_at=utc_now_iso(),
@@ -117,6 +117,9 @@ def connect_with_token(org_id: str, token: str, mode: str, remaining_s: Any = No
     from bridge.sync.service import request_sync
 
     request_sync(org_id, "connect")
+    from bridge.tasks.service import resume
+
+    resume(org_id)  # what waited for a token (queued creations, accepted changes) goes again
     publish(org_id, "clickup.connection.connected", {"mode": mode, "workspaces": [t.id for t in teams]})
     return conn
 

@@ -34,5 +34,26 @@ class SyncRefresh(_Message):
     deleted: bool = False
 
 
+class TaskCreate(_Message):
+    """Create the ClickUp task of a ticket (then apply the changes accepted meanwhile)."""
+
+    kind: Literal["create"]
+    org_id: str = Field(min_length=1)
+    ticket_id: str = Field(min_length=1)
+    generation: int = 1  # bumped by a retry of a failed creation
+
+
+class TaskApply(_Message):
+    """Apply a ticket's accepted changes (status, priority, due date, assignees, comments) in order."""
+
+    kind: Literal["apply"]
+    org_id: str = Field(min_length=1)
+    ticket_id: str = Field(min_length=1)
+    seq: int = 0
+
+
+TaskMessage = Annotated[TaskCreate | TaskApply, Field(discriminator="kind")]
+task_message_adapter: TypeAdapter[TaskCreate | TaskApply] = TypeAdapter(TaskMessage)
+
 SyncMessage = Annotated[SyncTick | SyncRequest | SyncRefresh, Field(discriminator="kind")]
 sync_message_adapter: TypeAdapter[SyncTick | SyncRequest | SyncRefresh] = TypeAdapter(SyncMessage)

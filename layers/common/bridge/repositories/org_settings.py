@@ -23,6 +23,35 @@ class OrgSettings(BaseModel):
         description="Origins (scheme://host[:port]) the OAuth flow may send the browser back to",
     )
 
+    time_zone: str | None = Field(
+        default=None,
+        max_length=64,
+        description="IANA zone date-only due dates are placed in (default: the connected ClickUp user's zone)",
+    )
+    space_default_lists: dict[str, str] = Field(
+        default_factory=dict, description="space id → the list a customer assigned to that space gets tasks in"
+    )
+    status_mapping: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="list id → {portal status → ClickUp status of that list}; checked against the list's statuses",
+    )
+    field_mapping: dict[str, str] = Field(
+        default_factory=dict, description="portal field → ClickUp custom field id (values converted to its type)"
+    )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(value)
+        except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError(f"{value!r} is not an IANA time zone like Europe/Paris") from exc
+        return value
+
     @field_validator("return_to_allow_list")
     @classmethod
     def _origins(cls, values: list[str]) -> list[str]:

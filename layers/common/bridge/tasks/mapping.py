@@ -1,0 +1,77 @@
+"""The organisation's task settings checked against its synced hierarchy: which list a customer's tickets go
+to, and which ClickUp status (of that list's own statuses) a portal status means."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.connection import service as connection
+from bridge.core.errors import Unprocessable
+from bridge.repositories import hierarchy
+from bridge.repositories.org_settings import OrgSettings
+
+
+def _rows(org_id: str) -> list[dict[str, Any]]:
+    conn = connection.current(org_id)
+    return [row for ws in conn.authorized_workspace_ids for row in hierarchy.load(org_id, ws)]
+
+
+def _lists(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r for r in rows if r["kind"] == "list"}
+
+
+def check(org_id: str, value: OrgSettings) -> None:
+    """Reject settings that point at lists or statuses the organisation's hierarchy does not have."""
+    if not (value.status_mapping or value.space_default_lists):
+        return
+    rows = _rows(org_id)
+    lists = _lists(rows)
+    spaces = {r["id"] for r in rows if r["kind"] == "space"}
+    for space_id, list_id in value.space_default_lists.items():
+        if space_id not in spaces:
+            raise Unprocessable(f"space {space_id} is not in the synced hierarchy", code="space_not_found")
+        if list_id not in lists or lists[list_id]["space_id"] != space_id:
+            raise Unprocessable(f"list {list_id} is not in space {space_id}", code="list_not_in_space")
+    for list_id, mapping in value.status_mapping.items():
+        if list_id not in lists:
+            raise Unprocessable(f"list {list_id} is not in the synced hierarchy", code="list_not_found")
+        known = {s["status"].casefold() for s in lists[list_id].get("statuses", [])}
+        for portal_status, clickup_status in mapping.items():
+            if clickup_status.casefold() not in known:
+                raise Unprocessable(
+                    f"status {clickup_status!r} (for {portal_status!r}) is not a status of list {list_id}; "
+                    f"it has: {sorted(known)}",
+                    code="status_not_in_list",
+                )
+
+
+def resolve_list(org_id: str, customer: dict[str, Any] | None, value: OrgSettings) -> str | None:
+    """The customer's assigned list; else its space's default list (settings); else the space's first list."""
+    if not customer or customer.get("status") == "broken":
+        return None
+    if customer.get("list_id"):
+        return str(customer["list_id"])
+    space_id = customer["space_id"]
+    if value.space_default_lists.get(space_id):
+        return value.space_default_lists[space_id]
+    rows = hierarchy.load_space(org_id, customer["workspace_id"], space_id)
+    in_space = [r for r in rows if r["kind"] == "list" and not r.get("archived")]
+    folderless = sorted((r for r in in_space if not r.get("folder_id")), key=lambda r: r.get("orderindex", 0))
+    foldered = sorted((r for r in in_space if r.get("folder_id")), key=lambda r: r.get("orderindex", 0))
+    candidates = folderless or foldered
+    return str(candidates[0]["id"]) if candidates else None
+
+
+def clickup_status(org_id: str, list_id: str, portal_status: str, value: OrgSettings) -> str:
+    """The ClickUp status a portal status means in this list: the mapping, else a status of the same name."""
+    mapped = value.status_mapping.get(list_id, {}).get(portal_status)
+    if mapped:
+        return mapped
+    lists = _lists(_rows(org_id))
+    for status in lists.get(list_id, {}).get("statuses", []):
+        if status["status"].casefold() == portal_status.casefold():
+            return str(status["status"])
+    raise Unprocessable(
+        f"portal status {portal_status!r} has no ClickUp status in list {list_id}; map it in the settings",
+        code="status_not_mapped",
+    )

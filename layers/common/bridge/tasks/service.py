@@ -1,0 +1,188 @@
+"""The portal's side of the task pipeline: accept a ticket (one link per ticket, whatever the retries), accept
+changes and comments in order, re-queue a failed creation, and show a link."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from bridge.api.principal import Principal
+from bridge.connection import service as connection
+from bridge.core import aws
+from bridge.core.clock import utc_now_iso
+from bridge.core.config import settings
+from bridge.core.errors import Conflict, NotFound, Unprocessable
+from bridge.core.observability import logger, metrics
+from bridge.repositories import audit, org_settings, ticket_links, ticket_ops
+from bridge.repositories.ticket_links import CREATED, FAILED, QUEUED
+from bridge.tasks import mapping
+
+VIEW_FIELDS = ("task_id", "task_url", "list_id", "status", "priority", "assignees", "due_date", "updated_at")
+
+
+def send(org_id: str, ticket_id: str, body: dict[str, Any], dedup: str) -> None:
+    aws.client("sqs").send_message(
+        QueueUrl=settings().task_queue_url,
+        MessageBody=json.dumps(body),
+        MessageGroupId=f"{org_id}:{ticket_id}"[:128],
+        MessageDeduplicationId=dedup[:128],
+    )
+
+
+def _send_create(link: dict[str, Any], dedup: str | None = None) -> None:
+    org_id, ticket_id, generation = link["org_id"], link["ticket_id"], int(link.get("generation", 1))
+    send(
+        org_id,
+        ticket_id,
+        {"kind": "create", "org_id": org_id, "ticket_id": ticket_id, "generation": generation},
+        dedup or f"create-{ticket_id}-{generation}",
+    )
+
+
+def view(link: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"state": link["state"], "ticket_id": link["ticket_id"]}
+    out.update({k: link.get(k) for k in VIEW_FIELDS})
+    out["assignees"] = link.get("assignees") or []
+    if link.get("error"):
+        out["error"] = link["error"]
+    out["pending_changes"] = int(link.get("op_seq", 0)) - int(link.get("ops_applied", 0))
+    return out
+
+
+def get_view(org_id: str, ticket_id: str) -> dict[str, Any]:
+    link = ticket_links.get(org_id, ticket_id)
+    if link is None:
+        raise NotFound("this ticket has no ClickUp task", code="ticket_task_not_found")
+    return view(link)
+
+
+def _require_connection(org_id: str) -> None:
+    connection.require_enabled(org_id)
+    if connection.current(org_id).status not in (connection.CONNECTED, connection.NEEDS_REAUTH):
+        raise Conflict("this organisation has not connected ClickUp", code="not_connected")
+
+
+def _check_fields(org_id: str, fields: dict[str, Any]) -> None:
+    unmapped = sorted(set(fields) - set(org_settings.get(org_id).field_mapping))
+    if unmapped:
+        raise Unprocessable(f"portal fields without a ClickUp field mapping: {unmapped}", code="field_not_mapped")
+
+
+def request_creation(principal: Principal, ticket_id: str, ticket: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """202 with a new link, or 200 with the existing one (a duplicate POST never queues a second creation)."""
+    org_id = principal.org_id
+    _require_connection(org_id)
+    existing = ticket_links.get(org_id, ticket_id)
+    if existing is None:
+        _check_fields(org_id, ticket.get("fields") or {})
+        now = utc_now_iso()
+        link = {
+            "state": QUEUED,
+            "ticket": ticket,
+            "generation": 1,
+            "created_at": now,
+            "updated_at": now,
+            "priority": ticket["priority"],
+            "due_date": ticket.get("due_date"),
+        }
+        if ticket_links.create(org_id, ticket_id, link):
+            audit.record(org_id, ticket_id, f"user:{principal.user_id}", "queued", {}, {"state": QUEUED})
+            created = ticket_links.get(org_id, ticket_id)
+            assert created is not None
+            _send_create(created)
+            _mark_enqueued(created)
+            metrics.add_metric(name="TicketsAccepted", unit="Count", value=1)
+            return 202, view(created)
+        existing = ticket_links.get(org_id, ticket_id)
+        assert existing is not None
+    if existing["state"] == QUEUED and not existing.get("enqueued_at"):
+        _send_create(existing)  # accepted earlier but the queue was unreachable then: queue it now
+        _mark_enqueued(existing)
+    return 200, view(existing)
+
+
+def _mark_enqueued(link: dict[str, Any]) -> None:
+    for _ in range(5):
+        link["enqueued_at"] = utc_now_iso()
+        if ticket_links.save(link):
+            return
+        fresh = ticket_links.get(link["org_id"], link["ticket_id"])
+        if fresh is None or fresh.get("enqueued_at"):
+            return
+        link = fresh
+
+
+def _accept_op(principal: Principal, ticket_id: str, op: dict[str, Any]) -> dict[str, Any]:
+    org_id = principal.org_id
+    _require_connection(org_id)
+    link = ticket_links.get(org_id, ticket_id)
+    if link is None:
+        raise NotFound("this ticket has no ClickUp task", code="ticket_task_not_found")
+    if link["state"] == "deleted":
+        raise Conflict("the ClickUp task of this ticket was deleted", code="task_deleted")
+    if op["kind"] == "update" and op.get("status") and link.get("list_id"):
+        mapping.clickup_status(org_id, link["list_id"], op["status"], org_settings.get(org_id))  # 422 now
+    seq = ticket_links.next_op_seq(org_id, ticket_id)
+    ticket_ops.add(org_id, ticket_id, seq, {**op, "actor": f"user:{principal.user_id}"})
+    send(
+        org_id,
+        ticket_id,
+        {"kind": "apply", "org_id": org_id, "ticket_id": ticket_id, "seq": seq},
+        f"op-{ticket_id}-{seq}",
+    )
+    logger.info("ticket change accepted", extra={"org_id": org_id, "ticket_id": ticket_id, "seq": seq})
+    return view(ticket_links.get(org_id, ticket_id) or link)
+
+
+def request_update(principal: Principal, ticket_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    if not changes:
+        raise Unprocessable("nothing to change", code="empty_change")
+    return _accept_op(principal, ticket_id, {"kind": "update", **changes})
+
+
+def request_comment(principal: Principal, ticket_id: str, text: str) -> dict[str, Any]:
+    return _accept_op(principal, ticket_id, {"kind": "comment", "text": text})
+
+
+def retry(principal: Principal, ticket_id: str) -> dict[str, Any]:
+    org_id = principal.org_id
+    _require_connection(org_id)
+    for _ in range(5):
+        link = ticket_links.get(org_id, ticket_id)
+        if link is None:
+            raise NotFound("this ticket has no ClickUp task", code="ticket_task_not_found")
+        if link["state"] != FAILED:
+            raise Conflict(f"only a failed creation can be retried (this one is {link['state']})", code="not_failed")
+        before = {"state": link["state"], "error": link.get("error")}
+        link.update(state=QUEUED, error=None, generation=int(link.get("generation", 1)) + 1, updated_at=utc_now_iso())
+        link.pop("enqueued_at", None)
+        if ticket_links.save(link):
+            audit.record(org_id, ticket_id, f"user:{principal.user_id}", "retried", before, {"state": QUEUED})
+            _send_create(link)
+            _mark_enqueued(link)
+            return view(link)
+    raise Conflict("the ticket's link changed meanwhile; try again", code="link_contention")
+
+
+def resume(org_id: str) -> int:
+    """After a reconnect: queue again what waited for the token (queued creations, accepted changes)."""
+    count = 0
+    for link in ticket_links.all_for(org_id):
+        if link["state"] == QUEUED:
+            _send_create(link, dedup=f"resume-{uuid.uuid4().hex}")  # the worker is idempotent
+            count += 1
+        elif link["state"] == CREATED and int(link.get("op_seq", 0)) > int(link.get("ops_applied", 0)):
+            ticket_id = link["ticket_id"]
+            send(
+                org_id,
+                ticket_id,
+                {"kind": "apply", "org_id": org_id, "ticket_id": ticket_id},
+                f"resume-{uuid.uuid4().hex}",
+            )
+            count += 1
+    return count
+
+
+def history(org_id: str, ticket_id: str) -> list[dict[str, Any]]:
+    return audit.trail(org_id, ticket_id)

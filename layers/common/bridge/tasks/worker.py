@@ -1,0 +1,334 @@
+"""The task_create worker: a ticket becomes exactly one ClickUp task, then its accepted changes are applied in
+order.
+
+Exactly once, without an idempotency key at ClickUp: before calling ClickUp the worker records the attempt (its
+list, when it started, and a lease that ends with this invocation). A later delivery that finds an attempt does
+not know whether ClickUp created the task (a timeout, a lost response, the worker dying before its write), so it
+first looks for it: a task named `[TICKET-{id}]` created in that list since the attempt started. Found: adopted.
+Not found: nothing was created, and it creates. A live lease means another invocation is still on it: the record
+is handed back until the lease ends. Answers that prove nothing was created (a 4xx, a 429, a spent budget) clear
+the attempt."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from bridge.clickup.client import ClickUpClient
+from bridge.clickup.errors import NotFound as ClickUpNotFound
+from bridge.clickup.errors import Permanent, RateLimited, TokenRevoked, WorkspaceNotAuthorized
+from bridge.clickup.models import Task
+from bridge.connection import service as connection
+from bridge.core.clock import utc_now_iso
+from bridge.core.errors import Unprocessable
+from bridge.core.observability import logger, metrics
+from bridge.events.publisher import publish
+from bridge.queueing.messages import TaskApply, TaskCreate
+from bridge.repositories import assignments, audit, echo_marks, org_settings, ticket_links, ticket_ops
+from bridge.repositories.org_settings import OrgSettings
+from bridge.repositories.ticket_links import CREATED, CREATING, FAILED, QUEUED
+from bridge.tasks import mapping, render
+from bridge.tasks.fields import FieldValueError, convert
+
+SEARCH_SKEW_MS = 5 * 60 * 1000  # ClickUp's clock and ours may differ; a wider window only costs a page
+
+
+class Busy(Exception):
+    """Another invocation holds the ticket's attempt lease: retry when it ends."""
+
+    def __init__(self, until: float) -> None:
+        super().__init__("another invocation is creating this ticket's task")
+        self.reset_at = until
+
+
+class LinkGone(Exception):
+    pass
+
+
+def handle(message: TaskCreate | TaskApply, remaining_s: Callable[[], float]) -> None:
+    try:
+        if isinstance(message, TaskCreate):
+            create(message.org_id, message.ticket_id, remaining_s)
+        apply_pending(message.org_id, message.ticket_id, remaining_s)
+    except TokenRevoked:
+        # The link waits (queued) and the connection says needs_reauth; a reconnect queues it again.
+        connection.token_revoked(message.org_id, "task pipeline")
+    except LinkGone:
+        logger.info("ticket link gone (purged); nothing to do", extra={"ticket_id": message.ticket_id})
+
+
+# -- creation --------------------------------------------------------------------------------------------------
+def _time_zone(org_id: str, value: OrgSettings) -> str | None:
+    return value.time_zone or connection.current(org_id).user.get("timezone")
+
+
+def _task_body(link: dict[str, Any], value: OrgSettings, time_zone: str | None) -> dict[str, Any]:
+    ticket = link["ticket"]
+    body: dict[str, Any] = {
+        "name": render.task_name(link["ticket_id"], ticket["title"]),
+        "markdown_content": render.description(link["ticket_id"], ticket, link["created_at"]),
+        "priority": render.PRIORITIES[ticket["priority"]],
+    }
+    if ticket.get("due_date"):
+        body["due_date"], body["due_date_time"] = render.due_date_ms(ticket["due_date"], time_zone)
+    if ticket.get("tags"):
+        body["tags"] = list(ticket["tags"])
+    return body
+
+
+def _save(link: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """Apply `changes` to the freshest link (re-read on a concurrent write)."""
+    for _ in range(10):
+        link.update(changes)
+        link["updated_at"] = utc_now_iso()
+        if ticket_links.save(link):
+            return link
+        fresh = ticket_links.get(link["org_id"], link["ticket_id"])
+        if fresh is None:
+            raise LinkGone()
+        link.clear()
+        link.update(fresh)
+    raise RuntimeError("ticket link under contention")
+
+
+def _search(client: ClickUpClient, list_id: str, ticket_id: str, since_ms: int) -> Task | None:
+    prefix = render.name_prefix(ticket_id)
+    for task in client.iter_list_tasks(
+        list_id, date_created_gt=since_ms - SEARCH_SKEW_MS, include_closed="true", subtasks="true"
+    ):
+        if task.name.startswith(prefix):
+            return task
+    return None
+
+
+def _fail(link: dict[str, Any], code: str, message: str) -> None:
+    before = {"state": link["state"]}
+    _save(link, state=FAILED, error={"code": code, "message": message}, attempt=None)
+    audit.record(link["org_id"], link["ticket_id"], "worker", "failed", before, {"state": FAILED, "error": code})
+    publish(
+        link["org_id"],
+        "clickup.task.failed",
+        {"code": code, "message": message},
+        ticket_id=link["ticket_id"],
+    )
+    metrics.add_metric(name="TaskCreationFailed", unit="Count", value=1)
+
+
+def create(org_id: str, ticket_id: str, remaining_s: Callable[[], float]) -> None:
+    link = ticket_links.get(org_id, ticket_id)
+    if link is None:
+        raise LinkGone()
+    if link["state"] in (CREATED, FAILED, "deleted"):
+        return  # a duplicate delivery, or a failure only the retry route re-queues
+    attempt = link.get("attempt")
+    now = time.time()
+    if attempt and float(attempt.get("lease_until", 0)) > now:
+        raise Busy(float(attempt["lease_until"]))
+    if connection.current(org_id).status == connection.NEEDS_REAUTH:
+        raise TokenRevoked("the organisation's ClickUp access was revoked")
+    value = org_settings.get(org_id)
+    client = connection.client_for(org_id, remaining_s=remaining_s)
+    if attempt:  # an earlier attempt may have created it: look before creating again
+        found = _search(client, attempt["list_id"], ticket_id, int(attempt["started_ms"]))
+        if found is not None:
+            metrics.add_metric(name="TaskAdopted", unit="Count", value=1)
+            _adopted(link, found, "adopted")
+            return
+        list_id = attempt["list_id"]
+    else:
+        list_id = mapping.resolve_list(org_id, assignments.get(org_id, link["ticket"]["customer_id"]), value)
+        if list_id is None:
+            _fail(link, "no_list_for_customer", "the customer has no ClickUp space or list to create the task in")
+            return
+    time_zone = _time_zone(org_id, value)
+    body = _task_body(link, value, time_zone)
+    before = {"state": link["state"]}
+    attempt = {
+        "id": uuid.uuid4().hex,
+        "list_id": list_id,
+        "started_ms": int(time.time() * 1000),
+        "lease_until": round(time.time() + max(1.0, remaining_s()), 3),
+    }
+    _save(link, state=CREATING, attempt=attempt, list_id=list_id)
+    if before["state"] != CREATING:
+        audit.record(org_id, ticket_id, "worker", "creating", before, {"state": CREATING, "list_id": list_id})
+    try:
+        task = client.create_task(list_id, body)
+    except (RateLimited, TokenRevoked, WorkspaceNotAuthorized):
+        _save(link, attempt=None, state=QUEUED)  # refused before anything was created
+        raise
+    except ClickUpNotFound as exc:
+        _save(link, attempt=None)
+        _fail(link, "list_not_found", f"ClickUp has no list {list_id} ({exc.ecode})")
+        return
+    except Permanent as exc:
+        _save(link, attempt=None)
+        _fail(link, exc.ecode or f"clickup_{exc.status}", f"ClickUp refused the task ({exc.status} {exc.ecode})")
+        return
+    except BaseException:
+        # Transient (maybe created), a crash in between: keep the attempt for the next delivery's search, but
+        # end the lease now since this invocation is done with it.
+        try:
+            _save(link, attempt={**attempt, "lease_until": 0})
+        except Exception:  # noqa: BLE001 - the lease then simply runs out
+            logger.warning("could not release the attempt lease", extra={"ticket_id": ticket_id})
+        raise
+    _adopted(link, task, "created")
+
+
+def _adopted(link: dict[str, Any], task: Task, how: str) -> None:
+    org_id, ticket_id = link["org_id"], link["ticket_id"]
+    ticket_links.index_task(org_id, ticket_id, task.id)
+    before = {"state": link["state"]}
+    after = {
+        "state": CREATED,
+        "task_id": task.id,
+        "task_url": task.url,
+        "list_id": task.list_id or link.get("list_id"),
+        "status": task.status.status,
+        "priority": render.PRIORITY_NAMES.get(task.priority_number or 0, link.get("priority")),
+        "assignees": [int(a.id) for a in task.assignees],
+        "error": None,
+        "attempt": None,
+        "fields_pending": bool(link["ticket"].get("fields")),
+        "created_in_clickup_at": task.date_created,
+    }
+    _save(link, **after)
+    audit.record(org_id, ticket_id, "worker", how, before, {k: v for k, v in after.items() if k != "attempt"})
+    publish(
+        org_id,
+        "clickup.task.created",
+        {"task_id": task.id, "task_url": task.url, "list_id": after["list_id"], "adopted": how == "adopted"},
+        ticket_id=ticket_id,
+        task_id=task.id,
+    )
+    metrics.add_metric(name="TaskCreated", unit="Count", value=1)
+    logger.info("ticket task " + how, extra={"org_id": org_id, "ticket_id": ticket_id, "task_id": task.id})
+
+
+# -- changes -------------------------------------------------------------------------------------------------
+def apply_pending(org_id: str, ticket_id: str, remaining_s: Callable[[], float]) -> None:
+    link = ticket_links.get(org_id, ticket_id)
+    if link is None:
+        raise LinkGone()
+    if link["state"] != CREATED:
+        return  # accepted changes wait in the table; the creation applies them when it succeeds
+    ops = ticket_ops.pending(org_id, ticket_id)
+    if not (ops or link.get("fields_pending")):
+        return
+    client = connection.client_for(org_id, remaining_s=remaining_s)
+    value = org_settings.get(org_id)
+    time_zone = _time_zone(org_id, value)
+    if link.get("fields_pending"):
+        _set_fields(client, link, value, time_zone)
+    for op in ops:
+        try:
+            if op["op"]["kind"] == "comment":
+                _comment(client, link, op)
+            else:
+                _update(client, link, op, value, time_zone)
+        except ClickUpNotFound:
+            _op_failed(link, op, "task_not_found", "the ClickUp task no longer exists")
+        except Permanent as exc:
+            _op_failed(link, op, exc.ecode or f"clickup_{exc.status}", f"ClickUp refused the change ({exc.status})")
+        except _Rejected as exc:
+            _op_failed(link, op, exc.code, str(exc))
+        ticket_ops.done(org_id, ticket_id, int(op["seq"]))
+        _save(link, ops_applied=max(int(link.get("ops_applied", 0)), int(op["seq"])))
+
+
+class _Rejected(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _op_failed(link: dict[str, Any], op: dict[str, Any], code: str, message: str) -> None:
+    audit.record(
+        link["org_id"], link["ticket_id"], op["op"].get("actor", "worker"), "change_failed", {}, {"error": code}
+    )
+    publish(
+        link["org_id"],
+        "clickup.task.change_failed",
+        {"code": code, "message": message, "change": {k: v for k, v in op["op"].items() if k != "actor"}},
+        ticket_id=link["ticket_id"],
+        task_id=link.get("task_id"),
+    )
+
+
+def _set_fields(client: ClickUpClient, link: dict[str, Any], value: OrgSettings, time_zone: str | None) -> None:
+    wanted = link["ticket"].get("fields") or {}
+    defs = {f.id: f for f in client.get_list_fields(link["list_id"])}
+    problems = []
+    for portal_field, raw in wanted.items():
+        field_id = value.field_mapping.get(portal_field)
+        if not field_id or field_id not in defs:
+            problems.append(f"{portal_field}: not mapped to a field of list {link['list_id']}")
+            continue
+        try:
+            converted = convert(defs[field_id], raw, time_zone)
+        except FieldValueError as exc:
+            problems.append(str(exc))
+            continue
+        echo_marks.mark(link["org_id"], link["task_id"], f"custom_field:{field_id}", converted)
+        client.set_custom_field(link["task_id"], field_id, converted)
+    _save(link, fields_pending=False)
+    if problems:
+        publish(
+            link["org_id"],
+            "clickup.task.fields_failed",
+            {"problems": problems},
+            ticket_id=link["ticket_id"],
+            task_id=link["task_id"],
+        )
+
+
+def _update(
+    client: ClickUpClient, link: dict[str, Any], op: dict[str, Any], value: OrgSettings, time_zone: str | None
+) -> None:
+    change = op["op"]
+    org_id, task_id = link["org_id"], link["task_id"]
+    body: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    if change.get("status"):
+        try:
+            status = mapping.clickup_status(org_id, link["list_id"], change["status"], value)
+        except Unprocessable as exc:
+            raise _Rejected(exc.code, str(exc)) from None
+        body["status"], after["status"] = status, status
+    if change.get("priority"):
+        body["priority"], after["priority"] = render.PRIORITIES[change["priority"]], change["priority"]
+    if "due_date" in change:
+        if change["due_date"]:
+            body["due_date"], body["due_date_time"] = render.due_date_ms(change["due_date"], time_zone)
+        else:
+            body["due_date"] = None
+        after["due_date"] = change["due_date"]
+    if change.get("assignees") is not None:
+        current = {int(a) for a in link.get("assignees") or []}
+        wanted = {int(a) for a in change["assignees"]}
+        body["assignees"] = {"add": sorted(wanted - current), "rem": sorted(current - wanted)}
+        after["assignees"] = sorted(wanted)
+    for field in ("status", "priority", "due_date", "assignees"):
+        if field in body:
+            echo_marks.mark(org_id, task_id, field, after[field])
+    client.update_task(task_id, body)
+    before = {k: link.get(k) for k in after}
+    _save(link, **after)
+    audit.record(org_id, link["ticket_id"], change.get("actor", "worker"), "updated", before, after)
+
+
+def _comment(client: ClickUpClient, link: dict[str, Any], op: dict[str, Any]) -> None:
+    """Comments are not idempotent at ClickUp: record the attempt, and on a retry look for it before posting."""
+    org_id, ticket_id, task_id, text = link["org_id"], link["ticket_id"], link["task_id"], op["op"]["text"]
+    started = op.get("attempt_started_ms")
+    if started:
+        for comment in client.get_comments(task_id):
+            if comment.get("comment_text") == text and int(comment.get("date") or 0) >= int(started) - SEARCH_SKEW_MS:
+                return
+    ticket_ops.update(org_id, ticket_id, int(op["seq"]), attempt_started_ms=int(time.time() * 1000))
+    echo_marks.mark(org_id, task_id, "comment", text)
+    comment_id = client.add_comment(task_id, text)
+    audit.record(org_id, ticket_id, op["op"].get("actor", "worker"), "commented", {}, {"comment_id": comment_id})
