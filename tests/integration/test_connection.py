@@ -211,7 +211,14 @@ def test_default_workspace(stack, api, clickup, auth, org_id, workspace) -> None
 
 
 def test_settings_validation_and_module_switch(api, auth) -> None:
-    assert api.get("/api/v1/clickup/settings", headers=auth()).json() == {"enabled": True, "return_to_allow_list": []}
+    assert api.get("/api/v1/clickup/settings", headers=auth()).json() == {
+        "enabled": True,
+        "return_to_allow_list": [],
+        "time_zone": None,
+        "space_default_lists": {},
+        "status_mapping": {},
+        "field_mapping": {},
+    }
     unknown = api.put("/api/v1/clickup/settings", headers=auth(), json={"enabled": True, "colour": "red"})
     assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "validation_error"
     not_origin = api.put(

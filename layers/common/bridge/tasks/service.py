@@ -15,7 +15,7 @@ from bridge.core.config import settings
 from bridge.core.errors import Conflict, NotFound, Unprocessable
 from bridge.core.observability import logger, metrics
 from bridge.repositories import audit, org_settings, ticket_links, ticket_ops
-from bridge.repositories.ticket_links import CREATED, FAILED, QUEUED
+from bridge.repositories.ticket_links import CREATED, CREATING, FAILED, QUEUED
 from bridge.tasks import mapping
 
 VIEW_FIELDS = ("task_id", "task_url", "list_id", "status", "priority", "assignees", "due_date", "updated_at")
@@ -169,7 +169,7 @@ def resume(org_id: str) -> int:
     """After a reconnect: queue again what waited for the token (queued creations, accepted changes)."""
     count = 0
     for link in ticket_links.all_for(org_id):
-        if link["state"] == QUEUED:
+        if link["state"] in (QUEUED, CREATING):
             _send_create(link, dedup=f"resume-{uuid.uuid4().hex}")  # the worker is idempotent
             count += 1
         elif link["state"] == CREATED and int(link.get("op_seq", 0)) > int(link.get("ops_applied", 0)):

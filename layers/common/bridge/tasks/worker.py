@@ -22,7 +22,7 @@ from bridge.clickup.errors import Permanent, RateLimited, TokenRevoked, Workspac
 from bridge.clickup.models import Task
 from bridge.connection import service as connection
 from bridge.core.clock import utc_now_iso
-from bridge.core.errors import Unprocessable
+from bridge.core.errors import Conflict, Unprocessable
 from bridge.core.observability import logger, metrics
 from bridge.events.publisher import publish
 from bridge.queueing.messages import TaskApply, TaskCreate
@@ -55,6 +55,8 @@ def handle(message: TaskCreate | TaskApply, remaining_s: Callable[[], float]) ->
     except TokenRevoked:
         # The link waits (queued) and the connection says needs_reauth; a reconnect queues it again.
         connection.token_revoked(message.org_id, "task pipeline")
+    except Conflict as exc:  # needs re-auth or not connected: the work waits in the table for a reconnect
+        logger.info("ticket work waits for a connection", extra={"ticket_id": message.ticket_id, "code": exc.code})
     except LinkGone:
         logger.info("ticket link gone (purged); nothing to do", extra={"ticket_id": message.ticket_id})
 

@@ -1,0 +1,353 @@
+"""Fault runs of the task pipeline: randomized runs over the local components (moto's SQS FIFO queue and
+DynamoDB, the vault, the limiter, the worker) and the ClickUp emulator's fault injection. Each run is one ticket:
+accepted (maybe twice), maybe changed and commented before or after its task exists, delivered through the real
+queue with faults drawn at random:
+
+- duplicate POSTs and duplicate deliveries of the same message;
+- ClickUp 5xx on the creation, lost responses (ClickUp created the task, the worker never heard), 429s;
+- the worker dying (a BaseException, as a killed runtime) before or after any of its writes;
+- the token revoked mid-way, then the organisation reconnecting.
+
+After each run the queue is drained and the invariant is checked from the emulator's own state: exactly one task
+for the ticket, named and placed correctly, every accepted change applied in order (the final status and priority
+are the last accepted ones), every accepted comment posted exactly once, nothing left pending.
+
+Time passes faster than in Lambda: a record that failed is visible again at once, and the lease a dead worker
+held is expired by the harness (its invocation's deadline having passed).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.results import record
+
+RUNS = int(os.environ.get("FAULT_RUNS", "10000"))
+SEED = int(os.environ.get("FAULT_SEED", "7"))
+STATUSES = ["new", "doing", "done"]
+
+
+class Crash(BaseException):
+    """The worker's process dies here (not an Exception: nothing in the worker may catch it)."""
+
+
+class Harness:
+    def __init__(self) -> None:
+        from local.stack import LocalStack, StackConfig
+
+        os.environ["CLICKUP_RATE_WINDOW_S"] = "0.5"
+        config = StackConfig(
+            api_port=0, emulator_port=0, aws_port=0, run_pollers=False, run_schedules=False,
+            state_dir=Path(tempfile.mkdtemp()),
+        )
+        self.stack = LocalStack(config).start()
+        self.emu = self.stack.emulator.emulator
+        self.clickup = httpx.Client(base_url=self.stack.emulator.url, timeout=30)
+        self.clickup.put("/_emulator/limits", json={"window_s": 0.5, "reset_unit": "ms"})
+        self.sqs = self.stack.aws.client("sqs")
+        self.queue_url = self.stack.provisioned.queue_urls["task-create"]
+        self.faults: Counter[str] = Counter()
+        self.crash_at: tuple[str, int] | None = None
+        self.in_worker = False  # crash points only fire inside the worker, as only the worker can die there
+        self.calls: Counter[str] = Counter()
+        self._setup_org()
+        self._instrument()
+
+    # -- world ----------------------------------------------------------------------------------------------
+    def _setup_org(self) -> None:
+        from bridge.api.principal import Principal
+        from bridge.connection import service as connection
+        from bridge.sync import service as sync
+        from bridge.sync import views
+
+        user = self.clickup.post("/_emulator/users", json={"username": "Faulty", "email": "f@bench.example"}).json()
+        self.user_id = user["id"]
+        statuses = [{"status": "new", "type": "open"}, {"status": "doing", "type": "custom"},
+                    {"status": "done", "type": "closed"}]
+        seeded = self.clickup.post(
+            "/_emulator/seed",
+            json={"user_id": user["id"], "workspace": {"name": "WS faults", "plan": "business", "spaces": [
+                {"name": "Support", "lists": [{"name": "Inbox", "statuses": statuses}]}]}},
+        ).json()
+        self.space_id = seeded["spaces"][0]["id"]
+        self.list_id = seeded["spaces"][0]["lists"][0]["id"]
+        self.org_id = "bench-faults"
+        self.principal = Principal(org_id=self.org_id, user_id="agent-1", role="admin")
+        connection.connect_with_token(self.org_id, self._new_token(), "personal_token")
+        sync.run_full_sync(self.org_id, remaining_s=lambda: 900.0)
+        views.assign(self.org_id, "cust-1", self.space_id, self.list_id)
+        self._drain_sync_queue()
+
+    def _new_token(self) -> str:
+        return str(self.clickup.post(f"/_emulator/users/{self.user_id}/tokens").json()["token"])
+
+    def _drain_sync_queue(self) -> None:
+        url = self.stack.provisioned.queue_urls["space-sync"]
+        self.sqs.purge_queue(QueueUrl=url)
+
+    def _instrument(self) -> None:
+        """Crash points between every two steps of the worker: before and after each of its writes and calls."""
+        from bridge.tasks import worker
+
+        targets = {
+            "links.save": (worker.ticket_links, "save"),
+            "links.index_task": (worker.ticket_links, "index_task"),
+            "ops.done": (worker.ticket_ops, "done"),
+            "ops.update": (worker.ticket_ops, "update"),
+            "audit.record": (worker.audit, "record"),
+            "echo.mark": (worker.echo_marks, "mark"),
+            "publish": (worker, "publish"),
+        }
+        self.points = []
+        for name, (owner, attr) in targets.items():
+            original = getattr(owner, attr)
+            setattr(owner, attr, self._crashing(name, original))
+            self.points += [f"{name}:before", f"{name}:after"]
+        from bridge.clickup.client import ClickUpClient
+
+        for method in ("create_task", "update_task", "add_comment", "set_custom_field"):
+            setattr(ClickUpClient, method, self._crashing(f"clickup.{method}", getattr(ClickUpClient, method)))
+            self.points += [f"clickup.{method}:before", f"clickup.{method}:after"]
+
+    def _crashing(self, name: str, original: Any) -> Any:
+        harness = self
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            harness._maybe_crash(f"{name}:before")
+            result = original(*args, **kwargs)
+            harness._maybe_crash(f"{name}:after")
+            return result
+
+        return wrapper
+
+    def _maybe_crash(self, point: str) -> None:
+        if not self.in_worker or self.crash_at is None or self.crash_at[0] != point:
+            return
+        self.calls[point] += 1
+        if self.calls[point] == self.crash_at[1]:
+            self.crash_at = None
+            self.faults[f"crash {point}"] += 1
+            raise Crash(point)
+
+    # -- the queue ------------------------------------------------------------------------------------------
+    def _expire_lease(self, ticket_id: str) -> None:
+        from bridge.repositories import ticket_links
+
+        link = ticket_links.get(self.org_id, ticket_id)
+        if link and link.get("attempt"):
+            link["attempt"]["lease_until"] = 0
+            ticket_links.save(link)
+
+    def drain(self, rng: random.Random, ticket_id: str) -> None:
+        from bridge.clickup.errors import RateLimited, TokenRevoked, Transient
+        from bridge.queueing.messages import task_message_adapter
+        from bridge.tasks import worker
+
+        idle = 0
+        while idle < 2:
+            answer = self.sqs.receive_message(
+                QueueUrl=self.queue_url, MaxNumberOfMessages=10, VisibilityTimeout=30,
+                AttributeNames=["MessageGroupId"],
+            )
+            messages = answer.get("Messages", [])
+            if not messages:
+                if self._needs_reconnect():
+                    self._reconnect()
+                    continue
+                idle += 1
+                continue
+            idle = 0
+            failed_groups: set[str] = set()
+            for m in messages:
+                group = m["Attributes"]["MessageGroupId"]
+                if group in failed_groups:
+                    self._release(m)
+                    continue
+                deliveries = 2 if rng.random() < 0.1 else 1
+                ok = True
+                for _ in range(deliveries):
+                    if deliveries == 2:
+                        self.faults["duplicate delivery"] += 1
+                    self.in_worker = True
+                    try:
+                        worker.handle(task_message_adapter.validate_json(m["Body"]), remaining_s=lambda: 30.0)
+                    except Crash:
+                        self._expire_lease(ticket_id)  # the dead invocation's deadline passes
+                        ok = False
+                    except (RateLimited, worker.Busy) as held:
+                        time.sleep(max(0.0, min(1.0, held.reset_at - time.time())))
+                        ok = False
+                    except Transient:
+                        ok = False
+                    except TokenRevoked:
+                        ok = False
+                    finally:
+                        self.in_worker = False
+                    if not ok:
+                        break
+                if ok:
+                    self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
+                else:
+                    failed_groups.add(group)
+                    self._release(m)
+
+    def _release(self, m: dict[str, Any]) -> None:
+        self.sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"],
+                                          VisibilityTimeout=0)
+
+    def _needs_reconnect(self) -> bool:
+        from bridge.connection import service as connection
+
+        return connection.current(self.org_id).status == connection.NEEDS_REAUTH
+
+    def _reconnect(self) -> None:
+        from bridge.connection import service as connection
+
+        connection.connect_with_token(self.org_id, self._new_token(), "personal_token")
+        self._drain_sync_queue()
+        self.faults["reconnect"] += 1
+
+    # -- one run --------------------------------------------------------------------------------------------
+    def run_once(self, rng: random.Random, n: int) -> list[str]:
+        from bridge.connection import service as connection
+        from bridge.repositories import ticket_links
+        from bridge.tasks import service as tasks
+
+        ticket_id = str(uuid.uuid4())
+        title = f"Run {n}"
+        ticket = {"title": title, "priority": rng.choice(["urgent", "high", "normal", "low"]),
+                  "customer_id": "cust-1", "tags": [], "fields": {}}
+        self._draw_clickup_faults(rng)
+        if rng.random() < 0.3:
+            self.crash_at = (rng.choice(self.points), rng.randint(1, 2))
+        tasks.request_creation(self.principal, ticket_id, ticket)
+        if rng.random() < 0.2:
+            self.faults["duplicate POST"] += 1
+            tasks.request_creation(self.principal, ticket_id, ticket)
+        expected_status, expected_priority, comments = "new", ticket["priority"], []
+        changes = rng.randint(0, 3)
+        early = rng.randint(0, changes)  # accepted before the task exists
+        for i in range(changes):
+            if i == early:
+                self.drain(rng, ticket_id)
+            if rng.random() < 0.25:
+                text = f"comment {n}.{i}"
+                tasks.request_comment(self.principal, ticket_id, text)
+                comments.append(text)
+            else:
+                change = {"status": rng.choice(STATUSES), "priority": rng.choice(["urgent", "high", "normal", "low"])}
+                tasks.request_update(self.principal, ticket_id, change)
+                expected_status, expected_priority = change["status"], change["priority"]
+            if rng.random() < 0.02:
+                self._revoke()
+        self.drain(rng, ticket_id)
+        self.crash_at = None
+        self.clickup.delete("/_emulator/faults")
+        if connection.current(self.org_id).status == connection.NEEDS_REAUTH:
+            self._reconnect()
+            self.drain(rng, ticket_id)
+        link = ticket_links.get(self.org_id, ticket_id)
+        return self._violations(ticket_id, title, link, expected_status, expected_priority, comments)
+
+    def _revoke(self) -> None:
+        from bridge.connection import service as connection
+        from bridge.vault import envelope
+
+        conn = connection.current(self.org_id)
+        if conn.status == connection.CONNECTED and conn.token:
+            token = envelope.open_envelope(self.org_id, envelope.TOKEN, conn.token)
+            self.clickup.post(f"/_emulator/tokens/{token}/revoke")
+            self.faults["token revoked"] += 1
+
+    def _draw_clickup_faults(self, rng: random.Random) -> None:
+        roll = rng.random()
+        create = r"/list/\d+/task$"
+        if roll < 0.12:
+            self._fault({"action": "status", "status": rng.choice([500, 502, 503]), "method": "POST", "path": create,
+                         "count": rng.randint(1, 3)}, "5xx on create")
+        elif roll < 0.24:
+            self._fault({"action": "lose_response", "method": "POST", "path": create, "count": 1}, "lost response")
+        elif roll < 0.30:
+            self._fault({"action": "status", "status": 429, "body": {"err": "Rate limit reached", "ECODE": "APP_002"},
+                         "path": r"/task", "count": rng.randint(1, 2)}, "429")
+        elif roll < 0.36:
+            self._fault({"action": "lose_response", "method": "PUT", "path": r"/task/", "count": 1},
+                        "lost response on update")
+        elif roll < 0.40:
+            self._fault({"action": "lose_response", "method": "POST", "path": r"/comment$", "count": 1},
+                        "lost response on comment")
+        elif roll < 0.46:
+            self._fault({"action": "status", "status": 503, "method": "PUT", "path": r"/task/",
+                         "count": rng.randint(1, 2)}, "5xx on update")
+
+    def _fault(self, rule: dict[str, Any], name: str) -> None:
+        self.clickup.post("/_emulator/faults", json=rule).raise_for_status()
+        self.faults[name] += 1
+
+    def _violations(
+        self, ticket_id: str, title: str, link: dict[str, Any] | None, status: str, priority: str, comments: list[str]
+    ) -> list[str]:
+        from bridge.tasks.render import PRIORITIES
+
+        backend = self.emu.backend
+        with backend.lock:
+            mine = [t for t in backend.tasks.values() if t.name.startswith(f"[TICKET-{ticket_id}]")]
+            posted = [c.text for t in mine for c in backend.comments.get(t.id, [])]
+            found = [(t.name, t.list_id, t.status, t.priority, t.id) for t in mine]
+        problems = []
+        if len(found) != 1:
+            return [f"{ticket_id}: {len(found)} tasks"]
+        name, list_id, task_status, task_priority, task_id = found[0]
+        if name != f"[TICKET-{ticket_id}] {title}" or list_id != self.list_id:
+            problems.append(f"{ticket_id}: misnamed or misplaced ({name!r} in {list_id})")
+        if link is None or link["state"] != "created" or link.get("task_id") != task_id:
+            problems.append(f"{ticket_id}: link {link and link['state']} does not point at {task_id}")
+        elif int(link.get("op_seq", 0)) != int(link.get("ops_applied", 0)):
+            problems.append(f"{ticket_id}: {int(link.get('op_seq', 0)) - int(link.get('ops_applied', 0))} pending")
+        status_name = task_status.status
+        if str(status_name).lower() != status:
+            problems.append(f"{ticket_id}: status {status_name} != {status}")
+        if task_priority != PRIORITIES[priority]:
+            problems.append(f"{ticket_id}: priority {task_priority} != {PRIORITIES[priority]} ({priority})")
+        if sorted(posted) != sorted(comments):
+            problems.append(f"{ticket_id}: comments {posted} != {comments}")
+        return problems
+
+
+def run() -> dict[str, Any]:
+    harness = Harness()
+    rng = random.Random(SEED)
+    violations: list[str] = []
+    started = time.time()
+    try:
+        for n in range(RUNS):
+            violations += harness.run_once(rng, n)
+            if (n + 1) % 500 == 0:
+                print(f"  {n + 1} runs, {len(violations)} violations, {time.time() - started:.0f}s", flush=True)
+    finally:
+        harness.stack.stop()
+    figures = {
+        "runs": RUNS,
+        "seed": SEED,
+        "faults_injected": dict(sorted(harness.faults.items())),
+        "faults_total": sum(harness.faults.values()),
+        "violations": len(violations),
+        "violation_examples": violations[:20],
+        "seconds": round(time.time() - started, 1),
+    }
+    record("task_faults", figures)
+    return figures
+
+
+if __name__ == "__main__":
+    sys.exit(1 if run()["violations"] else 0)
