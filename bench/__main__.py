@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import cold_start, ratelimit
+from bench import cold_start, ratelimit, task_faults
 
-BENCHMARKS = {"cold_start": cold_start.run, "ratelimit_and_sync": ratelimit.run}
+BENCHMARKS = {"cold_start": cold_start.run, "ratelimit_and_sync": ratelimit.run, "task_faults": task_faults.run}
 
 
 def main(argv: list[str]) -> int:

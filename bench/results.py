@@ -11,7 +11,7 @@ from typing import Any
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def record(name: str, figures: dict[str, Any]) -> Path:
+def record(name: str, figures: dict[str, Any], quiet: bool = False) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
     payload = {
@@ -21,7 +21,8 @@ def record(name: str, figures: dict[str, Any]) -> Path:
         "figures": figures,
     }
     path.write_text(json.dumps(payload, indent=2) + "\n")
-    print(json.dumps(payload, indent=2))
+    if not quiet:
+        print(json.dumps(payload, indent=2))
     return path
 
 

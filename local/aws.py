@@ -53,26 +53,44 @@ class AtomicDynamoDB:
 
 
 class LocalAws:
-    def __init__(self, port: int = 0) -> None:
-        app = AtomicDynamoDB(DomainDispatcherApplication(create_backend_app))
-        self._server = BackgroundServer(app, port, request_handler=_QuietMotoHandler)
+    """moto behind its threaded HTTP server (the default: every process and thread sees one AWS), or in this
+    process only (`in_process`: moto's mock intercepts boto3 without the HTTP hop, several times faster; for a
+    single-threaded harness such as the fault runs, which make millions of calls)."""
+
+    def __init__(self, port: int = 0, in_process: bool = False) -> None:
+        self.in_process = in_process
+        self._server: BackgroundServer | None = None
+        self._mock: Any = None
+        if not in_process:
+            app = AtomicDynamoDB(DomainDispatcherApplication(create_backend_app))
+            self._server = BackgroundServer(app, port, request_handler=_QuietMotoHandler)
         self.endpoint = ""
 
     def start(self) -> LocalAws:
+        if self._server is None:
+            from moto import mock_aws
+
+            self._mock = mock_aws()
+            self._mock.start()
+            return self
         self._server.start()
         self.endpoint = self._server.url
         return self
 
     def stop(self) -> None:
-        self._server.stop()
+        if self._server is not None:
+            self._server.stop()
+        if self._mock is not None:
+            self._mock.stop()
 
     def environment(self) -> dict[str, str]:
-        return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, **CREDENTIALS}
+        endpoint = {"AWS_ENDPOINT_URL": self.endpoint} if self.endpoint else {}
+        return {**endpoint, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, **CREDENTIALS}
 
     def client(self, service: str) -> Any:
         return boto3.client(
             service,
-            endpoint_url=self.endpoint,
+            endpoint_url=self.endpoint or None,
             region_name=REGION,
             aws_access_key_id="testing",
             aws_secret_access_key="testing",

@@ -32,6 +32,7 @@ class StackConfig:
     time_scale: float = 1.0  # < 1 speeds up schedules and visibility timeouts (tests)
     run_pollers: bool = True
     run_schedules: bool = True
+    aws_in_process: bool = False  # moto without its HTTP server (single-threaded harnesses only)
     state_dir: Path | None = None
     # Tests may add functions (and the queues they consume) beside the declared ones.
     extra_functions: dict[str, tuple[d.FunctionDef, Path]] = field(default_factory=dict)
@@ -49,7 +50,7 @@ class StackConfig:
 class LocalStack:
     def __init__(self, config: StackConfig | None = None) -> None:
         self.config = config or StackConfig()
-        self.aws = LocalAws(self.config.aws_port)
+        self.aws = LocalAws(self.config.aws_port, in_process=self.config.aws_in_process)
         self.idp = LocalIdentityProvider(self.config.state_dir or state_dir())
         self.functions: dict[str, LocalFunction] = {}
         self.pollers: dict[str, QueuePoller] = {}

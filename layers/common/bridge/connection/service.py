@@ -50,9 +50,15 @@ def view(org_id: str) -> dict[str, Any]:
     }
 
 
-def client_for(org_id: str, *, remaining_s: Any = None, hooks: RequestHooks | None = None) -> ClickUpClient:
-    """A client with the organisation's token, only while the connection is usable."""
-    conn = current(org_id)
+def client_for(
+    org_id: str,
+    *,
+    remaining_s: Any = None,
+    hooks: RequestHooks | None = None,
+    conn: connections.Connection | None = None,
+) -> ClickUpClient:
+    """A client with the organisation's token, only while the connection is usable (`conn`: already read)."""
+    conn = conn or current(org_id)
     if conn.status == NEEDS_REAUTH:
         raise Conflict("ClickUp access was revoked: an admin must reconnect", code="needs_reauth")
     if conn.status != CONNECTED or not conn.token:

@@ -47,11 +47,36 @@ class LinkGone(Exception):
     pass
 
 
+class Work:
+    """What one message needs, read once: the organisation's connection and settings, a client, the link."""
+
+    def __init__(self, org_id: str, ticket_id: str, remaining_s: Callable[[], float]) -> None:
+        self.org_id, self.ticket_id, self.remaining_s = org_id, ticket_id, remaining_s
+        self.conn = connection.current(org_id)
+        self.settings = org_settings.get(org_id)
+        self._client: ClickUpClient | None = None
+        link = ticket_links.get(org_id, ticket_id)
+        if link is None:
+            raise LinkGone()
+        self.link = link
+
+    @property
+    def client(self) -> ClickUpClient:
+        if self._client is None:
+            self._client = connection.client_for(self.org_id, remaining_s=self.remaining_s, conn=self.conn)
+        return self._client
+
+    @property
+    def time_zone(self) -> str | None:
+        return self.settings.time_zone or self.conn.user.get("timezone")
+
+
 def handle(message: TaskCreate | TaskApply, remaining_s: Callable[[], float]) -> None:
     try:
+        work = Work(message.org_id, message.ticket_id, remaining_s)
         if isinstance(message, TaskCreate):
-            create(message.org_id, message.ticket_id, remaining_s)
-        apply_pending(message.org_id, message.ticket_id, remaining_s)
+            create(work)
+        apply_pending(work)
     except TokenRevoked:
         # The link waits (queued) and the connection says needs_reauth; a reconnect queues it again.
         connection.token_revoked(message.org_id, "task pipeline")
@@ -62,11 +87,7 @@ def handle(message: TaskCreate | TaskApply, remaining_s: Callable[[], float]) ->
 
 
 # -- creation --------------------------------------------------------------------------------------------------
-def _time_zone(org_id: str, value: OrgSettings) -> str | None:
-    return value.time_zone or connection.current(org_id).user.get("timezone")
-
-
-def _task_body(link: dict[str, Any], value: OrgSettings, time_zone: str | None) -> dict[str, Any]:
+def _task_body(link: dict[str, Any], time_zone: str | None) -> dict[str, Any]:
     ticket = link["ticket"]
     body: dict[str, Any] = {
         "name": render.task_name(link["ticket_id"], ticket["title"]),
@@ -118,20 +139,17 @@ def _fail(link: dict[str, Any], code: str, message: str) -> None:
     metrics.add_metric(name="TaskCreationFailed", unit="Count", value=1)
 
 
-def create(org_id: str, ticket_id: str, remaining_s: Callable[[], float]) -> None:
-    link = ticket_links.get(org_id, ticket_id)
-    if link is None:
-        raise LinkGone()
+def create(work: Work) -> None:
+    org_id, ticket_id, link = work.org_id, work.ticket_id, work.link
     if link["state"] in (CREATED, FAILED, "deleted"):
         return  # a duplicate delivery, or a failure only the retry route re-queues
     attempt = link.get("attempt")
     now = time.time()
     if attempt and float(attempt.get("lease_until", 0)) > now:
         raise Busy(float(attempt["lease_until"]))
-    if connection.current(org_id).status == connection.NEEDS_REAUTH:
+    if work.conn.status == connection.NEEDS_REAUTH:
         raise TokenRevoked("the organisation's ClickUp access was revoked")
-    value = org_settings.get(org_id)
-    client = connection.client_for(org_id, remaining_s=remaining_s)
+    client = work.client
     if attempt:  # an earlier attempt may have created it: look before creating again
         found = _search(client, attempt["list_id"], ticket_id, int(attempt["started_ms"]))
         if found is not None:
@@ -140,18 +158,17 @@ def create(org_id: str, ticket_id: str, remaining_s: Callable[[], float]) -> Non
             return
         list_id = attempt["list_id"]
     else:
-        list_id = mapping.resolve_list(org_id, assignments.get(org_id, link["ticket"]["customer_id"]), value)
+        list_id = mapping.resolve_list(org_id, assignments.get(org_id, link["ticket"]["customer_id"]), work.settings)
         if list_id is None:
             _fail(link, "no_list_for_customer", "the customer has no ClickUp space or list to create the task in")
             return
-    time_zone = _time_zone(org_id, value)
-    body = _task_body(link, value, time_zone)
+    body = _task_body(link, work.time_zone)
     before = {"state": link["state"]}
     attempt = {
         "id": uuid.uuid4().hex,
         "list_id": list_id,
         "started_ms": int(time.time() * 1000),
-        "lease_until": round(time.time() + max(1.0, remaining_s()), 3),
+        "lease_until": round(time.time() + max(1.0, work.remaining_s()), 3),
     }
     _save(link, state=CREATING, attempt=attempt, list_id=list_id)
     if before["state"] != CREATING:
@@ -211,18 +228,14 @@ def _adopted(link: dict[str, Any], task: Task, how: str) -> None:
 
 
 # -- changes -------------------------------------------------------------------------------------------------
-def apply_pending(org_id: str, ticket_id: str, remaining_s: Callable[[], float]) -> None:
-    link = ticket_links.get(org_id, ticket_id)
-    if link is None:
-        raise LinkGone()
+def apply_pending(work: Work) -> None:
+    org_id, ticket_id, link = work.org_id, work.ticket_id, work.link
     if link["state"] != CREATED:
         return  # accepted changes wait in the table; the creation applies them when it succeeds
     ops = ticket_ops.pending(org_id, ticket_id)
     if not (ops or link.get("fields_pending")):
         return
-    client = connection.client_for(org_id, remaining_s=remaining_s)
-    value = org_settings.get(org_id)
-    time_zone = _time_zone(org_id, value)
+    client, value, time_zone = work.client, work.settings, work.time_zone
     if link.get("fields_pending"):
         _set_fields(client, link, value, time_zone)
     for op in ops:
