@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import cold_start, ratelimit, task_faults
+from bench import cold_start, ratelimit, task_faults, task_latency
 
-BENCHMARKS = {"cold_start": cold_start.run, "ratelimit_and_sync": ratelimit.run, "task_faults": task_faults.run}
+BENCHMARKS = {
+    "cold_start": cold_start.run,
+    "ratelimit_and_sync": ratelimit.run,
+    "task_latency": task_latency.run,
+    "task_faults": task_faults.run,
+}
 
 
 def main(argv: list[str]) -> int:

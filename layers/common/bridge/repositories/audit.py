@@ -7,23 +7,27 @@ import time
 import uuid
 from typing import Any
 
-from bridge.repositories.table import main_table, org_pk, query_org
+from bridge.repositories.table import main_table, org_pk, query_org, storable
+
+
+def row(
+    org_id: str, ticket_id: str, actor: str, action: str, before: dict[str, Any], after: dict[str, Any]
+) -> dict[str, Any]:
+    now_ms = int(time.time() * 1000)
+    return {
+        "pk": org_pk(org_id),
+        "sk": f"AUDIT#{ticket_id}#{now_ms:013d}#{uuid.uuid4().hex[:8]}",
+        "ticket_id": ticket_id,
+        "actor": actor,
+        "action": action,
+        "before": {k: v for k, v in before.items() if v is not None},
+        "after": {k: v for k, v in after.items() if v is not None},
+        "at_ms": now_ms,
+    }
 
 
 def record(org_id: str, ticket_id: str, actor: str, action: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-    now_ms = int(time.time() * 1000)
-    main_table().put_item(
-        Item={
-            "pk": org_pk(org_id),
-            "sk": f"AUDIT#{ticket_id}#{now_ms:013d}#{uuid.uuid4().hex[:8]}",
-            "ticket_id": ticket_id,
-            "actor": actor,
-            "action": action,
-            "before": {k: v for k, v in before.items() if v is not None},
-            "after": {k: v for k, v in after.items() if v is not None},
-            "at_ms": now_ms,
-        }
-    )
+    main_table().put_item(Item=storable(row(org_id, ticket_id, actor, action, before, after)))
 
 
 def trail(org_id: str, ticket_id: str) -> list[dict[str, Any]]:

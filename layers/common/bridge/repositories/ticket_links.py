@@ -23,18 +23,40 @@ def get(org_id: str, ticket_id: str) -> dict[str, Any] | None:
     return plain(item) if item else None
 
 
-def create(org_id: str, ticket_id: str, link: dict[str, Any]) -> bool:
-    """Insert a new link; False when the ticket already has one (a duplicate POST)."""
+def create(org_id: str, ticket_id: str, link: dict[str, Any], audit_row: dict[str, Any]) -> dict[str, Any] | None:
+    """Insert a new link with its first audit row, in one transaction; None when the ticket already has a link
+    (a duplicate POST)."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    from bridge.core import aws
+    from bridge.core.config import settings
+
+    item = {k: v for k, v in link.items() if v is not None}
+    item.update(_key(org_id, ticket_id), org_id=org_id, ticket_id=ticket_id, version=1)
+    serialize = TypeSerializer().serialize
+    table = settings().table_name
     try:
-        main_table().put_item(
-            Item=storable({**_key(org_id, ticket_id), **link, "org_id": org_id, "ticket_id": ticket_id, "version": 1}),
-            ConditionExpression="attribute_not_exists(pk)",
+        aws.client("dynamodb").transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {k: serialize(v) for k, v in storable(item).items()},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {"Put": {"TableName": table, "Item": {k: serialize(v) for k, v in storable(audit_row).items()}}},
+            ]
         )
     except Exception as exc:
         if is_conditional_failure(exc):
-            return False
+            return None
         raise
-    return True
+    return item
+
+
+def delete(org_id: str, ticket_id: str) -> None:
+    main_table().delete_item(Key=_key(org_id, ticket_id))
 
 
 def save(link: dict[str, Any]) -> bool:

@@ -12,9 +12,10 @@ from bridge.connection import service as connection
 from bridge.core import aws
 from bridge.core.clock import utc_now_iso
 from bridge.core.config import settings
-from bridge.core.errors import Conflict, NotFound, Unprocessable
+from bridge.core.errors import Conflict, DependencyUnavailable, NotFound, Unprocessable
 from bridge.core.observability import logger, metrics
 from bridge.repositories import audit, org_settings, ticket_links, ticket_ops
+from bridge.repositories.org_settings import OrgSettings
 from bridge.repositories.ticket_links import CREATED, CREATING, FAILED, QUEUED
 from bridge.tasks import mapping
 
@@ -57,60 +58,52 @@ def get_view(org_id: str, ticket_id: str) -> dict[str, Any]:
     return view(link)
 
 
-def _require_connection(org_id: str) -> None:
-    connection.require_enabled(org_id)
+def _require_connection(org_id: str) -> OrgSettings:
+    """The organisation's settings, if the module is enabled and ClickUp connected (or waiting for re-auth)."""
+    value = org_settings.get(org_id)
+    if not value.enabled:
+        raise Conflict("the ClickUp module is disabled for this organisation", code="module_disabled")
     if connection.current(org_id).status not in (connection.CONNECTED, connection.NEEDS_REAUTH):
         raise Conflict("this organisation has not connected ClickUp", code="not_connected")
-
-
-def _check_fields(org_id: str, fields: dict[str, Any]) -> None:
-    unmapped = sorted(set(fields) - set(org_settings.get(org_id).field_mapping))
-    if unmapped:
-        raise Unprocessable(f"portal fields without a ClickUp field mapping: {unmapped}", code="field_not_mapped")
+    return value
 
 
 def request_creation(principal: Principal, ticket_id: str, ticket: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """202 with a new link, or 200 with the existing one (a duplicate POST never queues a second creation)."""
+    """202 with a new link, or 200 with the existing one (a duplicate POST never queues a second creation).
+
+    The portal's POST is latency-sensitive: besides the two reads, the link and its first audit row go in one
+    conditional transaction, then the message. Should the queue refuse, the link is removed again and the POST
+    answers 503: nothing is left accepted but unqueued."""
     org_id = principal.org_id
-    _require_connection(org_id)
-    existing = ticket_links.get(org_id, ticket_id)
-    if existing is None:
-        _check_fields(org_id, ticket.get("fields") or {})
-        now = utc_now_iso()
-        link = {
-            "state": QUEUED,
-            "ticket": ticket,
-            "generation": 1,
-            "created_at": now,
-            "updated_at": now,
-            "priority": ticket["priority"],
-            "due_date": ticket.get("due_date"),
-        }
-        if ticket_links.create(org_id, ticket_id, link):
-            audit.record(org_id, ticket_id, f"user:{principal.user_id}", "queued", {}, {"state": QUEUED})
-            created = ticket_links.get(org_id, ticket_id)
-            assert created is not None
-            _send_create(created)
-            _mark_enqueued(created)
-            metrics.add_metric(name="TicketsAccepted", unit="Count", value=1)
-            return 202, view(created)
+    value = _require_connection(org_id)
+    unmapped = sorted(set(ticket.get("fields") or {}) - set(value.field_mapping))
+    if unmapped:
+        raise Unprocessable(f"portal fields without a ClickUp field mapping: {unmapped}", code="field_not_mapped")
+    now = utc_now_iso()
+    link = {
+        "state": QUEUED,
+        "ticket": ticket,
+        "generation": 1,
+        "created_at": now,
+        "updated_at": now,
+        "priority": ticket["priority"],
+        "due_date": ticket.get("due_date"),
+    }
+    first = audit.row(org_id, ticket_id, f"user:{principal.user_id}", "queued", {}, {"state": QUEUED})
+    created = ticket_links.create(org_id, ticket_id, link, first)
+    if created is None:
         existing = ticket_links.get(org_id, ticket_id)
-        assert existing is not None
-    if existing["state"] == QUEUED and not existing.get("enqueued_at"):
-        _send_create(existing)  # accepted earlier but the queue was unreachable then: queue it now
-        _mark_enqueued(existing)
-    return 200, view(existing)
-
-
-def _mark_enqueued(link: dict[str, Any]) -> None:
-    for _ in range(5):
-        link["enqueued_at"] = utc_now_iso()
-        if ticket_links.save(link):
-            return
-        fresh = ticket_links.get(link["org_id"], link["ticket_id"])
-        if fresh is None or fresh.get("enqueued_at"):
-            return
-        link = fresh
+        if existing is None:  # removed meanwhile because its queueing failed: the portal may POST again
+            raise Conflict("the ticket's link changed meanwhile; try again", code="link_contention")
+        return 200, view(existing)
+    try:
+        _send_create(created)
+    except Exception as exc:
+        ticket_links.delete(org_id, ticket_id)
+        logger.exception("task queue unavailable: ticket not accepted", extra={"ticket_id": ticket_id})
+        raise DependencyUnavailable("the task queue is unavailable; try again", code="queue_unavailable") from exc
+    metrics.add_metric(name="TicketsAccepted", unit="Count", value=1)
+    return 202, view(created)
 
 
 def _accept_op(principal: Principal, ticket_id: str, op: dict[str, Any]) -> dict[str, Any]:
@@ -156,11 +149,9 @@ def retry(principal: Principal, ticket_id: str) -> dict[str, Any]:
             raise Conflict(f"only a failed creation can be retried (this one is {link['state']})", code="not_failed")
         before = {"state": link["state"], "error": link.get("error")}
         link.update(state=QUEUED, error=None, generation=int(link.get("generation", 1)) + 1, updated_at=utc_now_iso())
-        link.pop("enqueued_at", None)
         if ticket_links.save(link):
             audit.record(org_id, ticket_id, f"user:{principal.user_id}", "retried", before, {"state": QUEUED})
             _send_create(link)
-            _mark_enqueued(link)
             return view(link)
     raise Conflict("the ticket's link changed meanwhile; try again", code="link_contention")
 

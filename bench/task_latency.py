@@ -1,0 +1,99 @@
+"""Latency of the task pipeline on the local stack: the portal's POST (API p50/p95, warm) and the time from the
+POST to the task existing at the emulator (end to end: API, SQS FIFO, poller, worker, limiter, ClickUp).
+Goals: end-to-end p95 <= 2 s; API p95 <= 50 ms."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.results import record
+
+TICKETS = int(os.environ.get("LATENCY_TICKETS", "100"))
+WARMUP = 5
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))] * 1000, 1)
+
+
+def run() -> dict[str, Any]:
+    from local.stack import LocalStack, StackConfig
+
+    stack = LocalStack(
+        StackConfig(api_port=0, emulator_port=0, aws_port=0, run_schedules=False, state_dir=Path(tempfile.mkdtemp()))
+    ).start()
+    try:
+        api = httpx.Client(base_url=stack.api_url, timeout=30)
+        clickup = httpx.Client(base_url=stack.emulator.url, timeout=30)
+        org_id = f"bench-latency-{uuid.uuid4().hex[:6]}"
+        auth = {"Authorization": f"Bearer {stack.token(org_id)}"}
+        user = clickup.post("/_emulator/users", json={"username": "Lat", "email": "lat@bench.example"}).json()
+        seeded = clickup.post(
+            "/_emulator/seed",
+            json={
+                "user_id": user["id"],
+                "workspace": {
+                    "name": "WS",
+                    "plan": "business_plus",
+                    "spaces": [{"name": "Support", "lists": [{"name": "Inbox"}]}],
+                },
+            },
+        ).json()
+        token = clickup.post(f"/_emulator/users/{user['id']}/tokens").json()["token"]
+        api.put("/api/v1/clickup/connection/personal-token", headers=auth, json={"token": token}).raise_for_status()
+        deadline = time.time() + 60
+        while not api.get("/api/v1/clickup/spaces", headers=auth).json().get("synced_at"):
+            if time.time() > deadline:
+                raise RuntimeError("the hierarchy never synced")
+            time.sleep(0.1)
+        space = seeded["spaces"][0]
+        api.put(
+            "/api/v1/customers/c-1/clickup-space",
+            headers=auth,
+            json={"space_id": space["id"], "list_id": space["lists"][0]["id"]},
+        ).raise_for_status()
+        backend = stack.emulator.emulator.backend
+        api_s: list[float] = []
+        end_to_end_s: list[float] = []
+        for n in range(WARMUP + TICKETS):
+            ticket_id = str(uuid.uuid4())
+            prefix = f"[TICKET-{ticket_id}]"
+            body = {"title": f"Latency {n}", "priority": "normal", "customer_id": "c-1"}
+            started = time.perf_counter()
+            answer = api.post(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth, json=body)
+            answered = time.perf_counter()
+            assert answer.status_code == 202, answer.text
+            while True:
+                with backend.lock:
+                    exists = any(t.name.startswith(prefix) for t in backend.tasks.values())
+                if exists:
+                    break
+                if time.perf_counter() - started > 30:
+                    raise RuntimeError(f"ticket {ticket_id} never became a task")
+                time.sleep(0.005)
+            if n >= WARMUP:
+                api_s.append(answered - started)
+                end_to_end_s.append(time.perf_counter() - started)
+    finally:
+        stack.stop()
+    figures = {
+        "tickets": TICKETS,
+        "api_post_ms": {"p50": _pct(api_s, 0.5), "p95": _pct(api_s, 0.95), "max": round(max(api_s) * 1000, 1)},
+        "post_to_task_ms": {
+            "p50": _pct(end_to_end_s, 0.5),
+            "p95": _pct(end_to_end_s, 0.95),
+            "mean": round(statistics.mean(end_to_end_s) * 1000, 1),
+        },
+        "goals": {"api_post_p95_ms": 50, "post_to_task_p95_ms": 2000},
+    }
+    record("task_latency", figures)
+    return figures
