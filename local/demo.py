@@ -10,6 +10,7 @@ import os
 import re
 import sys
 import time
+import uuid
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -92,11 +93,43 @@ def main() -> int:
     body = {"space_id": first["id"], **({"list_id": first["lists"][0]["id"]} if first["lists"] else {})}
     show(api.put("/api/v1/customers/cust-acme/clickup-space", headers=auth, json=body).json())
 
-    for n, (what, issue) in enumerate(
-        (("create a task from a ticket", 7), ("change it in ClickUp and see the portal event", 8)), start=9
-    ):
-        step(n, what)
-        print(f"(arrives with issue {issue})")
+    step(9, "The portal turns a ticket of 'cust-acme' into a ClickUp task (queued, then created exactly once)")
+    ticket_id = str(uuid.uuid4())
+    ticket = {
+        "title": "Invoice PDF is blank",
+        "description": "The customer gets an empty PDF since Monday.",
+        "priority": "high",
+        "customer_id": "cust-acme",
+        "ticket_url": f"https://portal.example.com/tickets/{ticket_id}",
+        "requester": {"name": "Ann Customer", "email": "ann@customer.example"},
+        "due_date": time.strftime("%Y-%m-%d", time.gmtime(time.time() + 3 * 86400)),
+        "tags": ["billing"],
+    }
+    url = f"/api/v1/tickets/{ticket_id}/clickup-task"
+    accepted = api.post(url, headers=auth, json=ticket)
+    print(f"POST {url} → {accepted.status_code} {accepted.json()['state']}")
+    link: dict[str, Any] = {}
+    for _ in range(60):
+        link = api.get(url, headers=auth).json()
+        if link.get("state") in ("created", "failed"):
+            break
+        time.sleep(0.25)
+    show(link)
+    again = api.post(url, headers=auth, json=ticket)
+    print(f"POST again (a retrying portal) → {again.status_code}: the same task, no duplicate")
+
+    step(10, "The portal changes the ticket: priority urgent, a comment (applied to the task in order)")
+    api.patch(url, headers=auth, json={"priority": "urgent"}).raise_for_status()
+    api.post(f"{url}/comments", headers=auth, json={"text": "Escalated by the support lead."}).raise_for_status()
+    for _ in range(60):
+        link = api.get(url, headers=auth).json()
+        if link.get("pending_changes") == 0 and link.get("priority") == "urgent":
+            break
+        time.sleep(0.25)
+    print(f"task {link.get('task_id')}: priority {link.get('priority')}, pending changes {link.get('pending_changes')}")
+
+    step(11, "Change it in ClickUp and see the portal event")
+    print("(arrives with issue 8)")
     print(f"\nOpen {return_to} to see the portal's view.")
     return 0
 

@@ -23,3 +23,5 @@ def test_demo_walks_the_connect_flow(stack, clickup, monkeypatch, capsys, org_id
     assert "Acme Support" in out and "Acme Engineering" in out
     assert "space Customer Success" in out and "folderless: Support inbox" in out
     assert '"customer_id": "cust-acme"' in out
+    assert '"state": "created"' in out and "POST again (a retrying portal) → 200" in out
+    assert "priority urgent, pending changes 0" in out
