@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install dev test test-fast lint synth deploy layer bench demo openapi browser clean
+.PHONY: install dev test test-fast lint synth deploy layer bench faults demo openapi browser clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -61,6 +61,9 @@ deploy: layer node_modules/.installed ## deploy to the AWS account of your curre
 
 bench: install ## benchmarks: print figures and write them to bench/results/
 	$(PY) -m bench
+
+faults: install ## fault runs of the task pipeline (FAULT_RUNS=10000 by default; hours on 2 cores)
+	$(PY) -m bench task_faults
 
 demo: install ## beside a running `make dev`: walk the main job end to end, printing each step
 	$(PY) -m local.demo

@@ -15,7 +15,7 @@ BENCHMARKS = {
 
 
 def main(argv: list[str]) -> int:
-    names = argv or list(BENCHMARKS)
+    names = argv or [name for name in BENCHMARKS if name != "task_faults"]  # `make faults` runs that one
     for name in names:
         print(f"== {name}", flush=True)
         BENCHMARKS[name]()
