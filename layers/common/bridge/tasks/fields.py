@@ -38,7 +38,11 @@ def convert(field: CustomField, value: Any, time_zone: str | None) -> Any:
         for v in values:
             wanted = str(v).strip().casefold()
             match = next(
-                (o["id"] for o in options if wanted in (o["id"].casefold(), str(o.get("label", "")).casefold())),
+                (
+                    o["id"]
+                    for o in options
+                    if wanted in (o["id"].casefold(), str(o.get("label") or o.get("name") or "").casefold())
+                ),
                 None,
             )
             if match is None:
