@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bridge.repositories.table import is_conditional_failure, main_table, org_pk, plain
+from bridge.repositories.table import is_conditional_failure, main_table, org_pk, plain, storable
 
 SK = "CONNECTION"
 
@@ -43,7 +43,7 @@ def save(connection: Connection, expected_version: int) -> bool:
     item["version"] = expected_version + 1
     item = {k: v for k, v in item.items() if v is not None}
     condition = "attribute_not_exists(pk)" if expected_version == 0 else "version = :v"
-    kwargs: dict[str, Any] = {"Item": _decimalize(item), "ConditionExpression": condition}
+    kwargs: dict[str, Any] = {"Item": storable(item), "ConditionExpression": condition}
     if expected_version:
         kwargs["ExpressionAttributeValues"] = {":v": expected_version}
     try:
@@ -84,15 +84,3 @@ def set_last_sync(org_id: str, at: str) -> None:
         ConditionExpression="attribute_exists(pk)",
         ExpressionAttributeValues={":t": at},
     )
-
-
-def _decimalize(value: Any) -> Any:
-    from decimal import Decimal
-
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: _decimalize(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decimalize(v) for v in value]
-    return value
