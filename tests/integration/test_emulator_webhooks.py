@@ -48,7 +48,17 @@ def test_event_sequences_match_clickup(workspace: dict, clickup: httpx.Client) -
         wait_for(lambda: receiver.events("taskStatusUpdated"))  # taskCreated is followed by taskStatusUpdated
         client.update_task(task.id, {"status": "doing", "priority": 1})
         wait_for(lambda: receiver.events("taskUpdated") and receiver.events("taskPriorityUpdated"))
-        granular = receiver.events("taskStatusUpdated")[-1].json["history_items"][0]
+        # each event is its own delivery: the granular one may arrive after the generic one
+        granular = wait_for(
+            lambda: next(
+                (
+                    e.json["history_items"][0]
+                    for e in receiver.events("taskStatusUpdated")
+                    if e.json["history_items"][0]["after"]["status"] == "doing"
+                ),
+                None,
+            )
+        )
         generic_ids = {i["id"] for i in receiver.events("taskUpdated")[-1].json["history_items"]}
         assert granular["after"]["status"] == "doing" and granular["id"] in generic_ids
         clickup.post("/_emulator/act", json={"action": "comment", "task_id": task.id, "text": "hi"})

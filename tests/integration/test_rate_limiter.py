@@ -13,6 +13,7 @@ import pytest
 from bridge.clickup.client import ClickUpClient
 from bridge.clickup.errors import RateLimited
 from bridge.ratelimit.limiter import DEFAULT_LIMIT, OrgRateLimiter, budget_of
+from bridge.repositories import sync_state
 from tests.conftest import wait_for
 
 LIMIT = 10
@@ -121,6 +122,7 @@ def test_a_worker_hands_the_record_back_and_nothing_is_lost(
         == 200
     )
     wait_for(lambda: api.get("/api/v1/clickup/spaces", headers=auth()).json().get("synced_at"), timeout_s=30)
+    wait_for(lambda: sync_state.get_state(org_id).get("state") == "idle")  # the first sync has finished
     # Spend the organisation's budget, then ask for a sync
     _spend_budget(org_id)
     first = api.get("/api/v1/clickup/spaces", headers=auth()).json()["synced_at"]

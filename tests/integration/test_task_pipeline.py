@@ -5,6 +5,7 @@ after ClickUp answered, revocation) and isolation between organisations. Exactly
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from bridge.clickup.errors import RateLimited
 from bridge.repositories import audit
 from tests.conftest import wait_for
 
@@ -312,3 +314,23 @@ def test_a_ticket_without_a_task_is_404(api, auth, workspace) -> None:
     _ready(api, auth, workspace)
     answer = api.get(f"/api/v1/tickets/{uuid.uuid4()}/clickup-task", headers=auth())
     assert answer.status_code == 404 and answer.json()["error"]["code"] == "ticket_task_not_found"
+
+
+def test_a_spent_budget_hands_the_record_back_and_nothing_is_lost(
+    api, auth, workspace, clickup, org_id, monkeypatch
+) -> None:
+    from bridge.ratelimit.limiter import OrgRateLimiter
+
+    monkeypatch.setenv("CLICKUP_RATE_WINDOW_S", "3")  # this organisation's windows last 3 s
+    _ready(api, auth, workspace)
+    spender = OrgRateLimiter(org_id)
+    with pytest.raises(RateLimited):
+        for _ in range(1000):
+            spender.before_request()  # the organisation's budget for this window is gone
+    ticket_id = str(uuid.uuid4())
+    api.post(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth(), json=_ticket())
+    time.sleep(0.5)
+    assert api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth()).json()["state"] == "queued"
+    assert _tasks(clickup, ticket_id) == []
+    _state(api, auth, ticket_id, "created", timeout_s=30)  # visible again at the reset, then created once
+    assert len(_tasks(clickup, ticket_id)) == 1
