@@ -321,9 +321,13 @@ def test_a_spent_budget_hands_the_record_back_and_nothing_is_lost(
 ) -> None:
     from bridge.ratelimit.limiter import OrgRateLimiter
 
-    monkeypatch.setenv("CLICKUP_RATE_WINDOW_S", "3")  # this organisation's windows last 3 s
+    monkeypatch.setenv("CLICKUP_RATE_WINDOW_S", "6")  # this organisation's windows last 6 s
     _ready(api, auth, workspace)
-    spender = OrgRateLimiter(org_id)
+    from bridge.repositories.table import main_table
+
+    state = main_table().get_item(Key={"pk": f"RATE#{org_id}", "sk": "STATE"}, ConsistentRead=True)["Item"]
+    time.sleep(max(0.0, float(state["window_end"]) - time.time()) + 0.1)  # the connect's window is over
+    spender = OrgRateLimiter(org_id)  # opens a fresh 6 s window and spends it
     with pytest.raises(RateLimited):
         for _ in range(1000):
             spender.before_request()  # the organisation's budget for this window is gone
