@@ -171,7 +171,8 @@ ROUTES: tuple[RouteDef, ...] = (
 
 QUEUES: tuple[QueueDef, ...] = (
     # FIFO, grouped by organisation: one organisation's syncs never overlap.
-    QueueDef("space-sync", consumer="space_sync", fifo=True, env_var="SYNC_QUEUE_URL"),
+    # Hand-backs for the budget count as receives (see task-create): a large sync may wait several windows.
+    QueueDef("space-sync", consumer="space_sync", fifo=True, env_var="SYNC_QUEUE_URL", max_receive_count=20),
     # FIFO, grouped by ticket: a ticket's creation and its changes are applied in order, tickets in parallel.
     # A record handed back for the budget or a lease counts as a receive: 20 receives allow ~20 windows of waiting
     # before a record is presumed poison.
