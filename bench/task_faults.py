@@ -35,6 +35,7 @@ from bench.results import record
 
 RUNS = int(os.environ.get("FAULT_RUNS", "10000"))
 SEED = int(os.environ.get("FAULT_SEED", "7"))
+ORG_RUNS = 100
 STATUSES = ["new", "doing", "done"]
 LOST_AFTER_S = 0.6  # the client's per-request timeout here; the emulator withholds a lost answer longer
 
@@ -89,7 +90,9 @@ class Harness:
         self._compress_time()
 
     # -- world ----------------------------------------------------------------------------------------------
-    def _setup_org(self) -> None:
+    def _setup_org(self, k: int = 0) -> None:
+        """A fresh organisation (and ClickUp user) every ORG_RUNS runs: one organisation's partition growing by
+        tens of thousands of rows would make moto's queries, not the pipeline, the thing measured."""
         from bridge.api.principal import Principal
         from bridge.connection import service as connection
         from bridge.sync import service as sync
@@ -115,7 +118,7 @@ class Harness:
         ).json()
         self.space_id = seeded["spaces"][0]["id"]
         self.list_id = seeded["spaces"][0]["lists"][0]["id"]
-        self.org_id = "bench-faults"
+        self.org_id = f"bench-faults-{k}"
         self.principal = Principal(org_id=self.org_id, user_id="agent-1", role="admin")
         token = self._new_token()
         _patiently(lambda: connection.connect_with_token(self.org_id, token, "personal_token"))
@@ -418,6 +421,8 @@ def run() -> dict[str, Any]:
 
     try:
         for n in range(RUNS):
+            if n and n % ORG_RUNS == 0:
+                harness._setup_org(n // ORG_RUNS)
             violations += harness.run_once(rng, n)
             done = n + 1
             if done % 250 == 0:  # a long run leaves its figures so far, should it be stopped

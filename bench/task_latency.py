@@ -1,6 +1,11 @@
 """Latency of the task pipeline on the local stack: the portal's POST (API p50/p95, warm) and the time from the
 POST to the task existing at the emulator (end to end: API, SQS FIFO, poller, worker, limiter, ClickUp).
-Goals: end-to-end p95 <= 2 s; API p95 <= 50 ms."""
+Goals: end-to-end p95 <= 2 s; API p95 <= 50 ms.
+
+The local stack runs the API and the worker in one interpreter, where AWS gives each its own Lambda: measured
+alongside the worker, the POST also pays for the worker's CPU (one GIL, 2 cores, moto in the same process). So
+the POST is measured twice: alongside the worker (phase 1) and alone with the worker's poller paused (phase 2,
+the POST's own cost); phase 2's tickets are then created by a fresh poller, so nothing accepted is left behind."""
 
 from __future__ import annotations
 
@@ -83,11 +88,49 @@ def run() -> dict[str, Any]:
             if n >= WARMUP:
                 api_s.append(answered - started)
                 end_to_end_s.append(time.perf_counter() - started)
+        # Phase 2: the POST alone
+        from infra import definitions as d
+        from local.pollers import QueuePoller
+
+        stack.pollers["task-create"].stop()
+        alone_s: list[float] = []
+        prefixes = []
+        for n in range(WARMUP + TICKETS):
+            ticket_id = str(uuid.uuid4())
+            prefixes.append(f"[TICKET-{ticket_id}]")
+            body = {"title": f"Alone {n}", "priority": "normal", "customer_id": "c-1"}
+            started = time.perf_counter()
+            answer = api.post(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth, json=body)
+            assert answer.status_code == 202, answer.text
+            if n >= WARMUP:
+                alone_s.append(time.perf_counter() - started)
+        url = stack.provisioned.queue_urls["task-create"]
+        sqs = stack.aws.client("sqs")
+        drain = QueuePoller(sqs, d.queue("task-create"), url, stack.functions["task_create"], "eu-west-1").start()
+        deadline = time.time() + 120
+        while True:
+            with backend.lock:
+                names = [t.name for t in backend.tasks.values()]
+            if all(any(name.startswith(p) for name in names) for p in prefixes):
+                break
+            if time.time() > deadline:
+                raise RuntimeError("phase 2 tickets were not all created")
+            time.sleep(0.1)
+        drain.stop()
     finally:
         stack.stop()
     figures = {
         "tickets": TICKETS,
-        "api_post_ms": {"p50": _pct(api_s, 0.5), "p95": _pct(api_s, 0.95), "max": round(max(api_s) * 1000, 1)},
+        "api_post_ms_alongside_worker": {
+            "p50": _pct(api_s, 0.5),
+            "p95": _pct(api_s, 0.95),
+            "max": round(max(api_s) * 1000, 1),
+        },
+        "api_post_ms_alone": {
+            "p50": _pct(alone_s, 0.5),
+            "p95": _pct(alone_s, 0.95),
+            "max": round(max(alone_s) * 1000, 1),
+        },
         "post_to_task_ms": {
             "p50": _pct(end_to_end_s, 0.5),
             "p95": _pct(end_to_end_s, 0.95),
