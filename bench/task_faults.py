@@ -82,9 +82,9 @@ class Harness:
         self.sqs = self.stack.aws.client("sqs")
         self.queue_url = self.stack.provisioned.queue_urls["task-create"]
         self.faults: Counter[str] = Counter()
-        self.crash_at: tuple[str, int] | None = None
+        self.crash_after: int | None = None  # the worker dies at its N-th step boundary of the run
         self.in_worker = False  # crash points only fire inside the worker, as only the worker can die there
-        self.calls: Counter[str] = Counter()
+        self.crossings = 0
         self._setup_org()
         self._instrument()
         self._compress_time()
@@ -141,16 +141,13 @@ class Harness:
             "echo.mark": (worker.echo_marks, "mark"),
             "publish": (worker, "publish"),
         }
-        self.points = []
         for name, (owner, attr) in targets.items():
             original = getattr(owner, attr)
             setattr(owner, attr, self._crashing(name, original))
-            self.points += [f"{name}:before", f"{name}:after"]
         from bridge.clickup.client import ClickUpClient
 
         for method in ("create_task", "update_task", "add_comment", "set_custom_field"):
             setattr(ClickUpClient, method, self._crashing(f"clickup.{method}", getattr(ClickUpClient, method)))
-            self.points += [f"clickup.{method}:before", f"clickup.{method}:after"]
 
     def _compress_time(self) -> None:
         from bridge.clickup import client as clickup_client
@@ -174,11 +171,11 @@ class Harness:
         return wrapper
 
     def _maybe_crash(self, point: str) -> None:
-        if not self.in_worker or self.crash_at is None or self.crash_at[0] != point:
+        if not self.in_worker or self.crash_after is None:
             return
-        self.calls[point] += 1
-        if self.calls[point] == self.crash_at[1]:
-            self.crash_at = None
+        self.crossings += 1
+        if self.crossings == self.crash_after:
+            self.crash_after = None
             self.faults[f"crash {point}"] += 1
             raise Crash(point)
 
@@ -280,7 +277,7 @@ class Harness:
         }
         self._draw_clickup_faults(rng)
         if rng.random() < 0.3:
-            self.crash_at = (rng.choice(self.points), rng.randint(1, 2))
+            self.crash_after, self.crossings = rng.randint(1, 24), 0
         tasks.request_creation(self.principal, ticket_id, ticket)
         if rng.random() < 0.2:
             self.faults["duplicate POST"] += 1
@@ -302,7 +299,7 @@ class Harness:
             if rng.random() < 0.02:
                 self._revoke()
         self.drain(rng, ticket_id)
-        self.crash_at = None
+        self.crash_after = None
         self.clickup.delete("/_emulator/faults")
         if connection.current(self.org_id).status == connection.NEEDS_REAUTH:
             self._reconnect()
