@@ -6,6 +6,8 @@ import json
 import sys
 import uuid
 
+from infra import definitions as d
+from local.pollers import MIN_SCALED_VISIBILITY_S
 from local.stack import LocalStack
 from tests.conftest import FLAKY_QUEUE, send, wait_for
 
@@ -85,5 +87,10 @@ def test_poison_sync_message_reaches_the_real_workers_dlq(stack: LocalStack) -> 
     send(
         stack, "space-sync", {"kind": "bogus", "marker": marker}, MessageGroupId="org-x", MessageDeduplicationId=marker
     )
-    # Then it is retried and dead-lettered, not dropped
-    wait_for(lambda: any(b.get("marker") == marker for b in _dlq_bodies(stack, "space-sync")), timeout_s=40)
+    # Then it is retried maxReceiveCount times (each after the scaled visibility timeout) and dead-lettered
+    receives = d.queue("space-sync").max_receive_count
+    wait_for(
+        lambda: any(b.get("marker") == marker for b in _dlq_bodies(stack, "space-sync")),
+        timeout_s=receives * MIN_SCALED_VISIBILITY_S + 40,
+        interval_s=0.5,
+    )
