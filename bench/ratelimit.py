@@ -17,15 +17,14 @@ best possible under the limit.
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from bench.results import record
+from bench.stack import start_stack
 
 WINDOW_S = 10.0
 LIMIT = 100
@@ -34,17 +33,7 @@ WORKERS = 4
 
 
 def _stack() -> Any:
-    from local.stack import LocalStack, StackConfig
-
-    config = StackConfig(
-        api_port=0,
-        emulator_port=0,
-        aws_port=0,
-        run_pollers=False,
-        run_schedules=False,
-        state_dir=Path(tempfile.mkdtemp()),
-    )
-    return LocalStack(config).start()
+    return start_stack(run_pollers=False, run_schedules=False)
 
 
 def _org(clickup: httpx.Client, name: str, spaces: list[dict[str, Any]]) -> dict[str, Any]:

@@ -22,16 +22,15 @@ from __future__ import annotations
 import os
 import random
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from bench.results import record
+from bench.stack import start_stack
 
 RUNS = int(os.environ.get("FAULT_RUNS", "10000"))
 SEED = int(os.environ.get("FAULT_SEED", "7"))
@@ -63,19 +62,8 @@ def _patiently(action: Any) -> Any:
 
 class Harness:
     def __init__(self) -> None:
-        from local.stack import LocalStack, StackConfig
-
         os.environ["CLICKUP_RATE_WINDOW_S"] = "0.5"
-        config = StackConfig(
-            api_port=0,
-            emulator_port=0,
-            aws_port=0,
-            run_pollers=False,
-            run_schedules=False,
-            aws_in_process=True,
-            state_dir=Path(tempfile.mkdtemp()),
-        )
-        self.stack = LocalStack(config).start()
+        self.stack = start_stack(run_pollers=False, run_schedules=False, aws_in_process=True)
         self.emu = self.stack.emulator.emulator
         self.clickup = httpx.Client(base_url=self.stack.emulator.url, timeout=30)
         self.clickup.put("/_emulator/limits", json={"window_s": 0.5, "reset_unit": "ms"})

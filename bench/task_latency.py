@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import os
 import statistics
-import tempfile
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from bench.results import record
+from bench.stack import start_stack
 
 TICKETS = int(os.environ.get("LATENCY_TICKETS", "100"))
 WARMUP = 5
@@ -31,11 +30,8 @@ def _pct(values: list[float], p: float) -> float:
 
 
 def run() -> dict[str, Any]:
-    from local.stack import LocalStack, StackConfig
 
-    stack = LocalStack(
-        StackConfig(api_port=0, emulator_port=0, aws_port=0, run_schedules=False, state_dir=Path(tempfile.mkdtemp()))
-    ).start()
+    stack = start_stack(run_schedules=False)
     try:
         api = httpx.Client(base_url=stack.api_url, timeout=30)
         clickup = httpx.Client(base_url=stack.emulator.url, timeout=30)

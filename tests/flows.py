@@ -48,3 +48,12 @@ def connect(
     started = start(api, headers, portal_url(stack, org_id))
     assert started.status_code == 200, started.text
     return follow_callback(api, consent(clickup, started.json()["authorize_url"]))
+
+
+def connect_with_token(api: httpx.Client, headers: dict[str, str], token: str) -> None:
+    """Connect with a personal token and wait for the first sync to land."""
+    from tests.conftest import wait_for
+
+    answer = api.put("/api/v1/clickup/connection/personal-token", headers=headers, json={"token": token})
+    assert answer.status_code == 200, answer.text
+    wait_for(lambda: api.get("/api/v1/clickup/spaces", headers=headers).json().get("synced_at"), timeout_s=30)

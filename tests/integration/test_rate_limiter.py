@@ -14,6 +14,7 @@ from bridge.clickup.client import ClickUpClient
 from bridge.clickup.errors import RateLimited
 from bridge.ratelimit.limiter import DEFAULT_LIMIT, OrgRateLimiter, budget_of
 from bridge.repositories import sync_state
+from tests import flows
 from tests.conftest import wait_for
 
 LIMIT = 10
@@ -115,13 +116,7 @@ def test_one_organisation_spending_its_budget_does_not_slow_another(
 def test_a_worker_hands_the_record_back_and_nothing_is_lost(
     stack, api, auth, fast_windows, clickup, workspace, org_id
 ) -> None:
-    assert (
-        api.put(
-            "/api/v1/clickup/connection/personal-token", headers=auth(), json={"token": workspace["token"]}
-        ).status_code
-        == 200
-    )
-    wait_for(lambda: api.get("/api/v1/clickup/spaces", headers=auth()).json().get("synced_at"), timeout_s=30)
+    flows.connect_with_token(api, auth(), workspace["token"])
     wait_for(lambda: sync_state.get_state(org_id).get("state") == "idle")  # the first sync has finished
     # Spend the organisation's budget, then ask for a sync
     _spend_budget(org_id)

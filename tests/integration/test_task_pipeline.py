@@ -15,6 +15,7 @@ import pytest
 
 from bridge.clickup.errors import RateLimited
 from bridge.repositories import audit
+from tests import flows
 from tests.conftest import wait_for
 
 
@@ -38,13 +39,7 @@ def _l1(workspace: dict) -> dict:
 
 def _ready(api, auth, workspace, customer: str = "cust-1", list_id: str | None = "inbox") -> None:
     """Connected with the workspace's token, synced, and the customer assigned to Support (and a list)."""
-    assert (
-        api.put(
-            "/api/v1/clickup/connection/personal-token", headers=auth(), json={"token": workspace["token"]}
-        ).status_code
-        == 200
-    )
-    wait_for(lambda: api.get("/api/v1/clickup/spaces", headers=auth()).json().get("synced_at"), timeout_s=30)
+    flows.connect_with_token(api, auth(), workspace["token"])
     if list_id is not None:
         body = {"space_id": _space(workspace)["id"]}
         if list_id:
