@@ -8,11 +8,12 @@ from typing import Any
 from bridge.connection import service as connection
 from bridge.core.errors import Unprocessable
 from bridge.repositories import hierarchy
+from bridge.repositories.connections import Connection
 from bridge.repositories.org_settings import OrgSettings
 
 
-def _rows(org_id: str) -> list[dict[str, Any]]:
-    conn = connection.current(org_id)
+def _rows(org_id: str, conn: Connection | None = None) -> list[dict[str, Any]]:
+    conn = conn or connection.current(org_id)
     return [row for ws in conn.authorized_workspace_ids for row in hierarchy.load(org_id, ws)]
 
 
@@ -62,12 +63,14 @@ def resolve_list(org_id: str, customer: dict[str, Any] | None, value: OrgSetting
     return str(candidates[0]["id"]) if candidates else None
 
 
-def clickup_status(org_id: str, list_id: str, portal_status: str, value: OrgSettings) -> str:
+def clickup_status(
+    org_id: str, list_id: str, portal_status: str, value: OrgSettings, conn: Connection | None = None
+) -> str:
     """The ClickUp status a portal status means in this list: the mapping, else a status of the same name."""
     mapped = value.status_mapping.get(list_id, {}).get(portal_status)
     if mapped:
         return mapped
-    lists = _lists(_rows(org_id))
+    lists = _lists(_rows(org_id, conn))
     for status in lists.get(list_id, {}).get("statuses", []):
         if status["status"].casefold() == portal_status.casefold():
             return str(status["status"])

@@ -15,6 +15,7 @@ from bridge.core.config import settings
 from bridge.core.errors import Conflict, DependencyUnavailable, NotFound, Unprocessable
 from bridge.core.observability import logger, metrics
 from bridge.repositories import audit, org_settings, ticket_links, ticket_ops
+from bridge.repositories.connections import Connection
 from bridge.repositories.org_settings import OrgSettings
 from bridge.repositories.ticket_links import CREATED, CREATING, FAILED, QUEUED
 from bridge.tasks import mapping
@@ -58,14 +59,16 @@ def get_view(org_id: str, ticket_id: str) -> dict[str, Any]:
     return view(link)
 
 
-def _require_connection(org_id: str) -> OrgSettings:
-    """The organisation's settings, if the module is enabled and ClickUp connected (or waiting for re-auth)."""
+def _require_connection(org_id: str) -> tuple[OrgSettings, Connection]:
+    """The organisation's settings and connection, if the module is enabled and ClickUp connected (or waiting for
+    re-auth); both are read once and handed on."""
     value = org_settings.get(org_id)
     if not value.enabled:
         raise Conflict("the ClickUp module is disabled for this organisation", code="module_disabled")
-    if connection.current(org_id).status not in (connection.CONNECTED, connection.NEEDS_REAUTH):
+    conn = connection.current(org_id)
+    if conn.status not in (connection.CONNECTED, connection.NEEDS_REAUTH):
         raise Conflict("this organisation has not connected ClickUp", code="not_connected")
-    return value
+    return value, conn
 
 
 def request_creation(principal: Principal, ticket_id: str, ticket: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -75,7 +78,7 @@ def request_creation(principal: Principal, ticket_id: str, ticket: dict[str, Any
     conditional transaction, then the message. Should the queue refuse, the link is removed again and the POST
     answers 503: nothing is left accepted but unqueued."""
     org_id = principal.org_id
-    value = _require_connection(org_id)
+    value, _conn = _require_connection(org_id)
     unmapped = sorted(set(ticket.get("fields") or {}) - set(value.field_mapping))
     if unmapped:
         raise Unprocessable(f"portal fields without a ClickUp field mapping: {unmapped}", code="field_not_mapped")
@@ -108,14 +111,14 @@ def request_creation(principal: Principal, ticket_id: str, ticket: dict[str, Any
 
 def _accept_op(principal: Principal, ticket_id: str, op: dict[str, Any]) -> dict[str, Any]:
     org_id = principal.org_id
-    _require_connection(org_id)
+    value, conn = _require_connection(org_id)
     link = ticket_links.get(org_id, ticket_id)
     if link is None:
         raise NotFound("this ticket has no ClickUp task", code="ticket_task_not_found")
     if link["state"] == "deleted":
         raise Conflict("the ClickUp task of this ticket was deleted", code="task_deleted")
     if op["kind"] == "update" and op.get("status") and link.get("list_id"):
-        mapping.clickup_status(org_id, link["list_id"], op["status"], org_settings.get(org_id))  # 422 now
+        mapping.clickup_status(org_id, link["list_id"], op["status"], value, conn)  # 422 now
     seq = ticket_links.next_op_seq(org_id, ticket_id)
     ticket_ops.add(org_id, ticket_id, seq, {**op, "actor": f"user:{principal.user_id}"})
     send(
@@ -173,7 +176,3 @@ def resume(org_id: str) -> int:
             )
             count += 1
     return count
-
-
-def history(org_id: str, ticket_id: str) -> list[dict[str, Any]]:
-    return audit.trail(org_id, ticket_id)

@@ -243,7 +243,7 @@ def apply_pending(work: Work) -> None:
             if op["op"]["kind"] == "comment":
                 _comment(client, link, op)
             else:
-                _update(client, link, op, value, time_zone)
+                _update(client, link, op, work)
         except ClickUpNotFound:
             _op_failed(link, op, "task_not_found", "the ClickUp task no longer exists")
         except Permanent as exc:
@@ -300,16 +300,14 @@ def _set_fields(client: ClickUpClient, link: dict[str, Any], value: OrgSettings,
         )
 
 
-def _update(
-    client: ClickUpClient, link: dict[str, Any], op: dict[str, Any], value: OrgSettings, time_zone: str | None
-) -> None:
-    change = op["op"]
+def _update(client: ClickUpClient, link: dict[str, Any], op: dict[str, Any], work: Work) -> None:
+    change, value, time_zone = op["op"], work.settings, work.time_zone
     org_id, task_id = link["org_id"], link["task_id"]
     body: dict[str, Any] = {}
     after: dict[str, Any] = {}
     if change.get("status"):
         try:
-            status = mapping.clickup_status(org_id, link["list_id"], change["status"], value)
+            status = mapping.clickup_status(org_id, link["list_id"], change["status"], value, work.conn)
         except Unprocessable as exc:
             raise _Rejected(exc.code, str(exc)) from None
         body["status"], after["status"] = status, status
