@@ -34,6 +34,7 @@ from bench.stack import start_stack
 
 RUNS = int(os.environ.get("FAULT_RUNS", "10000"))
 SEED = int(os.environ.get("FAULT_SEED", "7"))
+WORKERS = max(1, int(os.environ.get("FAULT_WORKERS", str(os.cpu_count() or 1))))
 ORG_RUNS = 100
 STATUSES = ["new", "doing", "done"]
 LOST_AFTER_S = 0.6  # the client's per-request timeout here; the emulator withholds a lost answer longer
@@ -385,37 +386,67 @@ class Harness:
         return problems
 
 
-def run() -> dict[str, Any]:
+def run_shard(shard: int, seed: int, runs: int) -> dict[str, Any]:
+    """One process's share of the runs, on its own stack (moto, emulator) with its own seed."""
     harness = Harness()
-    rng = random.Random(SEED)
+    rng = random.Random(seed)
     violations: list[str] = []
     started = time.time()
     done = 0
 
     def figures() -> dict[str, Any]:
         return {
-            "runs_planned": RUNS,
+            "shard": shard,
+            "seed": seed,
             "runs": done,
-            "seed": SEED,
             "faults_injected": dict(sorted(harness.faults.items())),
-            "faults_total": sum(harness.faults.values()),
-            "violations": len(violations),
-            "violation_examples": violations[:20],
+            "violations": violations[:20],
+            "violation_count": len(violations),
             "seconds": round(time.time() - started, 1),
         }
 
     try:
-        for n in range(RUNS):
+        for n in range(runs):
             if n and n % ORG_RUNS == 0:
                 harness._setup_org(n // ORG_RUNS)
             violations += harness.run_once(rng, n)
             done = n + 1
             if done % 250 == 0:  # a long run leaves its figures so far, should it be stopped
-                print(f"  {done} runs, {len(violations)} violations, {time.time() - started:.0f}s", flush=True)
-                record("task_faults", figures(), quiet=True)
+                print(
+                    f"  shard {shard}: {done}/{runs} runs, {len(violations)} violations, {time.time() - started:.0f}s",
+                    flush=True,
+                )
+                record(f"task_faults.shard{shard}", figures(), quiet=True)
     finally:
         harness.stack.stop()
-    result = figures()
+    record(f"task_faults.shard{shard}", figures(), quiet=True)
+    return figures()
+
+
+def run() -> dict[str, Any]:
+    """FAULT_RUNS runs split over FAULT_WORKERS processes (default: one per core), seeds FAULT_SEED*100 + shard."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    started = time.time()
+    shares = [RUNS // WORKERS + (1 if i < RUNS % WORKERS else 0) for i in range(WORKERS)]
+    with ProcessPoolExecutor(max_workers=WORKERS, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(run_shard, i, SEED * 100 + i, share) for i, share in enumerate(shares)]
+        shards = [f.result() for f in futures]
+    faults: Counter[str] = Counter()
+    for shard in shards:
+        faults.update(shard["faults_injected"])
+    result = {
+        "runs_planned": RUNS,
+        "runs": sum(shard["runs"] for shard in shards),
+        "processes": WORKERS,
+        "seeds": [shard["seed"] for shard in shards],
+        "faults_injected": dict(sorted(faults.items())),
+        "faults_total": sum(faults.values()),
+        "violations": sum(shard["violation_count"] for shard in shards),
+        "violation_examples": [v for shard in shards for v in shard["violations"]][:20],
+        "seconds": round(time.time() - started, 1),
+    }
     record("task_faults", result)
     return result
 

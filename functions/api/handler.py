@@ -14,7 +14,6 @@ from bridge.api.models import error_responses
 from bridge.api.resolver import current_principal, make_resolver
 from bridge.connection import service
 from bridge.core.config import settings
-from bridge.core.errors import Conflict
 from bridge.core.health import check_health
 from bridge.core.observability import logger, metrics, tracer
 from bridge.sync import views
@@ -139,7 +138,6 @@ def spaces(
     workspace_id: Annotated[str | None, Query(max_length=64)] = None, include_archived: Annotated[bool, Query()] = False
 ) -> HierarchyOut:
     org_id = current_principal(app).org_id
-    service.require_enabled(org_id)
     return HierarchyOut.model_validate(views.tree(org_id, workspace_id, include_archived))
 
 
@@ -150,9 +148,7 @@ def spaces(
 )
 def sync_now() -> Response[SyncOut]:
     org_id = current_principal(app).org_id
-    service.require_enabled(org_id)
-    if service.current(org_id).status != service.CONNECTED:
-        raise Conflict("this organisation has not connected ClickUp", code="not_connected")
+    service.require_connected(org_id, allow_reauth=False)
     state = "queued" if request_sync(org_id, "on_demand") else "already_queued"
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body={"state": state})
 
@@ -164,7 +160,6 @@ def sync_now() -> Response[SyncOut]:
 )
 def put_assignment(customer_id: CustomerId, body: AssignmentIn) -> AssignmentOut:
     org_id = current_principal(app).org_id
-    service.require_enabled(org_id)
     return AssignmentOut.model_validate(views.assign(org_id, customer_id, body.space_id, body.list_id))
 
 

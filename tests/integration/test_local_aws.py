@@ -76,3 +76,67 @@ def test_only_one_of_concurrent_creators_wins(stack) -> None:
     for t in threads:
         t.join()
     assert wins == [1] * rounds
+
+
+def test_a_cancelled_transaction_leaves_every_item_as_it_was(stack) -> None:
+    """The local stack saves only the items a transaction names (not whole tables) to roll back: a put, an update
+    and a delete that ran before a failing condition are all undone."""
+    table = stack.environment()["TABLE_NAME"]
+    dynamodb = stack.aws.client("dynamodb")
+    pk = {"S": f"TEST#{uuid.uuid4().hex}"}
+    dynamodb.put_item(TableName=table, Item={"pk": pk, "sk": {"S": "KEPT"}, "n": {"N": "1"}})
+    dynamodb.put_item(TableName=table, Item={"pk": pk, "sk": {"S": "DOOMED"}, "n": {"N": "1"}})
+    try:
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": {"pk": pk, "sk": {"S": "NEW"}}}},
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": {"pk": pk, "sk": {"S": "KEPT"}},
+                        "UpdateExpression": "SET n = :two",
+                        "ExpressionAttributeValues": {":two": {"N": "2"}},
+                    }
+                },
+                {"Delete": {"TableName": table, "Key": {"pk": pk, "sk": {"S": "DOOMED"}}}},
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {"pk": pk, "sk": {"S": "KEPT2"}},
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+            ]
+        )
+    except ClientError as exc:
+        assert exc.response["Error"]["Code"] == "TransactionCanceledException"
+    else:
+        raise AssertionError("the transaction should have been cancelled")
+    rows = dynamodb.query(
+        TableName=table, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": pk}, ConsistentRead=True
+    )["Items"]
+    assert {(r["sk"]["S"], r["n"]["N"]) for r in rows} == {("KEPT", "1"), ("DOOMED", "1")}
+
+
+def test_a_query_reads_its_own_partition_in_order_across_pages(stack) -> None:
+    table = stack.environment()["TABLE_NAME"]
+    dynamodb = stack.aws.client("dynamodb")
+    mine, other = {"S": f"TEST#{uuid.uuid4().hex}"}, {"S": f"TEST#{uuid.uuid4().hex}"}
+    for i in (3, 1, 4, 0, 2):
+        dynamodb.put_item(TableName=table, Item={"pk": mine, "sk": {"S": f"ROW#{i}"}})
+        dynamodb.put_item(TableName=table, Item={"pk": other, "sk": {"S": f"ROW#{i}"}})
+    seen: list[str] = []
+    start: dict | None = None
+    while True:
+        page = dynamodb.query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :row)",
+            ExpressionAttributeValues={":pk": mine, ":row": {"S": "ROW#"}},
+            Limit=2,
+            **({"ExclusiveStartKey": start} if start else {}),
+        )
+        seen += [r["sk"]["S"] for r in page["Items"]]
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            break
+    assert seen == [f"ROW#{i}" for i in range(5)]

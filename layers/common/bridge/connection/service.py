@@ -32,6 +32,23 @@ def current(org_id: str) -> connections.Connection:
     return connections.get(org_id) or connections.Connection(org_id=org_id)
 
 
+def require_connected(
+    org_id: str, *, allow_reauth: bool = True, recent: bool = False
+) -> tuple[org_settings.OrgSettings, connections.Connection]:
+    """The one check in front of every route that needs ClickUp: the module is enabled (409 module_disabled) and
+    the organisation connected (409 not_connected; `needs_reauth` passes when `allow_reauth`, as work accepted
+    then waits for the reconnect). `recent`: settings and connection as read at most a few seconds ago in this
+    container, for the portal's hot paths; both are returned so callers read them once."""
+    value = org_settings.recent(org_id) if recent else org_settings.get(org_id)
+    if not value.enabled:
+        raise Conflict("the ClickUp module is disabled for this organisation", code="module_disabled")
+    conn = (connections.recent(org_id) if recent else connections.get(org_id)) or connections.Connection(org_id)
+    usable = (CONNECTED, NEEDS_REAUTH) if allow_reauth else (CONNECTED,)
+    if conn.status not in usable:
+        raise Conflict("this organisation has not connected ClickUp", code="not_connected")
+    return value, conn
+
+
 def view(org_id: str) -> dict[str, Any]:
     """The connection as the portal sees it: never a token or a secret."""
     conn = current(org_id)

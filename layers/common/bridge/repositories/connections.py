@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from bridge.core.recent import Recent
 from bridge.repositories.table import is_conditional_failure, main_table, org_pk, plain, storable
 
 SK = "CONNECTION"
+RECENT_MAX_AGE_S = 3.0
 
 
 @dataclass
@@ -37,6 +39,15 @@ def get(org_id: str) -> Connection | None:
     return Connection(**{k: v for k, v in data.items() if k in Connection.__dataclass_fields__})
 
 
+_recent: Recent[Connection | None] = Recent(RECENT_MAX_AGE_S)
+
+
+def recent(org_id: str) -> Connection | None:
+    """The connection as read at most RECENT_MAX_AGE_S ago: for the portal's gate checks, never for a token a
+    ClickUp call will use (workers read it consistently with `get`)."""
+    return _recent.get(org_id, lambda: get(org_id))
+
+
 def save(connection: Connection, expected_version: int) -> bool:
     """Write if nobody else wrote since `expected_version` (0: the row must not exist). False on a lost race."""
     item = {"pk": org_pk(connection.org_id), "sk": SK, **asdict(connection)}
@@ -46,6 +57,7 @@ def save(connection: Connection, expected_version: int) -> bool:
     kwargs: dict[str, Any] = {"Item": storable(item), "ConditionExpression": condition}
     if expected_version:
         kwargs["ExpressionAttributeValues"] = {":v": expected_version}
+    _recent.forget(connection.org_id)
     try:
         main_table().put_item(**kwargs)
     except Exception as exc:
@@ -60,6 +72,7 @@ def mark_status(org_id: str, status: str, only_if: tuple[str, ...]) -> bool:
     """Move the status (e.g. connected → needs_reauth) without touching anything else."""
     names = {"#s": "status"}
     values: dict[str, Any] = {":new": status, ":one": 1}
+    _recent.forget(org_id)
     allowed = " OR ".join(f"#s = :old{i}" for i in range(len(only_if)))
     values.update({f":old{i}": s for i, s in enumerate(only_if)})
     try:

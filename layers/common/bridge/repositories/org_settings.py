@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bridge.core.recent import Recent
 from bridge.repositories.table import main_table, org_pk, plain
 
 SK = "SETTINGS"
@@ -66,6 +67,10 @@ class OrgSettings(BaseModel):
         return out
 
 
+RECENT_MAX_AGE_S = 3.0
+_recent: Recent[OrgSettings] = Recent(RECENT_MAX_AGE_S)
+
+
 def get(org_id: str) -> OrgSettings:
     item = main_table().get_item(Key={"pk": org_pk(org_id), "sk": SK}).get("Item")
     if not item:
@@ -74,6 +79,13 @@ def get(org_id: str) -> OrgSettings:
     return OrgSettings.model_validate({k: v for k, v in data.items() if k in OrgSettings.model_fields})
 
 
+def recent(org_id: str) -> OrgSettings:
+    """The settings as read at most RECENT_MAX_AGE_S ago (the portal's hot paths, where work accepted
+    is checked again by the worker that does it)."""
+    return _recent.get(org_id, lambda: get(org_id))
+
+
 def put(org_id: str, value: OrgSettings) -> OrgSettings:
     main_table().put_item(Item={"pk": org_pk(org_id), "sk": SK, **value.model_dump()})
+    _recent.forget(org_id)
     return value

@@ -8,15 +8,13 @@ from typing import Any
 
 from bridge.connection import service as connection
 from bridge.core.clock import utc_now_iso
-from bridge.core.errors import Conflict, NotFound, Unprocessable
+from bridge.core.errors import NotFound, Unprocessable
 from bridge.repositories import assignments, hierarchy, sync_state
 from bridge.sync.service import STALE_AFTER_S, request_sync
 
 
 def _workspace(org_id: str, workspace_id: str | None) -> str:
-    conn = connection.current(org_id)
-    if conn.status not in (connection.CONNECTED, connection.NEEDS_REAUTH):
-        raise Conflict("this organisation has not connected ClickUp", code="not_connected")
+    _settings, conn = connection.require_connected(org_id)
     ws = workspace_id or conn.default_workspace_id
     if not ws or ws not in conn.authorized_workspace_ids:
         raise NotFound("no such authorized workspace", code="workspace_not_found")
@@ -79,9 +77,7 @@ def _find(rows: list[dict[str, Any]], kind: str, item_id: str) -> dict[str, Any]
 
 
 def assign(org_id: str, customer_id: str, space_id: str, list_id: str | None) -> dict[str, Any]:
-    conn = connection.current(org_id)
-    if conn.status not in (connection.CONNECTED, connection.NEEDS_REAUTH):
-        raise Conflict("this organisation has not connected ClickUp", code="not_connected")
+    _settings, conn = connection.require_connected(org_id)
     for ws in conn.authorized_workspace_ids:
         rows = hierarchy.load(org_id, ws)
         space = _find(rows, "space", space_id)

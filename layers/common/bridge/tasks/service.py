@@ -14,9 +14,7 @@ from bridge.core.clock import utc_now_iso
 from bridge.core.config import settings
 from bridge.core.errors import Conflict, DependencyUnavailable, NotFound, Unprocessable
 from bridge.core.observability import logger, metrics
-from bridge.repositories import audit, org_settings, ticket_links, ticket_ops
-from bridge.repositories.connections import Connection
-from bridge.repositories.org_settings import OrgSettings
+from bridge.repositories import audit, ticket_links, ticket_ops
 from bridge.repositories.ticket_links import CREATED, CREATING, FAILED, QUEUED
 from bridge.tasks import mapping
 
@@ -59,26 +57,15 @@ def get_view(org_id: str, ticket_id: str) -> dict[str, Any]:
     return view(link)
 
 
-def _require_connection(org_id: str) -> tuple[OrgSettings, Connection]:
-    """The organisation's settings and connection, if the module is enabled and ClickUp connected (or waiting for
-    re-auth); both are read once and handed on."""
-    value = org_settings.get(org_id)
-    if not value.enabled:
-        raise Conflict("the ClickUp module is disabled for this organisation", code="module_disabled")
-    conn = connection.current(org_id)
-    if conn.status not in (connection.CONNECTED, connection.NEEDS_REAUTH):
-        raise Conflict("this organisation has not connected ClickUp", code="not_connected")
-    return value, conn
-
-
 def request_creation(principal: Principal, ticket_id: str, ticket: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """202 with a new link, or 200 with the existing one (a duplicate POST never queues a second creation).
 
-    The portal's POST is latency-sensitive: besides the two reads, the link and its first audit row go in one
-    conditional transaction, then the message. Should the queue refuse, the link is removed again and the POST
+    The portal's POST is latency-sensitive: the settings and connection are this container's recent reads (the
+    worker checks the connection again), the link and its first audit row go in one conditional transaction, then
+    the message. Should the queue refuse, the link is removed again and the POST
     answers 503: nothing is left accepted but unqueued."""
     org_id = principal.org_id
-    value, _conn = _require_connection(org_id)
+    value, _conn = connection.require_connected(org_id, recent=True)
     unmapped = sorted(set(ticket.get("fields") or {}) - set(value.field_mapping))
     if unmapped:
         raise Unprocessable(f"portal fields without a ClickUp field mapping: {unmapped}", code="field_not_mapped")
@@ -111,7 +98,7 @@ def request_creation(principal: Principal, ticket_id: str, ticket: dict[str, Any
 
 def _accept_op(principal: Principal, ticket_id: str, op: dict[str, Any]) -> dict[str, Any]:
     org_id = principal.org_id
-    value, conn = _require_connection(org_id)
+    value, conn = connection.require_connected(org_id, recent=True)
     link = ticket_links.get(org_id, ticket_id)
     if link is None:
         raise NotFound("this ticket has no ClickUp task", code="ticket_task_not_found")
@@ -143,7 +130,7 @@ def request_comment(principal: Principal, ticket_id: str, text: str) -> dict[str
 
 def retry(principal: Principal, ticket_id: str) -> dict[str, Any]:
     org_id = principal.org_id
-    _require_connection(org_id)
+    connection.require_connected(org_id)
     for _ in range(5):
         link = ticket_links.get(org_id, ticket_id)
         if link is None:
