@@ -31,6 +31,7 @@ _ENV = {
     "TOKENS_KEY_ID": "alias/b",
     "SYNC_QUEUE_URL": "https://sqs.invalid/q",
     "TASK_QUEUE_URL": "https://sqs.invalid/t",
+    "WEBHOOK_QUEUE_URL": "https://sqs.invalid/w",
     "AWS_DEFAULT_REGION": "eu-west-1",
     "AWS_LAMBDA_FUNCTION_NAME": "bench",
 }

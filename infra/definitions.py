@@ -138,6 +138,19 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
         grants=("table", "tokens:crypt", "queue:space-sync:send", "bus:put"),
     ),
     FunctionDef(
+        "webhook",
+        "ClickUp webhook ingestion: verify the signature on the exact bytes, queue, answer 200 at once",
+        timeout_s=10,
+        memory_mb=1024,  # the ack is latency-bound: more memory is more CPU
+        grants=("table", "tokens:crypt", "queue:webhook-events:send"),
+    ),
+    FunctionDef(
+        "webhook_process",
+        "ClickUp changes into ticket links and portal events (deduplicated, ordered, echoes suppressed)",
+        timeout_s=30,
+        grants=("table", "tokens:crypt", "queue:space-sync:send", "bus:put"),
+    ),
+    FunctionDef(
         "task_create",
         "Task pipeline worker: tickets into ClickUp tasks exactly once, portal changes applied in order",
         timeout_s=30,
@@ -158,6 +171,9 @@ ROUTES: tuple[RouteDef, ...] = (
     RouteDef("PATCH", "/api/v1/tickets/{ticket_id}/clickup-task", "api", authorized=True),
     RouteDef("POST", "/api/v1/tickets/{ticket_id}/clickup-task/comments", "api", authorized=True),
     RouteDef("POST", "/api/v1/tickets/{ticket_id}/clickup-task/retry", "api", authorized=True),
+    RouteDef("GET", "/api/v1/tickets/{ticket_id}/clickup-task/history", "api", authorized=True),
+    RouteDef("GET", "/api/v1/clickup/events", "api", authorized=True),
+    RouteDef("POST", "/webhooks/clickup", "webhook", authorized=False),  # ClickUp signs it: no JWT
     RouteDef("GET", "/clickup/oauth/connect", "oauth", authorized=True),
     RouteDef("GET", "/clickup/oauth/callback", "oauth", authorized=False),
     RouteDef("DELETE", "/clickup/oauth/disconnect", "oauth", authorized=True),
@@ -177,6 +193,9 @@ QUEUES: tuple[QueueDef, ...] = (
     # A record handed back for the budget or a lease counts as a receive: 20 receives allow ~20 windows of waiting
     # before a record is presumed poison.
     QueueDef("task-create", consumer="task_create", fifo=True, env_var="TASK_QUEUE_URL", max_receive_count=20),
+    # Standard queue: deliveries carry ClickUp's history dates, so order is restored per field when applied, and
+    # one organisation's burst never holds another's back. Duplicates are expected (ClickUp's and SQS's own).
+    QueueDef("webhook-events", consumer="webhook_process", env_var="WEBHOOK_QUEUE_URL", max_receive_count=10),
 )
 
 SCHEDULES: tuple[ScheduleDef, ...] = (

@@ -22,6 +22,7 @@ _PLACEHOLDER_ENV = {
     "TOKENS_KEY_ID": "alias/x",
     "SYNC_QUEUE_URL": "https://sqs.invalid/q",
     "TASK_QUEUE_URL": "https://sqs.invalid/t",
+    "WEBHOOK_QUEUE_URL": "https://sqs.invalid/w",
     "AWS_DEFAULT_REGION": "eu-west-1",
 }
 

@@ -1,4 +1,4 @@
-"""Portal API: health and caller identity (later: hierarchy, customers, tickets, events feed)."""
+"""Portal API: health, identity, hierarchy, customers, tickets and their tasks, the events feed."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ from bridge.connection import service
 from bridge.core.config import settings
 from bridge.core.health import check_health
 from bridge.core.observability import logger, metrics, tracer
+from bridge.events.models import EventsOut
+from bridge.repositories import events as feed
 from bridge.sync import views
 from bridge.sync.service import request_sync
 from bridge.tasks import service as tasks
-from bridge.tasks.models import ChangeIn, CommentIn, TaskLinkOut, TicketIn
+from bridge.tasks.models import ChangeIn, CommentIn, HistoryOut, TaskLinkOut, TicketIn
 
 settings()  # validate the environment at cold start
 app = make_resolver()
@@ -247,6 +249,34 @@ def comment_ticket_task(ticket_id: TicketId, body: CommentIn) -> Response[TaskLi
 )
 def retry_ticket_task(ticket_id: TicketId) -> Response[TaskLinkOut]:
     return _link(202, tasks.retry(current_principal(app), ticket_id.lower()))
+
+
+@app.get(
+    "/api/v1/tickets/<ticket_id>/clickup-task/history",
+    summary="The audit trail of the ticket's task link (who or what changed it, when, before and after)",
+    responses=error_responses(403, 404),
+)
+def ticket_task_history(ticket_id: TicketId) -> HistoryOut:
+    org_id = current_principal(app).org_id
+    service.require_enabled(org_id)
+    return HistoryOut.model_validate(tasks.history(org_id, ticket_id.lower()))
+
+
+@app.get(
+    "/api/v1/clickup/events",
+    summary="The organisation's portal events in order (a pollable feed)",
+    responses=error_responses(403, 422),
+)
+def events_feed(
+    after: Annotated[
+        str | None, Query(description="The cursor of the last page read", pattern=feed.CURSOR_PATTERN)
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> EventsOut:
+    org_id = current_principal(app).org_id
+    service.require_enabled(org_id)
+    events, cursor = feed.page(org_id, after, limit)
+    return EventsOut.model_validate({"events": events, "cursor": cursor})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

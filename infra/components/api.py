@@ -21,6 +21,8 @@ PUBLIC_ROUTE_REASONS = {
     "GET /health": "Health probe for monitors; returns only version and dependency status, no tenant data.",
     "GET /clickup/oauth/callback": "ClickUp redirects the user's browser here without our JWT; the single-use, "
     "expiring OAuth state (bound to organisation, user and return_to) authenticates the request.",
+    "POST /webhooks/clickup": "ClickUp cannot send our JWT; every delivery is authenticated by its X-Signature "
+    "(HMAC-SHA256 of the exact body with the secret of the webhook it names) and rejected with 401 otherwise.",
 }
 
 

@@ -52,8 +52,10 @@ class BridgeResolver(APIGatewayHttpResolver):
     """Rejects bodies the validator would choke on (non-UTF-8, bad base64, other media types) with a 4xx
     before routing: Powertools' validation middleware runs before any user middleware."""
 
+    check_body = True
+
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        problem = body_problem(event)
+        problem = body_problem(event) if self.check_body else None
         if problem is None:
             return super().resolve(event, context)
         status, code, message = problem
@@ -73,8 +75,10 @@ def _validation_details(errors: Any) -> list[dict[str, Any]]:
     return out
 
 
-def make_resolver() -> BridgeResolver:
+def make_resolver(check_body: bool = True) -> BridgeResolver:
+    """`check_body=False`: the route reads the raw bytes itself (ClickUp's webhooks: the signature decides)."""
     app = BridgeResolver(enable_validation=True)
+    app.check_body = check_body
 
     @app.exception_handler(RequestValidationError)
     def _validation(exc: RequestValidationError) -> Response:

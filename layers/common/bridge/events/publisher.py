@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -23,10 +24,15 @@ def publish(
     *,
     ticket_id: str | None = None,
     task_id: str | None = None,
-) -> dict[str, Any]:
+    dedup_key: str | None = None,
+) -> dict[str, Any] | None:
+    """Record the event in the feed and put it on the bus. With `dedup_key` (the change it reports), a change
+    reported before is not reported again (None) and the event's id is derived from the key, so a consumer
+    deduplicating on ids sees one event per change."""
     now_ms = int(time.time() * 1000)
+    event_id = hashlib.sha256(f"{org_id}|{dedup_key}".encode()).hexdigest()[:32] if dedup_key else uuid.uuid4().hex
     event: dict[str, Any] = {
-        "id": uuid.uuid4().hex,
+        "id": event_id,
         "type": type,
         "org_id": org_id,
         "data": data or {},
@@ -36,7 +42,8 @@ def publish(
         event["ticket_id"] = ticket_id
     if task_id:
         event["task_id"] = task_id
-    feed.append(event, now_ms)
+    if not feed.append(event, now_ms, dedup_key):
+        return None
     aws.client("events").put_events(
         Entries=[
             {

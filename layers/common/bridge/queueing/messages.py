@@ -3,7 +3,7 @@ maxReceiveCount times and ends in the DLQ (with an alarm), so nothing accepted i
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -57,3 +57,17 @@ task_message_adapter: TypeAdapter[TaskCreate | TaskApply] = TypeAdapter(TaskMess
 
 SyncMessage = Annotated[SyncTick | SyncRequest | SyncRefresh, Field(discriminator="kind")]
 sync_message_adapter: TypeAdapter[SyncTick | SyncRequest | SyncRefresh] = TypeAdapter(SyncMessage)
+
+
+class WebhookDelivery(_Message):
+    """A verified ClickUp delivery, as received (the payload is ClickUp's, hence open)."""
+
+    kind: Literal["delivery"]
+    org_id: str = Field(min_length=1)
+    workspace_id: str = Field(min_length=1)
+    webhook_id: str = Field(min_length=1)
+    received_ms: int
+    payload: dict[str, Any]
+
+
+webhook_message_adapter: TypeAdapter[WebhookDelivery] = TypeAdapter(WebhookDelivery)

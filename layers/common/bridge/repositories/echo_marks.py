@@ -29,9 +29,17 @@ def mark(org_id: str, task_id: str, field: str, value: Any) -> None:
     )
 
 
-def is_echo(org_id: str, task_id: str, field: str, value: Any) -> bool:
+def marked(org_id: str, task_id: str, field: str) -> tuple[bool, Any]:
+    """(True, value) if the bridge wrote `value` to the field within TTL_S; (False, None) otherwise."""
     item = main_table().get_item(Key={"pk": org_pk(org_id), "sk": f"ECHO#{task_id}#{field}"}).get("Item")
     if not item:
-        return False
+        return False, None
     row = plain(item)
-    return bool(row["expires_at"] > time.time() and row["value"] == _value(value))
+    if row["expires_at"] <= time.time():
+        return False, None
+    return True, json.loads(row["value"])
+
+
+def is_echo(org_id: str, task_id: str, field: str, value: Any) -> bool:
+    found, written = marked(org_id, task_id, field)
+    return found and _value(written) == _value(value)

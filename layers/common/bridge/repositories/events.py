@@ -1,17 +1,64 @@
-"""`ORG#{org}` / `EVENT#{ms}#{id}`: the organisation's portal event feed, in order, expiring after 30 days."""
+"""`ORG#{org}` / `EVENT#{ms}#{id}`: the organisation's portal event feed, in the order events were recorded,
+expiring after 30 days; and `ORG#{org}` / `EVENTKEY#{key}`: the change an event reports, so a change delivered
+twice (ClickUp re-sends, SQS redelivers, a sweep finds what a webhook already said) is reported once."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bridge.repositories.table import main_table, org_pk
+from bridge.repositories.table import is_conditional_failure, main_table, org_pk, plain, storable
 
 RETENTION_S = 30 * 86400
+PREFIX = "EVENT#"
 
 
-def append(event: dict[str, Any], occurred_ms: int) -> str:
-    sk = f"EVENT#{occurred_ms:013d}#{event['id']}"
-    main_table().put_item(
-        Item={"pk": org_pk(event["org_id"]), "sk": sk, "event": event, "expires_at": occurred_ms // 1000 + RETENTION_S}
-    )
-    return sk
+def append(event: dict[str, Any], recorded_ms: int, dedup_key: str | None = None) -> bool:
+    """Record the event; False (nothing written) when `dedup_key` was recorded before."""
+    sk = f"{PREFIX}{recorded_ms:013d}#{event['id']}"
+    row = {"pk": org_pk(event["org_id"]), "sk": sk, "event": event, "expires_at": recorded_ms // 1000 + RETENTION_S}
+    if dedup_key is None:
+        main_table().put_item(Item=storable(row))
+        return True
+    from boto3.dynamodb.types import TypeSerializer
+
+    from bridge.core import aws
+    from bridge.core.config import settings
+
+    serialize = TypeSerializer().serialize
+    key_row = {"pk": row["pk"], "sk": f"EVENTKEY#{dedup_key}", "event_sk": sk, "expires_at": row["expires_at"]}
+    table = settings().table_name
+    try:
+        aws.client("dynamodb").transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {k: serialize(v) for k, v in storable(key_row).items()},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {"Put": {"TableName": table, "Item": {k: serialize(v) for k, v in storable(row).items()}}},
+            ]
+        )
+    except Exception as exc:
+        if is_conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
+CURSOR_PATTERN = r"^\d{13}#[0-9a-f]{32}$"  # `{recorded ms}#{event id}`: the position of an event in the feed
+
+
+def page(org_id: str, after: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    """Events recorded after the cursor, oldest first, and the cursor of the last one returned."""
+    from boto3.dynamodb.conditions import Key
+
+    # Event ids have one length, so "~" (above every id character) puts the lower bound just past `after`;
+    # "EVENT#~" sorts above every event and below the EVENTKEY# rows.
+    low = f"{PREFIX}{after}~" if after else PREFIX
+    condition = Key("pk").eq(org_pk(org_id)) & Key("sk").between(low, f"{PREFIX}~")
+    answer = main_table().query(KeyConditionExpression=condition, Limit=limit, ConsistentRead=True)
+    rows = [plain(item) for item in answer.get("Items", [])]
+    cursor = rows[-1]["sk"][len(PREFIX) :] if rows else after
+    return [row["event"] for row in rows], cursor

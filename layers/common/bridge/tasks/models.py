@@ -70,3 +70,16 @@ class TaskLinkOut(BaseModel):
     updated_at: str | None = None
     error: LinkError | None = None
     pending_changes: int = Field(default=0, description="accepted changes not yet applied in ClickUp")
+
+
+class HistoryEntry(BaseModel):
+    at: str = Field(description="When the bridge recorded the change (UTC)")
+    actor: str = Field(description="user:{portal user}, worker, clickup:user:{ClickUp user id} or clickup")
+    action: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+class HistoryOut(BaseModel):
+    ticket_id: str
+    entries: list[HistoryEntry]

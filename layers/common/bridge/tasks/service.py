@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from bridge.api.principal import Principal
@@ -48,6 +49,22 @@ def view(link: dict[str, Any]) -> dict[str, Any]:
         out["error"] = link["error"]
     out["pending_changes"] = int(link.get("op_seq", 0)) - int(link.get("ops_applied", 0))
     return out
+
+
+def history(org_id: str, ticket_id: str) -> dict[str, Any]:
+    if ticket_links.get(org_id, ticket_id) is None:
+        raise NotFound("this ticket has no ClickUp task", code="ticket_task_not_found")
+    entries = [
+        {
+            "at": datetime.fromtimestamp(int(row["at_ms"]) / 1000, UTC).isoformat().replace("+00:00", "Z"),
+            "actor": row["actor"],
+            "action": row["action"],
+            "before": row.get("before") or {},
+            "after": row.get("after") or {},
+        }
+        for row in audit.trail(org_id, ticket_id)
+    ]
+    return {"ticket_id": ticket_id, "entries": entries}
 
 
 def get_view(org_id: str, ticket_id: str) -> dict[str, Any]:

@@ -1,0 +1,293 @@
+"""ClickUp's changes into the bridge: a verified delivery (or a task state read by the reconciliation sweep)
+becomes changes of a ticket's link and portal events.
+
+- Duplicates change nothing: each change is reported once, keyed by its ClickUp history item (ClickUp re-sends,
+  and sends a generic `taskUpdated` carrying the same items as the granular event).
+- Order: each field of a link keeps the ClickUp date of its last applied change; an older change never
+  overwrites a newer one, whatever order deliveries arrive in.
+- Echoes: a change the bridge made itself (the task pipeline's echo marks) updates the link but is not news.
+- `space*`/`folder*`/`list*` events hand over to the space sync (a targeted refresh).
+- Tasks linked to no ticket are ignored after one read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bridge.clickup.models import Task
+from bridge.connection import service as connection
+from bridge.core.observability import logger, metrics
+from bridge.events.publisher import publish
+from bridge.queueing.messages import WebhookDelivery
+from bridge.repositories import audit, echo_marks, org_settings, ticket_links
+from bridge.tasks import render
+
+HIERARCHY_PREFIXES = ("space", "folder", "list")
+THIN_EVENTS = frozenset(
+    {
+        "taskUpdated",
+        "taskStatusUpdated",
+        "taskPriorityUpdated",
+        "taskDueDateUpdated",
+        "taskAssigneeUpdated",
+        "taskMoved",
+    }
+)
+EVENT_TYPES = {
+    "status": "clickup.task.status_changed",
+    "priority": "clickup.task.priority_changed",
+    "due_date": "clickup.task.due_date_changed",
+    "assignees": "clickup.task.assignees_changed",
+    "list_id": "clickup.task.moved",
+    "comment": "clickup.task.comment_added",
+    "deleted": "clickup.task.deleted",
+}
+
+
+@dataclass
+class Change:
+    field: str  # a link field (status, priority, due_date, assignees, list_id, deleted) or "comment"
+    value: Any
+    date_ms: int
+    key: str  # what makes this change itself: the history item id, or the task's state at a date
+    actor: str = "clickup"
+    data: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+# -- reading ClickUp's payloads ------------------------------------------------------------------------------
+def _priority_name(value: Any) -> str | None:
+    if isinstance(value, dict):
+        name = str(value.get("priority") or "").lower()
+        if name in render.PRIORITIES:
+            return name
+        number = str(value.get("id") or "")
+        return render.PRIORITY_NAMES.get(int(number)) if number.isdigit() else None
+    return None
+
+
+def _ms(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _actor(item: dict[str, Any]) -> str:
+    user = item.get("user") or {}
+    return f"clickup:user:{user['id']}" if isinstance(user, dict) and user.get("id") is not None else "clickup"
+
+
+def changes_from_history(event: str, task_id: str, items: list[dict[str, Any]]) -> list[Change]:
+    changes = []
+    for item in items:
+        if not isinstance(item, dict) or not item.get("id"):
+            continue
+        name, after, before = item.get("field"), item.get("after"), item.get("before")
+        date, key, actor = _ms(item.get("date")) or 0, f"history:{item['id']}", _actor(item)
+
+        def change(link_field: str, value: Any, data: dict[str, Any] | None = None) -> Change:
+            return Change(link_field, value, date_ms=date, key=key, actor=actor, data=data or {})  # noqa: B023
+
+        if name == "status" and isinstance(after, dict) and after.get("status"):
+            previous = before.get("status") if isinstance(before, dict) else None
+            if previous is None:
+                continue  # the status a task was created with (its creation was ours: the task is linked)
+            changes.append(change("status", str(after["status"]), {"previous": previous}))
+        elif name == "priority":
+            changes.append(change("priority", _priority_name(after)))
+        elif name == "due_date":
+            changes.append(change("due_date", _ms(after)))
+        elif name in ("assignee_add", "assignee_rem"):
+            user = after if name == "assignee_add" else before
+            if isinstance(user, dict) and user.get("id") is not None:
+                changes.append(change("assignees", {"add" if name == "assignee_add" else "rem": int(user["id"])}))
+        elif name == "section_moved" and isinstance(after, dict) and after.get("id"):
+            changes.append(change("list_id", str(after["id"])))
+        elif name == "comment":
+            comment = item.get("comment") or {}
+            text = comment.get("text_content") or "".join(
+                part.get("text", "") for part in comment.get("comment") or [] if isinstance(part, dict)
+            )
+            changes.append(change("comment", text, {"comment_id": str(after or comment.get("id"))}))
+    if event == "taskDeleted":
+        changes.append(Change("deleted", True, date_ms=0, key=f"deleted:{task_id}"))
+    return changes
+
+
+def changes_from_task(task: Task) -> list[Change]:
+    """A task's state as changes dated by its last update (thin payloads, and the reconciliation sweep)."""
+    date = int(task.date_updated or 0)
+
+    def state(name: str, value: Any) -> Change:
+        return Change(name, value, date_ms=date, key=f"state:{json.dumps(value, sort_keys=True)}@{date}")
+
+    return [
+        state("status", task.status.status),
+        state("priority", render.PRIORITY_NAMES.get(task.priority_number or 0)),
+        state("due_date", task.due_date),
+        state("assignees", {"set": sorted(int(a.id) for a in task.assignees)}),
+        state("list_id", task.list_id),
+    ]
+
+
+# -- applying ------------------------------------------------------------------------------------------------
+def handle(message: WebhookDelivery, remaining_s: Callable[[], float]) -> None:
+    payload = message.payload
+    event = str(payload.get("event") or "")
+    if event.startswith(HIERARCHY_PREFIXES):
+        _refresh_hierarchy(message, event)
+        return
+    task_id = payload.get("task_id")
+    if not isinstance(task_id, str) or not task_id:
+        return
+    items = payload.get("history_items") if isinstance(payload.get("history_items"), list) else []
+    changes = changes_from_history(event, task_id, items or [])
+    if not items and event in THIN_EVENTS and _linked(message.org_id, task_id):
+        # the payload does not say what changed: read the task (through the organisation's budget)
+        client = connection.client_for(message.org_id, remaining_s=remaining_s)
+        changes = changes_from_task(client.get_task(task_id))
+    apply_changes(message.org_id, task_id, changes)
+
+
+def _linked(org_id: str, task_id: str) -> bool:
+    ref = ticket_links.find_by_task(task_id)
+    return ref is not None and ref.get("org_id") == org_id
+
+
+def apply_changes(org_id: str, task_id: str, changes: list[Change]) -> int:
+    """Apply to the ticket linked to the task; the number of changes reported to the portal."""
+    if not changes:
+        return 0
+    ref = ticket_links.find_by_task(task_id)
+    if ref is None or ref.get("org_id") != org_id:  # never another organisation's ticket
+        metrics.add_metric(name="WebhookUnlinkedTask", unit="Count", value=1)
+        return 0
+    ticket_id = ref["ticket_id"]
+    reported = 0
+    for _ in range(8):  # a concurrent writer moved the link: read it again and re-decide
+        link = ticket_links.get(org_id, ticket_id)
+        if link is None or link.get("task_id") != task_id:
+            return reported
+        before = {k: link.get(k) for k in ("state", "status", "priority", "due_date", "assignees", "list_id")}
+        dates: dict[str, int] = {k: int(v) for k, v in (link.get("field_dates") or {}).items()}
+        time_zone = None
+        for change in sorted(changes, key=lambda c: c.date_ms):
+            if change.field == "due_date" and time_zone is None:
+                time_zone = _time_zone(org_id)
+            newer = change.date_ms >= dates.get(change.field, 0)
+            value = _link_value(change, link, time_zone)
+            held = value == link.get(_link_field(change.field))
+            if held and (change.key.startswith("state:") or not newer):
+                continue  # what the link already holds (from a read of the task, or a newer change) is not news
+            if change.field != "comment" and newer:
+                link[_link_field(change.field)] = value if change.field != "deleted" else "deleted"
+                dates[change.field] = change.date_ms
+            if _report(org_id, ticket_id, task_id, change, value, newer):
+                reported += 1
+        after = {k: link.get(k) for k in before}
+        if after == before and dates == {k: int(v) for k, v in (link.get("field_dates") or {}).items()}:
+            return reported
+        link["field_dates"] = dates
+        if ticket_links.save(link):
+            changed = {k: v for k, v in after.items() if before.get(k) != v}
+            if changed:
+                audit.record(
+                    org_id, ticket_id, changes[-1].actor, "clickup_changed", {k: before[k] for k in changed}, changed
+                )
+            return reported
+    raise RuntimeError("the ticket's link kept changing; the delivery will be retried")
+
+
+def _link_field(name: str) -> str:
+    return "state" if name == "deleted" else name
+
+
+def _link_value(change: Change, link: dict[str, Any], time_zone: str | None) -> Any:
+    if change.field == "assignees":
+        if "set" in change.value:
+            return sorted(int(a) for a in change.value["set"])
+        current = {int(a) for a in link.get("assignees") or []}
+        if "add" in change.value:
+            current.add(int(change.value["add"]))
+        if "rem" in change.value:
+            current.discard(int(change.value["rem"]))
+        return sorted(current)
+    if change.field == "due_date":
+        date_only = isinstance(link.get("due_date"), str) and len(link["due_date"]) == 10
+        return render.due_date_text(change.value, not date_only, time_zone)
+    return change.value
+
+
+def _is_echo(org_id: str, task_id: str, change: Change, value: Any) -> bool:
+    if change.field == "assignees":  # ClickUp reports each assignee apart; we wrote the whole set
+        found, written = echo_marks.marked(org_id, task_id, "assignees")
+        if not found:
+            return False
+        if "set" in change.value:
+            return sorted(int(u) for u in written) == value
+        user = change.value.get("add", change.value.get("rem"))
+        return (int(user) in {int(u) for u in written}) == ("add" in change.value)
+    if change.field in ("status", "priority", "due_date", "comment"):
+        return echo_marks.is_echo(org_id, task_id, change.field, value)
+    return False
+
+
+def _report(org_id: str, ticket_id: str, task_id: str, change: Change, value: Any, newer: bool) -> bool:
+    """A portal event for a change that is news: not the bridge's own echo, not reported before."""
+    if _is_echo(org_id, task_id, change, value):
+        metrics.add_metric(name="WebhookEchoSuppressed", unit="Count", value=1)
+        return False
+    data: dict[str, Any] = {**change.data, "changed_at": _iso(change.date_ms), "by": change.actor}
+    data["current"] = newer  # False: an older change that arrived after a newer one (the link kept the newer)
+    if change.field == "assignees":
+        data.update({"assignees": value, **{k: v for k, v in change.value.items() if k != "set"}})
+    elif change.field != "deleted":
+        data[{"comment": "text"}.get(change.field, change.field)] = value
+    event = publish(
+        org_id,
+        EVENT_TYPES[change.field],
+        data,
+        ticket_id=ticket_id,
+        task_id=task_id,
+        dedup_key=f"{task_id}|{change.key}|{change.field}",
+    )
+    return event is not None
+
+
+def _time_zone(org_id: str) -> str | None:
+    value = org_settings.recent(org_id)
+    conn = connection.current(org_id)
+    return value.time_zone or conn.user.get("timezone")
+
+
+def _iso(ms: int) -> str | None:
+    if not ms:
+        return None
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _refresh_hierarchy(message: WebhookDelivery, event: str) -> None:
+    from bridge.sync import service as sync
+
+    payload = message.payload
+    sync.send(
+        {
+            "kind": "refresh",
+            "org_id": message.org_id,
+            "workspace_id": str(payload.get("team_id") or message.workspace_id),
+            "space_id": _str_or_none(payload.get("space_id")),
+            "folder_id": _str_or_none(payload.get("folder_id")),
+            "list_id": _str_or_none(payload.get("list_id")),
+            "deleted": event.endswith("Deleted"),
+        }
+    )
+    logger.info("hierarchy change handed to the space sync", extra={"org_id": message.org_id, "event": event})
+
+
+def _str_or_none(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None

@@ -1,0 +1,316 @@
+"""ClickUp → portal over the local stack: the emulator's real signed deliveries reach `POST /webhooks/clickup`,
+only genuine bytes are accepted, and the processor turns them into link changes and portal events (once each,
+in ClickUp's order, without our own echoes)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+
+import httpx
+import pytest
+
+from tests import flows
+from tests.conftest import wait_for
+
+
+def _space(workspace: dict) -> dict:
+    return next(s for s in workspace["spaces"] if s["name"] == "Support")
+
+
+def _inbox(workspace: dict) -> dict:
+    return _space(workspace)["lists"][0]
+
+
+def _ready(api, auth, workspace, customer: str = "cust-1") -> None:
+    flows.connect_with_token(api, auth(), workspace["token"])
+    body = {"space_id": _space(workspace)["id"], "list_id": _inbox(workspace)["id"]}
+    assert api.put(f"/api/v1/customers/{customer}/clickup-space", headers=auth(), json=body).status_code == 200
+
+
+def _hook(clickup: httpx.Client, workspace: dict) -> dict:
+    hooks = clickup.get("/_emulator/webhooks").json()["webhooks"]
+    return next(h for h in hooks if str(h["team_id"]) == str(workspace["team_id"]))
+
+
+def _sign(secret: str, raw: bytes) -> str:
+    return hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+
+
+def _created_task(api, auth, clickup, ticket_id: str, **ticket) -> dict:
+    body = {"title": "Webhook me", "priority": "normal", "customer_id": "cust-1", **ticket}
+    assert api.post(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth(), json=body).status_code == 202
+    return wait_for(
+        lambda: (lambda b: b if b.get("state") == "created" else None)(
+            api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth()).json()
+        ),
+        timeout_s=30,
+    )
+
+
+def _events(api, auth, ticket_id: str | None = None, kind: str | None = None) -> list[dict]:
+    events, cursor = [], None
+    while True:
+        params = {"limit": 200, **({"after": cursor} if cursor else {})}
+        page = api.get("/api/v1/clickup/events", headers=auth(), params=params)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        events += body["events"]
+        if not body["events"]:
+            break
+        cursor = body["cursor"]
+    return [
+        e
+        for e in events
+        if (ticket_id is None or e.get("ticket_id") == ticket_id) and (kind is None or e["type"] == kind)
+    ]
+
+
+def _act(clickup: httpx.Client, workspace: dict, **body) -> dict:
+    answer = clickup.post("/_emulator/act", json={"user_id": workspace["user"]["id"], **body})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def _delivered(clickup: httpx.Client, hook_id: str) -> None:
+    wait_for(lambda: clickup.get("/_emulator/deliveries", params={"webhook_id": hook_id}).json()["idle"])
+
+
+# -- ingestion ---------------------------------------------------------------------------------------------
+def test_only_genuine_bytes_are_accepted(api, auth, clickup, workspace) -> None:
+    _ready(api, auth, workspace)
+    hook = _hook(clickup, workspace)
+    payload = {"event": "taskUpdated", "history_items": [], "task_id": "nope", "webhook_id": hook["id"]}
+    # Bytes that differ from a re-serialization of their JSON: whitespace, key order, unicode as is.
+    raw = (
+        '{ "webhook_id" : "' + hook["id"] + '",\n  "event":"taskUpdated", "task_id":"nope", '
+        '"history_items":[], "note":"héllo ✓"}'
+    ).encode("utf-8")
+    assert json.dumps(json.loads(raw)).encode() != raw
+
+    def post(body: bytes, signature: str | None, content_type: str = "application/json") -> httpx.Response:
+        headers = {"Content-Type": content_type, **({"X-Signature": signature} if signature is not None else {})}
+        return api.post("/webhooks/clickup", content=body, headers=headers)
+
+    assert post(raw, _sign(hook["secret"], raw)).status_code == 200
+    assert post(raw, _sign(hook["secret"], raw).upper()).status_code == 200  # hex case is not the secret
+    # base64: a media type API Gateway does not treat as text reaches the function base64-encoded
+    assert post(raw, _sign(hook["secret"], raw), content_type="application/octet-stream").status_code == 200
+    reserialized = json.dumps(json.loads(raw)).encode()
+    rejected = {
+        "tampered body": post(raw.replace(b"nope", b"nopf"), _sign(hook["secret"], raw)),
+        "re-serialized body": post(reserialized, _sign(hook["secret"], raw)),
+        "wrong secret": post(raw, _sign("not-the-secret", raw)),
+        "missing header": post(raw, None),
+        "empty header": post(raw, ""),
+    }
+    for name, answer in rejected.items():
+        assert answer.status_code == 401, name
+        assert answer.json()["error"]["code"] in {"invalid_signature", "missing_signature"}, name
+    unknown = json.dumps({**payload, "webhook_id": str(uuid.uuid4())}).encode()
+    answer = post(unknown, _sign(hook["secret"], unknown))
+    assert (answer.status_code, answer.json()["error"]["code"]) == (401, "unknown_webhook")
+    not_json = b"event=taskUpdated"
+    answer = post(not_json, _sign(hook["secret"], not_json))
+    assert (answer.status_code, answer.json()["error"]["code"]) == (400, "invalid_body")
+    assert "secret" not in answer.text
+
+
+def test_another_organisations_secret_does_not_sign_for_this_one(api, auth, clickup, workspace, stack) -> None:
+    _ready(api, auth, workspace)
+    mine = _hook(clickup, workspace)
+    other_org = f"org-{uuid.uuid4().hex[:8]}"
+    other_ws = _other_workspace(clickup)
+    flows.connect_with_token(api, auth(org=other_org), other_ws["token"])
+    theirs = _hook(clickup, other_ws)
+    assert theirs["secret"] != mine["secret"]
+    raw = json.dumps({"event": "taskUpdated", "history_items": [], "task_id": "x", "webhook_id": mine["id"]}).encode()
+    answer = api.post("/webhooks/clickup", content=raw, headers={"X-Signature": _sign(theirs["secret"], raw)})
+    assert (answer.status_code, answer.json()["error"]["code"]) == (401, "invalid_signature")
+
+
+def _other_workspace(clickup: httpx.Client) -> dict:
+    tag = uuid.uuid4().hex[:6]
+    user = clickup.post("/_emulator/users", json={"username": f"O {tag}", "email": f"o{tag}@example.com"}).json()
+    seeded = clickup.post(
+        "/_emulator/seed",
+        json={
+            "user_id": user["id"],
+            "workspace": {"name": f"Other {tag}", "spaces": [{"name": "S", "lists": [{"name": "L"}]}]},
+        },
+    ).json()
+    token = clickup.post(f"/_emulator/users/{user['id']}/tokens").json()
+    return {"user": user, "token": token["token"], **seeded}
+
+
+# -- processing --------------------------------------------------------------------------------------------
+def test_a_clickup_users_changes_reach_the_link_and_the_portal_once(api, auth, clickup, workspace) -> None:
+    _ready(api, auth, workspace)
+    ticket_id = str(uuid.uuid4())
+    link = _created_task(api, auth, clickup, ticket_id)
+    task_id = link["task_id"]
+    hook = _hook(clickup, workspace)
+    _act(clickup, workspace, action="set_status", task_id=task_id, status="doing")
+    _act(clickup, workspace, action="set_priority", task_id=task_id, priority=1)
+    _act(clickup, workspace, action="comment", task_id=task_id, text="Looking into it")
+    _act(clickup, workspace, action="assign", task_id=task_id, assignee=workspace["user"]["id"])
+    _delivered(clickup, hook["id"])
+
+    def settled():
+        body = api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth()).json()
+        done = (body["status"], body["priority"], body["assignees"]) == ("doing", "urgent", [workspace["user"]["id"]])
+        return body if done and _events(api, auth, ticket_id, "clickup.task.comment_added") else None
+
+    wait_for(settled, timeout_s=30)
+    # ClickUp sent each change twice (the granular event and the generic taskUpdated): reported once each
+    assert len(_events(api, auth, ticket_id, "clickup.task.status_changed")) == 1, json.dumps(
+        _events(api, auth, ticket_id, "clickup.task.status_changed")
+    )
+    assert len(_events(api, auth, ticket_id, "clickup.task.priority_changed")) == 1
+    assert len(_events(api, auth, ticket_id, "clickup.task.assignees_changed")) == 1
+    comment = _events(api, auth, ticket_id, "clickup.task.comment_added")
+    assert [c["data"]["text"] for c in comment] == ["Looking into it"]
+    status_event = _events(api, auth, ticket_id, "clickup.task.status_changed")[0]
+    assert status_event["data"]["status"] == "doing" and status_event["data"]["previous"] == "new"
+    assert status_event["data"]["by"] == f"clickup:user:{workspace['user']['id']}"
+    history = api.get(f"/api/v1/tickets/{ticket_id}/clickup-task/history", headers=auth()).json()["entries"]
+    assert any(e["action"] == "clickup_changed" and e["after"].get("status") == "doing" for e in history)
+
+
+def test_our_own_changes_come_back_as_echoes_not_news(api, auth, clickup, workspace) -> None:
+    _ready(api, auth, workspace)
+    ticket_id = str(uuid.uuid4())
+    link = _created_task(api, auth, clickup, ticket_id)
+    hook = _hook(clickup, workspace)
+    api.patch(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth(), json={"priority": "urgent"})
+    api.post(f"/api/v1/tickets/{ticket_id}/clickup-task/comments", headers=auth(), json={"text": "from the portal"})
+    wait_for(
+        lambda: api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth()).json()["pending_changes"] == 0
+    )
+    _delivered(clickup, hook["id"])
+    time.sleep(1.0)  # the processor's queue drains
+    assert _events(api, auth, ticket_id, "clickup.task.priority_changed") == []
+    assert _events(api, auth, ticket_id, "clickup.task.comment_added") == []
+    # ...while a ClickUp user's own change to the same field is news
+    _act(clickup, workspace, action="set_priority", task_id=link["task_id"], priority=4)
+    wait_for(lambda: _events(api, auth, ticket_id, "clickup.task.priority_changed"))
+    assert api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth()).json()["priority"] == "low"
+
+
+def _deliver(api, hook: dict, payload: dict) -> None:
+    raw = json.dumps({**payload, "webhook_id": hook["id"]}).encode()
+    answer = api.post("/webhooks/clickup", content=raw, headers={"X-Signature": _sign(hook["secret"], raw)})
+    assert answer.status_code == 200, answer.text
+
+
+def _status_item(hid: str, date_ms: int, before: str, after: str) -> dict:
+    return {
+        "id": hid,
+        "type": 1,
+        "date": str(date_ms),
+        "field": "status",
+        "parent_id": "1",
+        "data": {},
+        "source": None,
+        "user": {"id": 183, "username": "John"},
+        "before": {"status": before, "type": "open"},
+        "after": {"status": after, "type": "custom"},
+    }
+
+
+def test_an_older_change_never_overwrites_a_newer_one_and_duplicates_change_nothing(
+    api, auth, clickup, workspace
+) -> None:
+    _ready(api, auth, workspace)
+    ticket_id = str(uuid.uuid4())
+    task_id = _created_task(api, auth, clickup, ticket_id)["task_id"]
+    hook = _hook(clickup, workspace)
+    now = int(time.time() * 1000) + 60_000
+    newer = {
+        "event": "taskStatusUpdated",
+        "task_id": task_id,
+        "history_items": [_status_item("h-2", now, "doing", "done")],
+    }
+    older = {
+        "event": "taskStatusUpdated",
+        "task_id": task_id,
+        "history_items": [_status_item("h-1", now - 5000, "new", "doing")],
+    }
+    _deliver(api, hook, newer)
+    wait_for(lambda: api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth()).json()["status"] == "done")
+    _deliver(api, hook, older)  # arrives late
+    _deliver(api, hook, newer)  # and ClickUp re-sends
+    wait_for(lambda: len(_events(api, auth, ticket_id, "clickup.task.status_changed")) >= 2)
+    time.sleep(1.0)
+    assert api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth()).json()["status"] == "done"
+    events = _events(api, auth, ticket_id, "clickup.task.status_changed")
+    assert sorted((e["data"]["status"], e["data"]["current"]) for e in events) == [("doing", False), ("done", True)]
+
+
+def test_move_and_delete_follow_the_task(api, auth, clickup, workspace) -> None:
+    _ready(api, auth, workspace)
+    ticket_id = str(uuid.uuid4())
+    task_id = _created_task(api, auth, clickup, ticket_id)["task_id"]
+    target = _space(workspace)["folders"][0]["lists"][1]["id"]
+    _act(clickup, workspace, action="move", task_id=task_id, list_id=target)
+    wait_for(lambda: api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth()).json()["list_id"] == target)
+    assert _events(api, auth, ticket_id, "clickup.task.moved")[0]["data"]["list_id"] == target
+    _act(clickup, workspace, action="delete", task_id=task_id)
+    wait_for(lambda: api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth()).json()["state"] == "deleted")
+    assert len(_events(api, auth, ticket_id, "clickup.task.deleted")) == 1
+
+
+def test_unlinked_tasks_are_ignored_and_hierarchy_events_refresh_the_sync(api, auth, clickup, workspace) -> None:
+    _ready(api, auth, workspace)
+    before = len(_events(api, auth))
+    task = _act(
+        clickup, workspace, action="create_task", list_id=_inbox(workspace)["id"], task={"name": "Not a ticket"}
+    )
+    _act(clickup, workspace, action="set_status", task_id=task["id"], status="doing")
+    created = _act(clickup, workspace, action="create_list", space_id=_space(workspace)["id"], name="Fresh list")
+
+    def listed():
+        tree = api.get("/api/v1/clickup/spaces", headers=auth()).json()
+        lists = [lst for s in tree["spaces"] for lst in s.get("lists", [])]
+        return any(lst["id"] == created["id"] for lst in lists)
+
+    wait_for(listed, timeout_s=30)
+    assert [e for e in _events(api, auth)[before:] if e.get("task_id") == task["id"]] == []
+
+
+def test_the_feed_pages_in_order_and_belongs_to_its_organisation(api, auth, clickup, workspace) -> None:
+    _ready(api, auth, workspace)
+    ticket_id = str(uuid.uuid4())
+    task_id = _created_task(api, auth, clickup, ticket_id)["task_id"]
+    for status in ["doing", "done", "new", "doing"]:
+        _act(clickup, workspace, action="set_status", task_id=task_id, status=status)
+    wait_for(lambda: len(_events(api, auth, ticket_id, "clickup.task.status_changed")) == 4)
+    first = api.get("/api/v1/clickup/events", headers=auth(), params={"limit": 2}).json()
+    second = api.get("/api/v1/clickup/events", headers=auth(), params={"limit": 2, "after": first["cursor"]}).json()
+    assert len(first["events"]) == 2 and second["events"]
+    assert not {e["id"] for e in first["events"]} & {e["id"] for e in second["events"]}
+    everything = _events(api, auth)
+    assert [e["id"] for e in everything[:4]] == [e["id"] for e in first["events"] + second["events"]][:4]
+    stranger = auth(org=f"org-{uuid.uuid4().hex[:8]}")
+    assert api.get("/api/v1/clickup/events", headers=stranger).json()["events"] == []
+    assert api.get(f"/api/v1/tickets/{ticket_id}/clickup-task/history", headers=stranger).status_code == 404
+    bad = api.get("/api/v1/clickup/events", headers=auth(), params={"after": "../../etc"})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "validation_error"
+
+
+@pytest.mark.parametrize("sample", ["taskStatusUpdated", "taskAssigneeUpdated", "taskMoved", "taskCreated"])
+def test_documented_samples_parse_into_changes(sample: str) -> None:
+    from pathlib import Path
+
+    from bridge.webhooks.processing import changes_from_history
+
+    root = Path(__file__).resolve().parents[2].parent / "shared" / "clickup" / "webhook-samples"
+    payload = json.loads((root / f"{sample}.json").read_text())
+    changes = changes_from_history(payload["event"], payload["task_id"], payload["history_items"])
+    fields = {c.field for c in changes}
+    expected = {"taskStatusUpdated": {"status"}, "taskAssigneeUpdated": {"assignees"}, "taskMoved": {"list_id"}}
+    assert fields >= expected.get(sample, set())
+    assert all(c.key.startswith("history:") and c.date_ms > 0 for c in changes)
