@@ -263,6 +263,38 @@ def test_a_worker_dying_after_clickup_answered_leaves_one_task(api, auth, worksp
     assert len(_tasks(clickup, ticket_id)) == 1
 
 
+@pytest.mark.parametrize("dies_at", ["ops.done", "links.save"])
+def test_a_worker_dying_around_an_applied_change_leaves_nothing_pending(
+    api, auth, workspace, clickup, monkeypatch, dies_at
+) -> None:
+    """Found by the fault runs: a worker that died after removing an applied change but before counting it
+    left the change counted as pending for ever (`pending_changes` 1, though ClickUp had it)."""
+    from bridge.tasks import worker
+
+    _ready(api, auth, workspace)
+    ticket_id = str(uuid.uuid4())
+    api.post(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth(), json=_ticket())
+    _state(api, auth, ticket_id, "created")
+    owner, name = (worker.ticket_ops, "done") if dies_at == "ops.done" else (worker, "_save")
+    original = getattr(owner, name)
+    deaths: list[str] = []
+
+    def die_once_after(*args, **kwargs):
+        result = original(*args, **kwargs)
+        applied = name == "done" or "ops_applied" in kwargs
+        if applied and not deaths and (args[1] if name == "done" else args[0]["ticket_id"]) == ticket_id:
+            deaths.append(dies_at)
+            raise SystemExit(f"worker died right after {dies_at}")
+        return result
+
+    monkeypatch.setattr(owner, name, die_once_after)
+    api.patch(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth(), json={"priority": "low"})
+    settled = _applied(api, auth, ticket_id)
+    assert deaths == [dies_at]
+    assert settled["priority"] == "low" and settled["pending_changes"] == 0
+    assert _tasks(clickup, ticket_id)[0]["priority"]["priority"] == "low"
+
+
 def test_revoked_token_keeps_the_ticket_queued_until_reconnect(api, auth, workspace, clickup) -> None:
     _ready(api, auth, workspace)
     clickup.post(f"/_emulator/tokens/{workspace['token']}/revoke")

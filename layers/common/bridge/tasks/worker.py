@@ -239,6 +239,9 @@ def apply_pending(work: Work) -> None:
     if link.get("fields_pending"):
         _set_fields(client, link, value, time_zone)
     for op in ops:
+        if int(op["seq"]) <= int(link.get("ops_applied", 0)):  # applied; the worker died before removing it
+            ticket_ops.done(org_id, ticket_id, int(op["seq"]))
+            continue
         try:
             if op["op"]["kind"] == "comment":
                 _comment(client, link, op)
@@ -250,8 +253,10 @@ def apply_pending(work: Work) -> None:
             _op_failed(link, op, exc.ecode or f"clickup_{exc.status}", f"ClickUp refused the change ({exc.status})")
         except _Rejected as exc:
             _op_failed(link, op, exc.code, str(exc))
-        ticket_ops.done(org_id, ticket_id, int(op["seq"]))
+        # Counted before the op row goes: a worker dying in between leaves a row known to be applied (skipped
+        # above), never an applied change the count misses (the portal would see it pending for ever).
         _save(link, ops_applied=max(int(link.get("ops_applied", 0)), int(op["seq"])))
+        ticket_ops.done(org_id, ticket_id, int(op["seq"]))
 
 
 class _Rejected(Exception):
