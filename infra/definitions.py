@@ -151,6 +151,12 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
         grants=("table", "tokens:crypt", "queue:space-sync:send", "bus:put"),
     ),
     FunctionDef(
+        "maintenance",
+        "Reconciliation sweep (ClickUp task updates read back) and webhook health (re-enable, re-create)",
+        timeout_s=120,
+        grants=("table", "tokens:crypt", "queue:maintenance:send", "bus:put"),
+    ),
+    FunctionDef(
         "task_create",
         "Task pipeline worker: tickets into ClickUp tasks exactly once, portal changes applied in order",
         timeout_s=30,
@@ -196,6 +202,15 @@ QUEUES: tuple[QueueDef, ...] = (
     # Standard queue: deliveries carry ClickUp's history dates, so order is restored per field when applied, and
     # one organisation's burst never holds another's back. Duplicates are expected (ClickUp's and SQS's own).
     QueueDef("webhook-events", consumer="webhook_process", env_var="WEBHOOK_QUEUE_URL", max_receive_count=10),
+    # FIFO, grouped by organisation: one organisation's sweeps and health checks never overlap.
+    QueueDef(
+        "maintenance",
+        consumer="maintenance",
+        fifo=True,
+        env_var="MAINTENANCE_QUEUE_URL",
+        max_receive_count=20,
+        visibility_timeout_s=720,  # 6x the consumer's timeout
+    ),
 )
 
 SCHEDULES: tuple[ScheduleDef, ...] = (
@@ -205,6 +220,20 @@ SCHEDULES: tuple[ScheduleDef, ...] = (
         queue="space-sync",
         payload={"kind": "tick"},
         description="Fan out a space sync to every organisation whose cached hierarchy is stale",
+    ),
+    ScheduleDef(
+        "reconcile-tick",
+        rate_minutes=10,
+        queue="maintenance",
+        payload={"kind": "sweep_tick"},
+        description="Read back every organisation's ClickUp task updates: repairs what dropped webhooks missed",
+    ),
+    ScheduleDef(
+        "webhook-health-tick",
+        rate_minutes=15,
+        queue="maintenance",
+        payload={"kind": "health_tick"},
+        description="Re-enable failing or suspended webhooks, re-create missing ones",
     ),
 )
 

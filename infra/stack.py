@@ -12,6 +12,7 @@ from infra import definitions as d
 from infra.components.api import Api
 from infra.components.encryption import Encryption
 from infra.components.functions import Functions
+from infra.components.monitoring import Monitoring
 from infra.components.queues import Queues
 from infra.components.scheduling import Schedules
 from infra.components.secrets import Secrets
@@ -66,5 +67,6 @@ class BridgeStack(Stack):
             log_key=self.encryption.data_key,
         )
         self.schedules = Schedules(self, "Schedules", stage=stage, queues=self.queues.queues)
+        self.monitoring = Monitoring(self, "Monitoring", stage=stage)
         CfnOutput(self, "ApiUrl", value=self.api.http_api.api_endpoint)
         CfnOutput(self, "TableName", value=self.storage.table.table_name)

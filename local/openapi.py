@@ -23,6 +23,7 @@ _PLACEHOLDER_ENV = {
     "SYNC_QUEUE_URL": "https://sqs.invalid/q",
     "TASK_QUEUE_URL": "https://sqs.invalid/t",
     "WEBHOOK_QUEUE_URL": "https://sqs.invalid/w",
+    "MAINTENANCE_QUEUE_URL": "https://sqs.invalid/m",
     "AWS_DEFAULT_REGION": "eu-west-1",
 }
 

@@ -57,7 +57,12 @@ def test_every_queue_has_a_dlq_with_an_alarm(template: dict[str, Any]) -> None:
     main = {k: v for k, v in queues.items() if "RedrivePolicy" in v["Properties"]}
     assert len(main) == len(d.QUEUES)
     alarms = resources(template, "AWS::CloudWatch::Alarm")
-    alarmed = {dim["Value"]["Fn::GetAtt"][0] for a in alarms.values() for dim in a["Properties"]["Dimensions"]}
+    alarmed = {
+        dim["Value"]["Fn::GetAtt"][0]
+        for a in alarms.values()
+        for dim in a["Properties"]["Dimensions"]
+        if isinstance(dim["Value"], dict) and "Fn::GetAtt" in dim["Value"]
+    }
     for queue in main.values():
         dlq_ref = queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
         assert dlq_ref in alarmed
@@ -102,3 +107,11 @@ def test_workers_report_batch_item_failures(template: dict[str, Any]) -> None:
 
 def _as_list(value: Any) -> list[str]:
     return value if isinstance(value, list) else [value]
+
+
+def test_an_unhealthy_webhook_raises_an_alarm(template: dict[str, Any]) -> None:
+    alarms = resources(template, "AWS::CloudWatch::Alarm").values()
+    unhealthy = [a["Properties"] for a in alarms if a["Properties"].get("MetricName") == "WebhookUnhealthy"]
+    assert len(unhealthy) == 1
+    assert unhealthy[0]["Namespace"] == d.METRICS_NAMESPACE and unhealthy[0]["Threshold"] == 1
+    assert {"Name": "service", "Value": d.PROJECT} in unhealthy[0]["Dimensions"]

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests import flows
-from tests.conftest import wait_for
+from tests.conftest import send, wait_for
 
 
 def _space(workspace: dict) -> dict:
@@ -314,3 +314,73 @@ def test_documented_samples_parse_into_changes(sample: str) -> None:
     expected = {"taskStatusUpdated": {"status"}, "taskAssigneeUpdated": {"assignees"}, "taskMoved": {"list_id"}}
     assert fields >= expected.get(sample, set())
     assert all(c.key.startswith("history:") and c.date_ms > 0 for c in changes)
+
+
+# -- reconciliation and health -----------------------------------------------------------------------------
+@pytest.fixture
+def delivery(clickup: httpx.Client):
+    yield lambda **config: clickup.put("/_emulator/webhooks/delivery", json=config).raise_for_status()
+    clickup.put("/_emulator/webhooks/delivery", json={"drop_ratio": 0, "duplicate_ratio": 0, "reorder_ratio": 0})
+
+
+def _job(stack, kind: str, org: str) -> None:
+    send(
+        stack, "maintenance", {"kind": kind, "org_id": org}, MessageGroupId=org, MessageDeduplicationId=uuid.uuid4().hex
+    )
+
+
+def test_one_sweep_repairs_what_dropped_deliveries_missed(
+    api, auth, clickup, workspace, stack, org_id, delivery
+) -> None:
+    _ready(api, auth, workspace)
+    ticket_id = str(uuid.uuid4())
+    task_id = _created_task(api, auth, clickup, ticket_id)["task_id"]
+    hook = _hook(clickup, workspace)
+    delivery(drop_ratio=1.0)  # ClickUp gives up on every event
+    _act(clickup, workspace, action="set_status", task_id=task_id, status="done")
+    _act(clickup, workspace, action="set_priority", task_id=task_id, priority=2)
+    _delivered(clickup, hook["id"])
+    time.sleep(0.5)
+    assert api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth()).json()["status"] == "new"
+    _job(stack, "sweep", org_id)
+
+    def repaired():
+        body = api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth()).json()
+        return (body["status"], body["priority"]) == ("done", "high")
+
+    wait_for(repaired, timeout_s=30)
+    _job(stack, "sweep", org_id)  # a second sweep over the overlap reports nothing again
+    time.sleep(2)
+    assert len(_events(api, auth, ticket_id, "clickup.task.status_changed")) == 1
+    assert len(_events(api, auth, ticket_id, "clickup.task.priority_changed")) == 1
+
+
+def test_health_reenables_a_suspended_webhook_and_recreates_a_missing_one(
+    api, auth, clickup, workspace, stack, org_id
+) -> None:
+    _ready(api, auth, workspace)
+    hook = _hook(clickup, workspace)
+    clickup.put(f"/_emulator/webhooks/{hook['id']}/health", json={"status": "suspended", "fail_count": 100})
+    _job(stack, "health", org_id)
+    wait_for(lambda: _hook(clickup, workspace)["health"]["status"] == "active", timeout_s=30)
+    assert _hook(clickup, workspace)["id"] == hook["id"]
+    # deleted at ClickUp (by someone, or after a 410): re-created with a new secret the bridge stores
+    deleted = clickup.delete(f"/api/v2/webhook/{hook['id']}", headers={"Authorization": workspace["token"]})
+    assert deleted.status_code == 200, deleted.text
+    _job(stack, "health", org_id)
+    fresh = wait_for(
+        lambda: next(
+            (
+                h
+                for h in clickup.get("/_emulator/webhooks").json()["webhooks"]
+                if str(h["team_id"]) == str(workspace["team_id"]) and h["id"] != hook["id"]
+            ),
+            None,
+        ),
+        timeout_s=30,
+    )
+    assert fresh["secret"] != hook["secret"]
+    ticket_id = str(uuid.uuid4())
+    task_id = _created_task(api, auth, clickup, ticket_id)["task_id"]
+    _act(clickup, workspace, action="set_status", task_id=task_id, status="doing")  # signed with the new secret
+    wait_for(lambda: api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth()).json()["status"] == "doing")

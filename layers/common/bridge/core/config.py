@@ -18,6 +18,7 @@ class Settings(BaseModel):
     sync_queue_url: str = Field(alias="SYNC_QUEUE_URL", min_length=1)
     task_queue_url: str = Field(alias="TASK_QUEUE_URL", min_length=1)
     webhook_queue_url: str = Field(alias="WEBHOOK_QUEUE_URL", min_length=1)
+    maintenance_queue_url: str = Field(alias="MAINTENANCE_QUEUE_URL", min_length=1)
     version: str = Field(alias="BRIDGE_VERSION", default="0.1.0")
     clickup_api_base_url: str = Field(alias="CLICKUP_API_BASE_URL", default="https://api.clickup.com/api/v2")
     clickup_app_base_url: str = Field(alias="CLICKUP_APP_BASE_URL", default="https://app.clickup.com")

@@ -71,3 +71,18 @@ class WebhookDelivery(_Message):
 
 
 webhook_message_adapter: TypeAdapter[WebhookDelivery] = TypeAdapter(WebhookDelivery)
+
+
+class MaintenanceTick(_Message):
+    """A schedule's tick: fan the job out to every connected organisation."""
+
+    kind: Literal["sweep_tick", "health_tick"]
+
+
+class MaintenanceJob(_Message):
+    kind: Literal["sweep", "health"]
+    org_id: str = Field(min_length=1)
+
+
+MaintenanceMessage = Annotated[MaintenanceTick | MaintenanceJob, Field(discriminator="kind")]
+maintenance_message_adapter: TypeAdapter[MaintenanceTick | MaintenanceJob] = TypeAdapter(MaintenanceMessage)

@@ -1,0 +1,40 @@
+"""Maintenance worker: the reconciliation sweep and webhook health checks, fanned out by EventBridge schedules
+onto the maintenance FIFO queue (grouped by organisation)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from bridge.clickup.errors import RateLimited
+from bridge.core.config import settings
+from bridge.core.observability import logger, metrics, tracer
+from bridge.queueing.handback import hand_back
+from bridge.queueing.messages import maintenance_message_adapter
+from bridge.webhooks import maintenance
+
+settings()
+# Not the FIFO processor: one organisation's spent budget must not fail the other organisations' records.
+processor = BatchProcessor(event_type=EventType.SQS)
+_context: dict[str, Any] = {}
+
+
+def record_handler(record: SQSRecord) -> None:
+    message = maintenance_message_adapter.validate_json(record.body)
+    context = _context["lambda"]
+    try:
+        maintenance.handle(message, remaining_s=lambda: context.get_remaining_time_in_millis() / 1000)
+    except RateLimited as held:  # resumed from the last checkpoint at the reset
+        hand_back(record.event_source_arn, record.receipt_handle, held.reset_at)
+        raise
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    _context["lambda"] = context
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

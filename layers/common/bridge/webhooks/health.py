@@ -1,0 +1,59 @@
+"""Webhook health: ClickUp marks a webhook `failing`, suspends it after 100 dropped events (or one 410) and tells
+no one. Each check lists our webhooks, re-enables unhealthy ones, re-creates missing ones (with a new secret,
+stored through the vault), and records what it found."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bridge.clickup.client import ClickUpClient
+from bridge.connection import service as connection
+from bridge.core.clock import utc_now_iso
+from bridge.core.config import settings
+from bridge.core.observability import logger, metrics
+from bridge.repositories import webhooks as store
+from bridge.webhooks import registration
+
+UNHEALTHY = ("failing", "suspended")
+
+
+def check(org_id: str, remaining_s: Callable[[], float]) -> list[dict[str, Any]]:
+    conn = connection.current(org_id)
+    if conn.status != connection.CONNECTED:
+        return []
+    client = connection.client_for(org_id, remaining_s=remaining_s, conn=conn)
+    stored = {row["workspace_id"]: row for row in store.list_for(org_id)}
+    return [_check_workspace(org_id, client, ws, stored.get(ws)) for ws in conn.authorized_workspace_ids]
+
+
+def _check_workspace(org_id: str, client: ClickUpClient, ws: str, row: dict[str, Any] | None) -> dict[str, Any]:
+    endpoint = settings().webhook_endpoint
+    ours = [h for h in client.get_webhooks(ws) if h.endpoint == endpoint]
+    hook = next((h for h in ours if row and h.id == row.get("webhook_id")), ours[0] if ours else None)
+    if hook is None or row is None or row.get("webhook_id") != hook.id:
+        # Missing at ClickUp, or not the one we hold the secret of: register (adopts an existing one, OAUTH_171)
+        record = registration.register(org_id, client, ws)
+        metrics.add_metric(name="WebhookRecreated", unit="Count", value=1)
+        metrics.add_metric(name="WebhookUnhealthy", unit="Count", value=1)
+        logger.warning("webhook re-created", extra={"org_id": org_id, "workspace_id": ws})
+        return {"workspace_id": ws, "found": "missing", "action": "recreated", "health": record.get("health")}
+    found = hook.health.status
+    action = "none"
+    if found in UNHEALTHY:
+        hook = client.update_webhook(hook.id, endpoint, registration.EVENTS, status="active")
+        action = "reenabled"
+        metrics.add_metric(name="WebhookUnhealthy", unit="Count", value=1)
+        logger.warning("webhook re-enabled", extra={"org_id": org_id, "workspace_id": ws, "was": found})
+    kept = {k: v for k, v in (row or {}).items() if k not in ("pk", "sk", "org_id", "workspace_id")}
+    store.put(
+        org_id,
+        ws,
+        {
+            **kept,
+            "health": hook.health.status,
+            "fail_count": hook.health.fail_count,
+            "checked_at": utc_now_iso(),
+        },
+    )
+    return {"workspace_id": ws, "found": found, "action": action, "health": hook.health.status}

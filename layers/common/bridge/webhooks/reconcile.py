@@ -1,0 +1,72 @@
+"""The reconciliation sweep: ClickUp drops an event for good after 5 failed tries, so every organisation's task
+updates are read back periodically (filtered team tasks, closed tasks and subtasks included, oldest update
+first) and applied through the same path as webhooks. A dropped webhook is repaired within one sweep interval."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from bridge.connection import service as connection
+from bridge.core.observability import logger, metrics
+from bridge.repositories import checkpoints
+from bridge.webhooks.processing import apply_changes, changes_from_task
+
+OVERLAP_MS = 60_000  # updates that land late in ClickUp's index are read again; applying twice changes nothing
+FIRST_SWEEP_LOOKBACK_MS = 3_600_000
+STOP_WITH_S = 10.0  # what an invocation keeps in hand to record its progress and hand over
+
+
+class Interrupted(Exception):
+    """Out of time: the sweep continues in a new message from the last checkpoint."""
+
+
+def sweep(org_id: str, remaining_s: Callable[[], float]) -> dict[str, int]:
+    conn = connection.current(org_id)
+    if conn.status != connection.CONNECTED:
+        return {"tasks": 0, "reported": 0}
+    client = connection.client_for(org_id, remaining_s=remaining_s, conn=conn)
+    seen = reported = 0
+    for workspace_id in conn.authorized_workspace_ids:
+        since = checkpoints.get(org_id, workspace_id)
+        if since is None:
+            since = _connected_ms(conn.connected_at) - FIRST_SWEEP_LOOKBACK_MS
+        since -= OVERLAP_MS
+        while True:
+            # Keyset pages: the first page of what was updated after the checkpoint, oldest first, so tasks
+            # updated while the sweep runs move behind it instead of shifting a page offset under it.
+            pages = client.iter_team_task_pages(
+                workspace_id,
+                date_updated_gt=since,
+                order_by="updated",
+                reverse=True,
+                include_closed=True,
+                subtasks=True,
+            )
+            newest, full = since, False
+            for _, tasks in pages:
+                if remaining_s() < STOP_WITH_S:
+                    raise Interrupted(f"{seen} tasks read")
+                for task in tasks:
+                    reported += apply_changes(org_id, task.id, changes_from_task(task))
+                seen += len(tasks)
+                newest = max([newest, *(int(t.date_updated or 0) for t in tasks)])
+                checkpoints.advance(org_id, workspace_id, newest)
+                full = len(tasks) >= 100
+                if newest - 1 > since:
+                    break  # progress: the next page starts from the new checkpoint
+                # a whole page updated in one millisecond: read on by offset
+            if not full:
+                break
+            since = newest - 1  # tasks sharing the boundary millisecond are read again, harmlessly
+    metrics.add_metric(name="SweepTasksRead", unit="Count", value=seen)
+    metrics.add_metric(name="SweepChangesReported", unit="Count", value=reported)
+    logger.info("reconciliation sweep", extra={"org_id": org_id, "tasks": seen, "reported": reported})
+    return {"tasks": seen, "reported": reported}
+
+
+def _connected_ms(connected_at: str | None) -> int:
+    if not connected_at:
+        return int(time.time() * 1000)
+    return int(datetime.fromisoformat(connected_at.replace("Z", "+00:00")).timestamp() * 1000)
