@@ -128,8 +128,28 @@ def main() -> int:
         time.sleep(0.25)
     print(f"task {link.get('task_id')}: priority {link.get('priority')}, pending changes {link.get('pending_changes')}")
 
-    step(11, "Change it in ClickUp and see the portal event")
-    print("(arrives with issue 8)")
+    step(11, "A ClickUp user changes the task; the signed webhook comes back and the portal gets the event")
+    task_id = link.get("task_id")
+    cursor = api.get("/api/v1/clickup/events", headers=auth, params={"limit": 500}).json().get("cursor")
+    lists = [lst for sp in tree["spaces"] for lst in sp["lists"] + [x for f in sp["folders"] for x in f["lists"]]]
+    statuses = next((lst.get("statuses") or [] for lst in lists if lst["id"] == link.get("list_id")), [])
+    names = [st["status"] if isinstance(st, dict) else st for st in statuses]
+    wanted = next((name for name in names if name != link.get("status")), "in progress")
+    # the emulator acts as the user logged in at the consent page: the demo ClickUp user
+    changed = clickup.post("/_emulator/act", json={"action": "set_status", "task_id": task_id, "status": wanted})
+    print(f"ClickUp: the demo user sets the status of {task_id} to '{wanted}' ({changed.status_code})")
+    seen: list[dict[str, Any]] = []
+    for _ in range(80):
+        feed = api.get("/api/v1/clickup/events", headers=auth, params={"after": cursor} if cursor else {}).json()
+        seen = [e for e in feed["events"] if e["type"] == "clickup.task.status_changed" and e.get("task_id") == task_id]
+        if seen:
+            break
+        time.sleep(0.25)
+    show(seen[0] if seen else {"error": "no status event reached the feed"})
+    link = api.get(url, headers=auth).json()
+    print(f"the ticket's link now says status '{link.get('status')}'")
+    history = api.get(f"{url}/history", headers=auth).json()["entries"]
+    print("history: " + ", ".join(f"{e['action']} by {e['actor']}" for e in history))
     print(f"\nOpen {return_to} to see the portal's view.")
     return 0
 

@@ -25,3 +25,4 @@ def test_demo_walks_the_connect_flow(stack, clickup, monkeypatch, capsys, org_id
     assert '"customer_id": "cust-acme"' in out
     assert '"state": "created"' in out and "POST again (a retrying portal) → 200" in out
     assert "priority urgent, pending changes 0" in out
+    assert '"type": "clickup.task.status_changed"' in out and "clickup_changed by clickup:user:" in out
