@@ -157,6 +157,12 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
         grants=("table", "tokens:crypt", "queue:maintenance:send", "bus:put"),
     ),
     FunctionDef(
+        "portal_delivery",
+        "Portal events pushed to each organisation's webhook URL, signed, with retries and a DLQ",
+        timeout_s=30,
+        grants=("table", "tokens:crypt"),
+    ),
+    FunctionDef(
         "task_create",
         "Task pipeline worker: tickets into ClickUp tasks exactly once, portal changes applied in order",
         timeout_s=30,
@@ -189,6 +195,7 @@ ROUTES: tuple[RouteDef, ...] = (
     RouteDef("POST", "/api/v1/clickup/connection/test", "oauth", authorized=True),
     RouteDef("GET", "/api/v1/clickup/settings", "oauth", authorized=True),
     RouteDef("PUT", "/api/v1/clickup/settings", "oauth", authorized=True),
+    RouteDef("POST", "/api/v1/clickup/portal-webhook/secret", "oauth", authorized=True),
 )
 
 QUEUES: tuple[QueueDef, ...] = (
@@ -202,6 +209,9 @@ QUEUES: tuple[QueueDef, ...] = (
     # Standard queue: deliveries carry ClickUp's history dates, so order is restored per field when applied, and
     # one organisation's burst never holds another's back. Duplicates are expected (ClickUp's and SQS's own).
     QueueDef("webhook-events", consumer="webhook_process", env_var="WEBHOOK_QUEUE_URL", max_receive_count=10),
+    # Portal events from the bus (an EventBridge rule), pushed to the portals; a portal that is down gets its
+    # events again with a growing delay, then the DLQ (the pull feed keeps every event meanwhile).
+    QueueDef("portal-events", consumer="portal_delivery", env_var="PORTAL_EVENTS_QUEUE_URL", max_receive_count=8),
     # FIFO, grouped by organisation: one organisation's sweeps and health checks never overlap.
     QueueDef(
         "maintenance",
@@ -245,6 +255,27 @@ TOKENS_KEY = KeyDef("tokens", "Envelope encryption of ClickUp tokens and webhook
 KEYS: tuple[KeyDef, ...] = (DATA_KEY, TOKENS_KEY)
 
 EVENT_BUS = "events"
+
+
+@dataclass(frozen=True)
+class EventRuleDef:
+    name: str
+    source: str  # the `source` of the events the rule matches on the bus
+    queue: str  # target queue (logical name)
+    description: str = ""
+
+    def physical_name(self, stage: str) -> str:
+        return resource_name(stage, self.name)
+
+
+EVENT_RULES: tuple[EventRuleDef, ...] = (
+    EventRuleDef(
+        "portal-events",
+        source="clickup-bridge",
+        queue="portal-events",
+        description="Every portal event on the bus goes to the push delivery worker",
+    ),
+)
 
 
 @dataclass(frozen=True)

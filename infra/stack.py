@@ -13,6 +13,7 @@ from infra.components.api import Api
 from infra.components.encryption import Encryption
 from infra.components.functions import Functions
 from infra.components.monitoring import Monitoring
+from infra.components.portal_events import PortalEvents
 from infra.components.queues import Queues
 from infra.components.scheduling import Schedules
 from infra.components.secrets import Secrets
@@ -68,5 +69,6 @@ class BridgeStack(Stack):
         )
         self.schedules = Schedules(self, "Schedules", stage=stage, queues=self.queues.queues)
         self.monitoring = Monitoring(self, "Monitoring", stage=stage)
+        self.portal_events = PortalEvents(self, "PortalEvents", stage=stage, bus=self.bus, queues=self.queues.queues)
         CfnOutput(self, "ApiUrl", value=self.api.http_api.api_endpoint)
         CfnOutput(self, "TableName", value=self.storage.table.table_name)

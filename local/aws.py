@@ -141,7 +141,24 @@ class LocalAws:
                 Name=secret.physical_name(stage), Description=secret.description, SecretString="set-by-the-operator"
             )
 
-        self.client("events").create_event_bus(Name=d.resource_name(stage, d.EVENT_BUS))
+        bus = d.resource_name(stage, d.EVENT_BUS)
+        events = self.client("events")
+        events.create_event_bus(Name=bus)
+        for rule in d.EVENT_RULES:
+            events.put_rule(
+                Name=rule.physical_name(stage),
+                EventBusName=bus,
+                EventPattern=json.dumps({"source": [rule.source]}),
+                Description=rule.description,
+            )
+            target_queue = d.queue(rule.queue)
+            events.put_targets(
+                Rule=rule.physical_name(stage),
+                EventBusName=bus,
+                Targets=[
+                    {"Id": rule.queue, "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{target_queue.physical_name(stage)}"}
+                ],
+            )
 
         scheduler = self.client("scheduler")
         role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{d.resource_name(stage, 'scheduler')}"

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import html
 import json
+import threading
+import time
 from collections.abc import Callable
 
 import httpx
@@ -50,3 +52,36 @@ def portal_page(request: Request, api_url: str, token_for: Callable[[str], str])
         f"{body}</body></html>"
     )
     return Response(page, content_type="text/html")
+
+
+class PortalReceiver:
+    """The portal's webhook endpoint, locally (`POST /_local/portal/events`): keeps what the bridge pushed,
+    with its headers, so the demo, tests and benchmarks see what a portal would receive. `fail_next` makes it
+    answer 503 a number of times (a portal that is down)."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, object]] = []
+        self.fail_next = 0
+        self._lock = threading.Lock()
+
+    def handle(self, request: Request) -> Response:
+        with self._lock:
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                return Response("portal down", status=503)
+            body = request.get_data()
+            self.received.append(
+                {
+                    "at": time.time(),
+                    "body": body.decode("utf-8"),
+                    "event_id": request.headers.get("X-Bridge-Event-Id"),
+                    "signature": request.headers.get("X-Bridge-Signature"),
+                }
+            )
+        return Response(json.dumps({"ok": True}), status=200, content_type="application/json")
+
+    def listing(self, request: Request) -> Response:
+        org = request.args.get("org")
+        with self._lock:
+            items = [r for r in self.received if not org or json.loads(str(r["body"])).get("org_id") == org]
+        return Response(json.dumps({"received": items}), content_type="application/json")

@@ -55,6 +55,9 @@ class LocalStack:
         self.functions: dict[str, LocalFunction] = {}
         self.pollers: dict[str, QueuePoller] = {}
         self.schedules: ScheduleRunner | None = None
+        from local.portal import PortalReceiver
+
+        self.portal = PortalReceiver()  # the portal's webhook endpoint, at /_local/portal/events
         self.provisioned: Provisioned | None = None
         self.emulator: Any = None
         self._api: BackgroundServer | None = None
@@ -168,6 +171,14 @@ class LocalStack:
             from local.portal import portal_page
 
             return portal_page(request, self.api_url, lambda org: self.token(org, user="portal-viewer", role="member"))
+        if request.path == "/_local/portal/events":
+            if request.method == "POST":
+                return self.portal.handle(request)
+            if request.method == "GET":
+                return self.portal.listing(request)
+        if request.path == "/_local/portal/fail" and request.method == "PUT":
+            self.portal.fail_next = int(request.args.get("count", "1"))
+            return _json({"fail_next": self.portal.fail_next})
         if request.path == "/_local/status" and request.method == "GET":
             return _json({"urls": self.urls, "schedules": sorted(self.schedules.schedules) if self.schedules else []})
         return None

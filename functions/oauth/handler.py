@@ -19,6 +19,7 @@ from bridge.connection.models import (
     ConnectOut,
     DefaultWorkspaceIn,
     PersonalTokenIn,
+    PortalWebhookSecretOut,
     TestOut,
 )
 from bridge.core.config import settings
@@ -147,6 +148,18 @@ def put_settings(body: OrgSettings) -> OrgSettings:
 
     mapping.check(org_id, body)  # lists, spaces and statuses must exist in the synced hierarchy
     return org_settings.put(org_id, body)
+
+
+@app.post(
+    "/api/v1/clickup/portal-webhook/secret",
+    summary="Rotate the secret portal events are signed with (admin); the new secret is shown once",
+    responses=error_responses(403),
+)
+def rotate_portal_webhook_secret() -> PortalWebhookSecretOut:
+    org_id = require_admin(current_principal(app)).org_id
+    from bridge.events import delivery
+
+    return PortalWebhookSecretOut(secret=delivery.rotate_secret(org_id))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

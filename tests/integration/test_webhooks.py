@@ -384,3 +384,40 @@ def test_health_reenables_a_suspended_webhook_and_recreates_a_missing_one(
     task_id = _created_task(api, auth, clickup, ticket_id)["task_id"]
     _act(clickup, workspace, action="set_status", task_id=task_id, status="doing")  # signed with the new secret
     wait_for(lambda: api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth()).json()["status"] == "doing")
+
+
+# -- push to the portal ------------------------------------------------------------------------------------
+def test_portal_events_are_pushed_signed_and_retried_while_the_portal_is_down(
+    api, auth, clickup, workspace, stack, org_id
+) -> None:
+    _ready(api, auth, workspace)
+    rotated = api.post("/api/v1/clickup/portal-webhook/secret", headers=auth())
+    assert rotated.status_code == 200, rotated.text
+    secret = rotated.json()["secret"]
+    assert api.post("/api/v1/clickup/portal-webhook/secret", headers=auth(role="member")).status_code == 403
+    current = api.get("/api/v1/clickup/settings", headers=auth()).json()
+    bad = api.put(
+        "/api/v1/clickup/settings", headers=auth(), json={**current, "portal_webhook_url": "http://x.example"}
+    )
+    assert bad.status_code == 422
+    receiver = f"{stack.api_url}/_local/portal/events"
+    saved = api.put("/api/v1/clickup/settings", headers=auth(), json={**current, "portal_webhook_url": receiver})
+    assert saved.status_code == 200, saved.text
+    ticket_id = str(uuid.uuid4())
+    task_id = _created_task(api, auth, clickup, ticket_id)["task_id"]
+    api.put("/_local/portal/fail", params={"count": 1})  # the portal is down for the next delivery
+    _act(clickup, workspace, action="set_status", task_id=task_id, status="done")
+
+    def pushed() -> list[dict]:
+        items = api.get("/_local/portal/events", params={"org": org_id}).json()["received"]
+        return [i for i in items if json.loads(i["body"])["type"] == "clickup.task.status_changed"]
+
+    received = wait_for(pushed, timeout_s=40)
+    assert len(received) == 1
+    item = received[0]
+    timestamp, digest = (part.split("=", 1)[1] for part in item["signature"].split(","))
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + item["body"].encode(), hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(digest, expected)
+    event = json.loads(item["body"])
+    assert event["id"] == item["event_id"] and event["ticket_id"] == ticket_id and event["data"]["status"] == "done"
+    assert event["id"] in {e["id"] for e in _events(api, auth, ticket_id)}  # the same event as in the feed

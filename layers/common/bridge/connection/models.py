@@ -60,3 +60,10 @@ class DisconnectOutcome(BaseModel):
     workspace_id: str
     webhook_id: str | None = None
     outcome: str
+
+
+class PortalWebhookSecretOut(BaseModel):
+    secret: str = Field(
+        description="Shown once: verify X-Bridge-Signature (t=<unix>,v1=<hex HMAC-SHA256 of '<t>.<body>'>) with it"
+    )
+    header: str = "X-Bridge-Signature"

@@ -40,6 +40,28 @@ class OrgSettings(BaseModel):
         default_factory=dict, description="portal field → ClickUp custom field id (values converted to its type)"
     )
 
+    portal_webhook_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="Where portal events are pushed (https; signed with the secret from "
+        "POST /api/v1/clickup/portal-webhook/secret). Without it, events are only in the pull feed",
+    )
+
+    @field_validator("portal_webhook_url")
+    @classmethod
+    def _push_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        from urllib.parse import urlparse
+
+        parsed = urlparse(value)
+        loopback = parsed.hostname in ("127.0.0.1", "localhost", "::1")
+        if parsed.scheme != "https" and not (parsed.scheme == "http" and loopback):
+            raise ValueError("the portal webhook URL must be https (http only on loopback, for local stacks)")
+        if not parsed.hostname:
+            raise ValueError(f"{value!r} is not a URL")
+        return value
+
     @field_validator("time_zone")
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
