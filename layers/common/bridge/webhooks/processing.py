@@ -160,7 +160,12 @@ def _linked(org_id: str, task_id: str) -> bool:
 
 
 def apply_changes(org_id: str, task_id: str, changes: list[Change]) -> int:
-    """Apply to the ticket linked to the task; the number of changes reported to the portal."""
+    """Apply to the ticket linked to the task; the number of changes reported to the portal.
+
+    The events a decision produces are written on the link (its outbox) in the same conditional write as the
+    fields they report, then published (each under its change's key, so publishing again is harmless) and the
+    outbox cleared. Two deliveries racing on one link cannot both report a change: the loser re-reads and finds
+    the change held; a worker dying between the write and the publication leaves the outbox to the next one."""
     if not changes:
         return 0
     ref = ticket_links.find_by_task(task_id)
@@ -168,39 +173,60 @@ def apply_changes(org_id: str, task_id: str, changes: list[Change]) -> int:
         metrics.add_metric(name="WebhookUnlinkedTask", unit="Count", value=1)
         return 0
     ticket_id = ref["ticket_id"]
-    reported = 0
     for _ in range(8):  # a concurrent writer moved the link: read it again and re-decide
         link = ticket_links.get(org_id, ticket_id)
         if link is None or link.get("task_id") != task_id:
-            return reported
+            return 0
         before = {k: link.get(k) for k in ("state", "status", "priority", "due_date", "assignees", "list_id")}
-        dates: dict[str, int] = {k: int(v) for k, v in (link.get("field_dates") or {}).items()}
+        stored_dates: dict[str, int] = {k: int(v) for k, v in (link.get("field_dates") or {}).items()}
+        dates = dict(stored_dates)
+        outbox: list[dict[str, Any]] = list(link.get("outbox") or [])
+        pending = len(outbox)
         time_zone = None
         for change in sorted(changes, key=lambda c: c.date_ms):
             if change.field == "due_date" and time_zone is None:
                 time_zone = _time_zone(org_id)
-            newer = change.date_ms >= dates.get(change.field, 0)
+            known_since = dates.get(change.field, 0)
+            newer = change.date_ms >= known_since
             value = _link_value(change, link, time_zone)
             held = value == link.get(_link_field(change.field))
-            if held and (change.key.startswith("state:") or not newer):
-                continue  # what the link already holds (from a read of the task, or a newer change) is not news
+            if held and (change.key.startswith("state:") or change.date_ms <= known_since):
+                continue  # the link already holds it, as of this change or later: not news
             if change.field != "comment" and newer:
                 link[_link_field(change.field)] = value if change.field != "deleted" else "deleted"
                 dates[change.field] = change.date_ms
-            if _report(org_id, ticket_id, task_id, change, value, newer):
-                reported += 1
+            news = _news(org_id, task_id, change, value, newer)
+            if news is not None:
+                outbox.append(news)
         after = {k: link.get(k) for k in before}
-        if after == before and dates == {k: int(v) for k, v in (link.get("field_dates") or {}).items()}:
-            return reported
-        link["field_dates"] = dates
+        if after == before and dates == stored_dates and len(outbox) == pending:
+            return _flush(link) if pending else 0  # nothing new; a dead worker's outbox is published
+        link["field_dates"], link["outbox"] = dates, outbox
         if ticket_links.save(link):
             changed = {k: v for k, v in after.items() if before.get(k) != v}
             if changed:
                 audit.record(
                     org_id, ticket_id, changes[-1].actor, "clickup_changed", {k: before[k] for k in changed}, changed
                 )
-            return reported
+            return _flush(link)
     raise RuntimeError("the ticket's link kept changing; the delivery will be retried")
+
+
+def _flush(link: dict[str, Any]) -> int:
+    published = 0
+    for news in link.get("outbox") or []:
+        event = publish(
+            link["org_id"],
+            news["type"],
+            news["data"],
+            ticket_id=link["ticket_id"],
+            task_id=link["task_id"],
+            dedup_key=news["key"],
+        )
+        published += event is not None
+    link["outbox"] = []
+    ticket_links.save(link)  # a concurrent writer wins: the next one finds the outbox and publishes nothing new
+    return published
 
 
 def _link_field(name: str) -> str:
@@ -237,26 +263,18 @@ def _is_echo(org_id: str, task_id: str, change: Change, value: Any) -> bool:
     return False
 
 
-def _report(org_id: str, ticket_id: str, task_id: str, change: Change, value: Any, newer: bool) -> bool:
-    """A portal event for a change that is news: not the bridge's own echo, not reported before."""
+def _news(org_id: str, task_id: str, change: Change, value: Any, newer: bool) -> dict[str, Any] | None:
+    """The portal event a change is worth, or None for the bridge's own echo."""
     if _is_echo(org_id, task_id, change, value):
         metrics.add_metric(name="WebhookEchoSuppressed", unit="Count", value=1)
-        return False
+        return None
     data: dict[str, Any] = {**change.data, "changed_at": _iso(change.date_ms), "by": change.actor}
     data["current"] = newer  # False: an older change that arrived after a newer one (the link kept the newer)
     if change.field == "assignees":
         data.update({"assignees": value, **{k: v for k, v in change.value.items() if k != "set"}})
     elif change.field != "deleted":
         data[{"comment": "text"}.get(change.field, change.field)] = value
-    event = publish(
-        org_id,
-        EVENT_TYPES[change.field],
-        data,
-        ticket_id=ticket_id,
-        task_id=task_id,
-        dedup_key=f"{task_id}|{change.key}|{change.field}",
-    )
-    return event is not None
+    return {"type": EVENT_TYPES[change.field], "data": data, "key": f"{task_id}|{change.key}|{change.field}"}
 
 
 def _time_zone(org_id: str) -> str | None:
