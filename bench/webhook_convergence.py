@@ -1,6 +1,6 @@
 """Convergence of ClickUp → portal on the local stack: a ClickUp user changes CONVERGENCE_TASKS linked tasks (one
-change each: a status or a priority) while the emulator drops 30% of the deliveries and reorders the rest; then
-one reconciliation sweep runs. Checked afterwards: every link matches the task's state at the emulator, and every
+change each: a status or a priority, CONVERGENCE_RATE a second) while the emulator drops 30% of the deliveries and
+reorders the rest; then one reconciliation sweep runs. Checked afterwards: every link matches the task's state at the emulator, and every
 change reached the portal (its pushed webhook, signed) exactly once. Reported: the p95 from a ClickUp change to
 the portal receiving its event, for changes whose delivery was not dropped (goal <= 2 s), and the sweep's time for
 the rest."""
@@ -24,6 +24,7 @@ TASKS = int(os.environ.get("CONVERGENCE_TASKS", "500"))
 DROP_RATIO = 0.3
 REORDER_RATIO = 1.0  # "reordering the rest": every delivery that is not dropped is held back behind the next one
 SEED = int(os.environ.get("CONVERGENCE_SEED", "5"))
+CHANGES_PER_S = float(os.environ.get("CONVERGENCE_RATE", "10"))  # a busy workspace, not a bulk edit
 STATUSES = ["new", "doing", "done"]
 PRIORITIES = {1: "urgent", 2: "high", 3: "normal", 4: "low"}
 
@@ -131,6 +132,7 @@ def run() -> dict[str, Any]:
                 expected[task_id] = ("priority", PRIORITIES[priority])
             changed_at[task_id] = time.time()
             clickup.post("/_emulator/act", json={"user_id": user["id"], **act}).raise_for_status()
+            time.sleep(max(0.0, changed_at[task_id] + 1 / CHANGES_PER_S - time.time()))
         _wait(
             lambda: clickup.get("/_emulator/deliveries", params={"webhook_id": hook["id"]}).json()["idle"],
             300,
@@ -181,6 +183,7 @@ def run() -> dict[str, Any]:
             "changes": len(expected),
             "drop_ratio": DROP_RATIO,
             "reorder_ratio": REORDER_RATIO,
+            "changes_per_s": CHANGES_PER_S,
             "deliveries": {
                 "total": len(deliveries),
                 "dropped": sum(1 for d in deliveries if d["outcome"] == "discarded"),

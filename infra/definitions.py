@@ -66,6 +66,7 @@ class QueueDef:
     retention_days: int = 4
     dlq_retention_days: int = 14
     env_var: str = ""  # environment variable that carries the queue URL to every function
+    max_concurrency: int = 1  # batches processed at once (> 1: the event source mapping's maximum concurrency)
 
     def physical_name(self, stage: str) -> str:
         return resource_name(stage, self.name) + (".fifo" if self.fifo else "")
@@ -208,10 +209,22 @@ QUEUES: tuple[QueueDef, ...] = (
     QueueDef("task-create", consumer="task_create", fifo=True, env_var="TASK_QUEUE_URL", max_receive_count=20),
     # Standard queue: deliveries carry ClickUp's history dates, so order is restored per field when applied, and
     # one organisation's burst never holds another's back. Duplicates are expected (ClickUp's and SQS's own).
-    QueueDef("webhook-events", consumer="webhook_process", env_var="WEBHOOK_QUEUE_URL", max_receive_count=10),
+    QueueDef(
+        "webhook-events",
+        consumer="webhook_process",
+        env_var="WEBHOOK_QUEUE_URL",
+        max_receive_count=10,
+        max_concurrency=4,  # a burst of ClickUp changes is worked off in parallel (each link is versioned)
+    ),
     # Portal events from the bus (an EventBridge rule), pushed to the portals; a portal that is down gets its
     # events again with a growing delay, then the DLQ (the pull feed keeps every event meanwhile).
-    QueueDef("portal-events", consumer="portal_delivery", env_var="PORTAL_EVENTS_QUEUE_URL", max_receive_count=8),
+    QueueDef(
+        "portal-events",
+        consumer="portal_delivery",
+        env_var="PORTAL_EVENTS_QUEUE_URL",
+        max_receive_count=8,
+        max_concurrency=2,
+    ),
     # FIFO, grouped by organisation: one organisation's sweeps and health checks never overlap.
     QueueDef(
         "maintenance",

@@ -72,16 +72,22 @@ class QueuePoller:
         floor_s = min(MIN_SCALED_VISIBILITY_S, function.definition.timeout_s)
         self._visibility = max(1, floor_s, round(queue.visibility_timeout_s * time_scale))
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"poller:{queue.name}", daemon=True)
+        # Lambda runs up to `max_concurrency` batches of one queue at once (the event source mapping's limit)
+        self._threads = [
+            threading.Thread(target=self._run, name=f"poller:{queue.name}:{i}", daemon=True)
+            for i in range(max(1, queue.max_concurrency))
+        ]
         self.batches = 0
 
     def start(self) -> QueuePoller:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
         return self
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        for thread in self._threads:
+            thread.join(timeout=5)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -113,7 +113,12 @@ class Functions(Construct):
 
         for q in d.QUEUES:
             self.functions[q.consumer].add_event_source(
-                sources.SqsEventSource(queues[q.name], batch_size=q.batch_size, report_batch_item_failures=True)
+                sources.SqsEventSource(
+                    queues[q.name],
+                    batch_size=q.batch_size,
+                    report_batch_item_failures=True,
+                    max_concurrency=q.max_concurrency if q.max_concurrency > 1 else None,
+                )
             )
             # Workers hand a record back early when ClickUp's budget is spent (visibility = reset time).
             queues[q.name].grant(self.functions[q.consumer], "sqs:ChangeMessageVisibility")
