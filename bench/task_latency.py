@@ -15,10 +15,8 @@ import time
 import uuid
 from typing import Any
 
-import httpx
-
 from bench.results import record
-from bench.stack import start_stack
+from bench.stack import connected_org, start_stack
 
 TICKETS = int(os.environ.get("LATENCY_TICKETS", "100"))
 WARMUP = 5
@@ -33,35 +31,8 @@ def run() -> dict[str, Any]:
 
     stack = start_stack(run_schedules=False)
     try:
-        api = httpx.Client(base_url=stack.api_url, timeout=30)
-        clickup = httpx.Client(base_url=stack.emulator.url, timeout=30)
-        org_id = f"bench-latency-{uuid.uuid4().hex[:6]}"
-        auth = {"Authorization": f"Bearer {stack.token(org_id)}"}
-        user = clickup.post("/_emulator/users", json={"username": "Lat", "email": "lat@bench.example"}).json()
-        seeded = clickup.post(
-            "/_emulator/seed",
-            json={
-                "user_id": user["id"],
-                "workspace": {
-                    "name": "WS",
-                    "plan": "business_plus",
-                    "spaces": [{"name": "Support", "lists": [{"name": "Inbox"}]}],
-                },
-            },
-        ).json()
-        token = clickup.post(f"/_emulator/users/{user['id']}/tokens").json()["token"]
-        api.put("/api/v1/clickup/connection/personal-token", headers=auth, json={"token": token}).raise_for_status()
-        deadline = time.time() + 60
-        while not api.get("/api/v1/clickup/spaces", headers=auth).json().get("synced_at"):
-            if time.time() > deadline:
-                raise RuntimeError("the hierarchy never synced")
-            time.sleep(0.1)
-        space = seeded["spaces"][0]
-        api.put(
-            "/api/v1/customers/c-1/clickup-space",
-            headers=auth,
-            json={"space_id": space["id"], "list_id": space["lists"][0]["id"]},
-        ).raise_for_status()
+        org = connected_org(stack, "latency", plan="business_plus")
+        api, auth = org["api"], org["auth"]
         backend = stack.emulator.emulator.backend
         api_s: list[float] = []
         end_to_end_s: list[float] = []

@@ -1,9 +1,9 @@
 """Convergence of ClickUp → portal on the local stack: a ClickUp user changes CONVERGENCE_TASKS linked tasks (one
-change each: a status or a priority, CONVERGENCE_RATE a second) while the emulator drops 30% of the deliveries and
-reorders the rest; then one reconciliation sweep runs. Checked afterwards: every link matches the task's state at the emulator, and every
-change reached the portal (its pushed webhook, signed) exactly once. Reported: the p95 from a ClickUp change to
-the portal receiving its event, for changes whose delivery was not dropped (goal <= 2 s), and the sweep's time for
-the rest."""
+change each, a status or a priority, CONVERGENCE_RATE a second) while the emulator drops 30% of the deliveries
+and reorders the rest; then one reconciliation sweep runs. Checked afterwards: every link matches the task's
+state at the emulator, and every change reached the portal (its pushed webhook, signed) exactly once. Reported:
+the p95 from a ClickUp change to the portal receiving its event, for changes whose delivery was not dropped
+(goal <= 2 s), and the sweep's time for the rest."""
 
 from __future__ import annotations
 
@@ -15,10 +15,8 @@ import time
 import uuid
 from typing import Any
 
-import httpx
-
 from bench.results import record
-from bench.stack import start_stack
+from bench.stack import connected_org, start_stack
 
 TASKS = int(os.environ.get("CONVERGENCE_TASKS", "500"))
 DROP_RATIO = 0.3
@@ -50,36 +48,14 @@ def run() -> dict[str, Any]:
     rng = random.Random(SEED)
     stack = start_stack(run_schedules=False)
     try:
-        api = httpx.Client(base_url=stack.api_url, timeout=60)
-        clickup = httpx.Client(base_url=stack.emulator.url, timeout=60)
-        org_id = f"bench-converge-{uuid.uuid4().hex[:6]}"
-        auth = {"Authorization": f"Bearer {stack.token(org_id)}"}
-        user = clickup.post("/_emulator/users", json={"username": "Mover", "email": "mover@bench.example"}).json()
         statuses = [
             {"status": "new", "type": "open"},
             {"status": "doing", "type": "custom"},
             {"status": "done", "type": "closed"},
         ]
-        seeded = clickup.post(
-            "/_emulator/seed",
-            json={
-                "user_id": user["id"],
-                "workspace": {
-                    "name": "WS",
-                    "plan": "enterprise",
-                    "spaces": [{"name": "Support", "lists": [{"name": "Inbox", "statuses": statuses}]}],
-                },
-            },
-        ).json()
-        token = clickup.post(f"/_emulator/users/{user['id']}/tokens").json()["token"]
-        api.put("/api/v1/clickup/connection/personal-token", headers=auth, json={"token": token}).raise_for_status()
-        _wait(lambda: api.get("/api/v1/clickup/spaces", headers=auth).json().get("synced_at"), 60, "the first sync")
-        space = seeded["spaces"][0]
-        api.put(
-            "/api/v1/customers/c-1/clickup-space",
-            headers=auth,
-            json={"space_id": space["id"], "list_id": space["lists"][0]["id"]},
-        ).raise_for_status()
+        org = connected_org(stack, "converge", plan="enterprise", statuses=statuses)
+        api, clickup, org_id, auth = org["api"], org["clickup"], org["org_id"], org["auth"]
+        user, seeded = org["user"], org["seeded"]
         api.post("/api/v1/clickup/portal-webhook/secret", headers=auth).raise_for_status()
         current = api.get("/api/v1/clickup/settings", headers=auth).json()
         receiver = f"{stack.api_url}/_local/portal/events"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.repositories.table import is_conditional_failure, main_table, org_pk, plain, storable
+from bridge.repositories.table import main_table, org_pk, plain, put_together, storable
 
 RETENTION_S = 30 * 86400
 PREFIX = "EVENT#"
@@ -19,32 +19,8 @@ def append(event: dict[str, Any], recorded_ms: int, dedup_key: str | None = None
     if dedup_key is None:
         main_table().put_item(Item=storable(row))
         return True
-    from boto3.dynamodb.types import TypeSerializer
-
-    from bridge.core import aws
-    from bridge.core.config import settings
-
-    serialize = TypeSerializer().serialize
     key_row = {"pk": row["pk"], "sk": f"EVENTKEY#{dedup_key}", "event_sk": sk, "expires_at": row["expires_at"]}
-    table = settings().table_name
-    try:
-        aws.client("dynamodb").transact_write_items(
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": table,
-                        "Item": {k: serialize(v) for k, v in storable(key_row).items()},
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-                {"Put": {"TableName": table, "Item": {k: serialize(v) for k, v in storable(row).items()}}},
-            ]
-        )
-    except Exception as exc:
-        if is_conditional_failure(exc):
-            return False
-        raise
-    return True
+    return put_together(key_row, "attribute_not_exists(pk)", row)
 
 
 CURSOR_PATTERN = r"^\d{13}#[0-9a-f]{32}$"  # `{recorded ms}#{event id}`: the position of an event in the feed

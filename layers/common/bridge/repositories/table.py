@@ -55,3 +55,26 @@ def query_org(org_id: str, prefix: str) -> list[dict[str, Any]]:
         if "LastEvaluatedKey" not in page:
             return items
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def put_together(first: dict[str, Any], condition: str, *others: dict[str, Any]) -> bool:
+    """Put `first` (if `condition` holds for it) and the other items in one transaction; False when the condition
+    failed (nothing written)."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    serialize = TypeSerializer().serialize
+    name = settings().table_name
+
+    def put(item: dict[str, Any]) -> dict[str, Any]:
+        return {"TableName": name, "Item": {k: serialize(v) for k, v in storable(item).items()}}
+
+    try:
+        aws.client("dynamodb").transact_write_items(
+            TransactItems=[{"Put": {**put(first), "ConditionExpression": condition}}]
+            + [{"Put": put(item)} for item in others]
+        )
+    except Exception as exc:
+        if is_conditional_failure(exc):
+            return False
+        raise
+    return True

@@ -8,7 +8,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bridge.repositories.table import is_conditional_failure, main_table, org_pk, plain, query_org, storable
+from bridge.repositories.table import (
+    is_conditional_failure,
+    main_table,
+    org_pk,
+    plain,
+    put_together,
+    query_org,
+    storable,
+)
 
 PREFIX = "TICKET#"
 QUEUED, CREATING, CREATED, FAILED = "queued", "creating", "created", "failed"
@@ -26,33 +34,9 @@ def get(org_id: str, ticket_id: str) -> dict[str, Any] | None:
 def create(org_id: str, ticket_id: str, link: dict[str, Any], audit_row: dict[str, Any]) -> dict[str, Any] | None:
     """Insert a new link with its first audit row, in one transaction; None when the ticket already has a link
     (a duplicate POST)."""
-    from boto3.dynamodb.types import TypeSerializer
-
-    from bridge.core import aws
-    from bridge.core.config import settings
-
     item = {k: v for k, v in link.items() if v is not None}
     item.update(_key(org_id, ticket_id), org_id=org_id, ticket_id=ticket_id, version=1)
-    serialize = TypeSerializer().serialize
-    table = settings().table_name
-    try:
-        aws.client("dynamodb").transact_write_items(
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": table,
-                        "Item": {k: serialize(v) for k, v in storable(item).items()},
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-                {"Put": {"TableName": table, "Item": {k: serialize(v) for k, v in storable(audit_row).items()}}},
-            ]
-        )
-    except Exception as exc:
-        if is_conditional_failure(exc):
-            return None
-        raise
-    return item
+    return item if put_together(item, "attribute_not_exists(pk)", audit_row) else None
 
 
 def delete(org_id: str, ticket_id: str) -> None:
