@@ -250,6 +250,20 @@ def test_an_older_change_never_overwrites_a_newer_one_and_duplicates_change_noth
     assert sorted((e["data"]["status"], e["data"]["current"]) for e in events) == [("doing", False), ("done", True)]
 
 
+def test_a_due_date_set_in_clickup_reads_as_the_portal_wrote_it(api, auth, clickup, workspace) -> None:
+    _ready(api, auth, workspace)
+    ticket_id = str(uuid.uuid4())
+    task_id = _created_task(api, auth, clickup, ticket_id, due_date="2027-03-01")["task_id"]
+    # noon of 2027-03-09 in the workspace's zone (the connected user's; UTC here), as the bridge places dates
+    noon_utc = 1_804_593_600_000  # 2027-03-09T12:00:00Z
+    _act(clickup, workspace, action="set_due_date", task_id=task_id, due_date=noon_utc)
+    wait_for(
+        lambda: api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth()).json()["due_date"] == "2027-03-09"
+    )
+    event = wait_for(lambda: _events(api, auth, ticket_id, "clickup.task.due_date_changed"))[0]
+    assert event["data"]["due_date"] == "2027-03-09"
+
+
 def test_move_and_delete_follow_the_task(api, auth, clickup, workspace) -> None:
     _ready(api, auth, workspace)
     ticket_id = str(uuid.uuid4())
