@@ -218,6 +218,7 @@ def test_settings_validation_and_module_switch(api, auth) -> None:
         "space_default_lists": {},
         "status_mapping": {},
         "field_mapping": {},
+        "portal_webhook_url": None,
     }
     unknown = api.put("/api/v1/clickup/settings", headers=auth(), json={"enabled": True, "colour": "red"})
     assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "validation_error"

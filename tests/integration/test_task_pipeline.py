@@ -135,7 +135,7 @@ def test_no_list_for_the_customer_fails_with_a_code_and_an_event_then_retry_crea
     api.post(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth(), json=_ticket(customer_id="cust-9"))
     failed = _state(api, auth, ticket_id, "failed")
     assert failed["error"]["code"] == "no_list_for_customer"
-    assert "clickup.task.failed" in _feed(stack, org_id)
+    wait_for(lambda: "clickup.task.failed" in _feed(stack, org_id))  # published right after the state is saved
     api.put("/api/v1/customers/cust-9/clickup-space", headers=auth(), json={"space_id": _space(workspace)["id"]})
     retried = api.post(f"/api/v1/tickets/{ticket_id}/clickup-task/retry", headers=auth())
     assert retried.status_code == 202 and retried.json()["state"] == "queued"

@@ -137,8 +137,9 @@ def run_full_sync(org_id: str, remaining_s: Callable[[], float], reason: str = "
         logger.info("sync skipped", extra={"org_id": org_id, "status": conn.status})
         sync_state.set_state(org_id, "idle")
         return
-    if reason == "schedule" and _age_s(conn.last_sync_at, time.time()) < FULL_SYNC_TTL_S:
-        # The tick saw a stale hierarchy, but another sync completed since: do not spend the budget twice.
+    if reason in ("schedule", "first_read") and _age_s(conn.last_sync_at, time.time()) < FULL_SYNC_TTL_S:
+        # The tick (or a read of a never-synced hierarchy) saw it stale, but a sync completed since: do not spend
+        # the budget twice (a read racing the first sync's last write queued this one).
         logger.info("scheduled sync skipped: hierarchy fresh", extra={"org_id": org_id})
         sync_state.set_state(org_id, "idle")
         return
