@@ -13,7 +13,7 @@ import boto3
 from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
 from infra import definitions as d
-from local import moto_dynamodb
+from local import moto_dynamodb, moto_sqs
 from local.runtime import ACCOUNT_ID
 from local.servers import BackgroundServer
 
@@ -60,6 +60,7 @@ class LocalAws:
 
     def __init__(self, port: int = 0, in_process: bool = False) -> None:
         moto_dynamodb.install()
+        moto_sqs.install()
         self.in_process = in_process
         self._server: BackgroundServer | None = None
         self._mock: Any = None
