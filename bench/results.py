@@ -30,3 +30,11 @@ def _cpus() -> int:
     import os
 
     return os.cpu_count() or 0
+
+
+def percentile_ms(values: list[float], p: float) -> float | None:
+    """The p-th percentile (0-1, nearest rank) of durations in seconds, in ms; None without values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))] * 1000, 1)

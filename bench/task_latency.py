@@ -15,16 +15,11 @@ import time
 import uuid
 from typing import Any
 
-from bench.results import record
+from bench.results import percentile_ms, record
 from bench.stack import connected_org, start_stack
 
 TICKETS = int(os.environ.get("LATENCY_TICKETS", "100"))
 WARMUP = 5
-
-
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))] * 1000, 1)
 
 
 def run() -> dict[str, Any]:
@@ -89,18 +84,18 @@ def run() -> dict[str, Any]:
     figures = {
         "tickets": TICKETS,
         "api_post_ms_alongside_worker": {
-            "p50": _pct(api_s, 0.5),
-            "p95": _pct(api_s, 0.95),
+            "p50": percentile_ms(api_s, 0.5),
+            "p95": percentile_ms(api_s, 0.95),
             "max": round(max(api_s) * 1000, 1),
         },
         "api_post_ms_alone": {
-            "p50": _pct(alone_s, 0.5),
-            "p95": _pct(alone_s, 0.95),
+            "p50": percentile_ms(alone_s, 0.5),
+            "p95": percentile_ms(alone_s, 0.95),
             "max": round(max(alone_s) * 1000, 1),
         },
         "post_to_task_ms": {
-            "p50": _pct(end_to_end_s, 0.5),
-            "p95": _pct(end_to_end_s, 0.95),
+            "p50": percentile_ms(end_to_end_s, 0.5),
+            "p95": percentile_ms(end_to_end_s, 0.95),
             "mean": round(statistics.mean(end_to_end_s) * 1000, 1),
         },
         "goals": {"api_post_p95_ms": 50, "post_to_task_p95_ms": 2000},

@@ -11,16 +11,11 @@ import os
 import time
 from typing import Any
 
-from bench.results import record
+from bench.results import percentile_ms, record
 from bench.stack import connected_org, start_stack
 
 DELIVERIES = int(os.environ.get("ACK_DELIVERIES", "500"))
 WARMUP = 20
-
-
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))] * 1000, 1)
 
 
 def run() -> dict[str, Any]:
@@ -63,7 +58,11 @@ def run() -> dict[str, Any]:
         stack.stop()
     figures = {
         "deliveries": DELIVERIES,
-        "ack_ms": {"p50": _pct(timings, 0.5), "p95": _pct(timings, 0.95), "p99": _pct(timings, 0.99)},
+        "ack_ms": {
+            "p50": percentile_ms(timings, 0.5),
+            "p95": percentile_ms(timings, 0.95),
+            "p99": percentile_ms(timings, 0.99),
+        },
         "goals": {"ack_p99_ms": 50},
     }
     record("webhook_ack", figures)

@@ -15,7 +15,7 @@ import time
 import uuid
 from typing import Any
 
-from bench.results import record
+from bench.results import percentile_ms, record
 from bench.stack import connected_org, start_stack
 
 TASKS = int(os.environ.get("CONVERGENCE_TASKS", "500"))
@@ -25,13 +25,6 @@ SEED = int(os.environ.get("CONVERGENCE_SEED", "5"))
 CHANGES_PER_S = float(os.environ.get("CONVERGENCE_RATE", "10"))  # a busy workspace, not a bulk edit
 STATUSES = ["new", "doing", "done"]
 PRIORITIES = {1: "urgent", 2: "high", 3: "normal", 4: "low"}
-
-
-def _pct(values: list[float], p: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))] * 1000, 1)
 
 
 def _wait(predicate: Any, timeout_s: float, what: str) -> Any:
@@ -173,9 +166,9 @@ def run() -> dict[str, Any]:
             "repaired_by_the_sweep": len(set(expected) - before_sweep),
             "sweep_to_convergence_s": round(sweep_s, 1) if sweep_s is not None else None,
             "change_to_portal_ms_via_webhook": {
-                "p50": _pct(webhook_latency, 0.5),
-                "p95": _pct(webhook_latency, 0.95),
-                "max": _pct(webhook_latency, 1.0),
+                "p50": percentile_ms(webhook_latency, 0.5),
+                "p95": percentile_ms(webhook_latency, 0.95),
+                "max": percentile_ms(webhook_latency, 1.0),
                 "mean": round(statistics.mean(webhook_latency) * 1000, 1) if webhook_latency else None,
             },
             "goals": {"change_to_portal_p95_ms": 2000, "links_mismatched": 0, "changes_not_reported_once": 0},
