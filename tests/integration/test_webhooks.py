@@ -444,3 +444,32 @@ def test_portal_events_are_pushed_signed_and_retried_while_the_portal_is_down(
     event = json.loads(item["body"])
     assert event["id"] == item["event_id"] and event["ticket_id"] == ticket_id and event["data"]["status"] == "done"
     assert event["id"] in {e["id"] for e in _events(api, auth, ticket_id)}  # the same event as in the feed
+
+
+def test_a_sweep_out_of_time_continues_from_its_checkpoint(
+    api, auth, clickup, workspace, org_id, delivery, monkeypatch
+):
+    """Found by the convergence run: a sweep of hundreds of tasks ran out of time inside a page and failed."""
+    from bridge.webhooks import reconcile
+
+    _ready(api, auth, workspace)
+    tickets = [str(uuid.uuid4()) for _ in range(3)]
+    tasks = [_created_task(api, auth, clickup, t)["task_id"] for t in tickets]
+    delivery(drop_ratio=1.0)
+    for task_id in tasks:
+        _act(clickup, workspace, action="set_status", task_id=task_id, status="doing")
+    applied: list[str] = []
+    original = reconcile.apply_changes
+
+    def counting(org, task_id, changes):
+        applied.append(task_id)
+        return original(org, task_id, changes)
+
+    monkeypatch.setattr(reconcile, "apply_changes", counting)
+    with pytest.raises(reconcile.Interrupted):
+        reconcile.sweep(org_id, lambda: 1.0 if len(applied) >= 1 else 100.0)  # time runs out after one task
+    assert len(set(applied)) == 1
+    reconcile.sweep(org_id, lambda: 100.0)  # the continuation, from the checkpoint
+    for ticket_id in tickets:
+        assert api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth()).json()["status"] == "doing"
+        wait_for(lambda t=ticket_id: len(_events(api, auth, t, "clickup.task.status_changed")) == 1)

@@ -49,8 +49,12 @@ def sweep(org_id: str, remaining_s: Callable[[], float]) -> dict[str, int]:
                 if remaining_s() < STOP_WITH_S:
                     raise Interrupted(f"{seen} tasks read")
                 for task in tasks:
+                    if remaining_s() < STOP_WITH_S:
+                        # tasks come oldest update first: what was applied so far is done, the rest follows
+                        checkpoints.advance(org_id, workspace_id, max(since, int(task.date_updated or 0) - 1))
+                        raise Interrupted(f"{seen} tasks read")
                     reported += apply_changes(org_id, task.id, changes_from_task(task))
-                seen += len(tasks)
+                    seen += 1
                 newest = max([newest, *(int(t.date_updated or 0) for t in tasks)])
                 checkpoints.advance(org_id, workspace_id, newest)
                 full = len(tasks) >= 100
