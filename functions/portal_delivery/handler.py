@@ -4,7 +4,6 @@ signed, to the organisation's portal webhook URL."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -14,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bridge.core.config import settings
 from bridge.core.observability import logger, metrics, tracer
 from bridge.events import delivery
-from bridge.queueing.handback import hand_back
+from bridge.queueing.handback import back_off
 
 settings()
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -27,7 +26,7 @@ def record_handler(record: SQSRecord) -> None:
         outcome = delivery.deliver(event)
     except delivery.DeliveryFailed as failed:
         received = int(record.attributes.approximate_receive_count or 1)
-        hand_back(record.event_source_arn, record.receipt_handle, time.time() + RETRY_S[min(received, 7) - 1])
+        back_off(record.event_source_arn, record.receipt_handle, received, RETRY_S)
         metrics.add_metric(name="PortalDeliveryFailed", unit="Count", value=1)
         logger.warning("portal delivery failed", extra={"org_id": event.get("org_id"), "reason": str(failed)})
         raise

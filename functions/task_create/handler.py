@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
@@ -12,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bridge.clickup.errors import RateLimited, Transient
 from bridge.core.config import settings
 from bridge.core.observability import logger, metrics, tracer
-from bridge.queueing.handback import hand_back
+from bridge.queueing.handback import back_off, hand_back
 from bridge.queueing.messages import task_message_adapter
 from bridge.tasks import worker
 
@@ -34,8 +33,7 @@ def record_handler(record: SQSRecord) -> None:
         raise
     except Transient:
         received = int(record.attributes.approximate_receive_count or 1)
-        delay = BACKOFF_S[min(received, len(BACKOFF_S)) - 1]
-        hand_back(record.event_source_arn, record.receipt_handle, time.time() + delay)
+        back_off(record.event_source_arn, record.receipt_handle, received, BACKOFF_S)
         raise
 
 

@@ -27,3 +27,8 @@ def hand_back(queue_arn: str, receipt_handle: str, reset_at: float) -> int:
     metrics.add_metric(name="RecordsHandedBack", unit="Count", value=1)
     logger.info("budget spent: record handed back", extra={"visible_in_s": delay})
     return delay
+
+
+def back_off(queue_arn: str, receipt_handle: str, receive_count: int, delays_s: tuple[int, ...]) -> int:
+    """Hand a record back after the delay its receive count reaches in `delays_s` (the last one repeats)."""
+    return hand_back(queue_arn, receipt_handle, time.time() + delays_s[min(max(receive_count, 1), len(delays_s)) - 1])
