@@ -60,17 +60,27 @@ def run() -> dict[str, Any]:
             body = {"title": "Converge", "priority": "normal", "customer_id": "c-1"}
             api.post(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth, json=body).raise_for_status()
 
-        def links() -> dict[str, dict[str, Any]]:
-            out = {}
-            for ticket_id in tickets:
-                out[ticket_id] = api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth).json()
-            return out
+        def link(ticket_id: str) -> dict[str, Any]:
+            return dict(api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth).json())
 
-        created = _wait(
-            lambda: (lambda ls: ls if all(v["state"] == "created" for v in ls.values()) else None)(links()),
-            600,
-            "every task to be created",
-        )
+        def links() -> dict[str, dict[str, Any]]:
+            return {ticket_id: link(ticket_id) for ticket_id in tickets}
+
+        def settled(check: Any, timeout_s: float, what: str) -> dict[str, dict[str, Any]]:
+            """Every ticket's link once `check` holds for it; a settled link is not read again."""
+            done: dict[str, dict[str, Any]] = {}
+            deadline = time.time() + timeout_s
+            while len(done) < len(tickets):
+                if time.time() > deadline:
+                    raise RuntimeError(f"timed out waiting for {what} ({len(done)}/{len(tickets)})")
+                for ticket_id in tickets:
+                    if ticket_id not in done and check(ticket_id, value := link(ticket_id)):
+                        done[ticket_id] = value
+                if len(done) < len(tickets):
+                    time.sleep(0.5)
+            return done
+
+        created = settled(lambda _t, v: v["state"] == "created", 900, "every task to be created")
         task_of = {t: v["task_id"] for t, v in created.items()}
         hook = next(
             h
@@ -125,16 +135,15 @@ def run() -> dict[str, Any]:
             MessageDeduplicationId=uuid.uuid4().hex,
         )
 
-        def converged() -> dict[str, dict[str, Any]] | None:
-            ls = links()
-            ok = all(ls[t][expected[task_of[t]][0]] == expected[task_of[t]][1] for t in tickets)
-            return ls if ok else None
+        def matches(ticket_id: str, value: dict[str, Any]) -> bool:
+            field, wanted = expected[task_of[ticket_id]]
+            return bool(value[field] == wanted)
 
         try:
-            final = _wait(converged, 300, "every link to match ClickUp")
-            sweep_s = time.time() - sweep_started
+            settled(matches, 300, "every link to match ClickUp")
+            sweep_s: float | None = time.time() - sweep_started
         except RuntimeError:
-            final, sweep_s = links(), None
+            sweep_s = None
         time.sleep(8)  # pushes in flight (and a retry, should one be needed) land
         events = [e for e in pushed() if e["type"] in ("clickup.task.status_changed", "clickup.task.priority_changed")]
         per_task: dict[str, int] = {}
@@ -145,6 +154,7 @@ def run() -> dict[str, Any]:
                 t.id: (t.status.status, PRIORITIES.get(t.priority or 0))
                 for t in stack.emulator.emulator.backend.tasks.values()
             }
+        final = links()
         mismatched = [t for t in tickets if (final[t]["status"], final[t]["priority"]) != truth.get(task_of[t])]
         webhook_latency = [e["_at"] - changed_at[e["task_id"]] for e in events if e["task_id"] in before_sweep]
         figures = {

@@ -1,21 +1,19 @@
-"""AWS on loopback: moto's threaded server, provisioned from infra/definitions.py (the CDK stack's source)."""
+"""AWS on loopback: moto's server in its own process (local/aws_server.py), provisioned from infra/definitions.py
+(the CDK stack's source)."""
 
 from __future__ import annotations
 
 import json
-import logging
-import threading
-from collections.abc import Callable, Iterable
+import subprocess
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
-from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
 from infra import definitions as d
-from local import moto_dynamodb, moto_sqs
 from local.runtime import ACCOUNT_ID
-from local.servers import BackgroundServer
 
 REGION = "eu-west-1"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
@@ -29,60 +27,56 @@ class Provisioned:
     key_ids: dict[str, str] = field(default_factory=dict)
 
 
-class _QuietMotoHandler(MotoRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        if logging.getLogger("local.access").isEnabledFor(logging.DEBUG):
-            super().log_request(*args, **kwargs)
-
-
-class AtomicDynamoDB:
-    """DynamoDB applies each request atomically: a conditional write checks and writes as one step. moto's backend
-    takes no lock, so two concurrent requests through its threaded server can both pass one condition (measured:
-    two winners of an `attribute_not_exists` claim, two rate-limit windows opened at once). Serialising DynamoDB
-    requests restores the guarantee that claims, counters and exactly-once records rely on; other services stay
-    concurrent."""
-
-    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
-        self._app = app
-        self._lock = threading.Lock()
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
-            return self._app(environ, start_response)
-        with self._lock:
-            return list(self._app(environ, start_response))  # the whole answer is produced inside the lock
-
-
 class LocalAws:
-    """moto behind its threaded HTTP server (the default: every process and thread sees one AWS), or in this
-    process only (`in_process`: moto's mock intercepts boto3 without the HTTP hop, several times faster; for a
-    single-threaded harness such as the fault runs, which make millions of calls)."""
+    """moto's threaded HTTP server in a child process (the default: every process and thread sees one AWS, and
+    moto's work runs beside the handlers instead of competing with them), or moto in this process only
+    (`in_process`: moto's mock intercepts boto3 without the HTTP hop, several times faster; for a single-threaded
+    harness such as the fault runs, which make millions of calls)."""
 
     def __init__(self, port: int = 0, in_process: bool = False) -> None:
-        moto_dynamodb.install()
-        moto_sqs.install()
         self.in_process = in_process
-        self._server: BackgroundServer | None = None
+        self._port = port
+        self._server: subprocess.Popen[str] | None = None
         self._mock: Any = None
-        if not in_process:
-            app = AtomicDynamoDB(DomainDispatcherApplication(create_backend_app))
-            self._server = BackgroundServer(app, port, request_handler=_QuietMotoHandler)
         self.endpoint = ""
 
     def start(self) -> LocalAws:
-        if self._server is None:
+        if self.in_process:
             from moto import mock_aws
 
+            from local import moto_dynamodb, moto_sqs
+
+            moto_dynamodb.install()
+            moto_sqs.install()
             self._mock = mock_aws()
             self._mock.start()
             return self
-        self._server.start()
-        self.endpoint = self._server.url
+        root = Path(__file__).resolve().parent.parent
+        self._server = subprocess.Popen(
+            [sys.executable, "-m", "local.aws_server", "--port", str(self._port)],
+            cwd=root,
+            stdin=subprocess.PIPE,  # closed when this process ends: the server exits with it
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._server.stdout is not None
+        ready = self._server.stdout.readline()
+        self._server.stdout.close()
+        if not ready:
+            raise RuntimeError(f"the local AWS server did not start (exit {self._server.wait()})")
+        self.endpoint = f"http://127.0.0.1:{json.loads(ready)['port']}"
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.stop()
+            assert self._server.stdin is not None
+            self._server.stdin.close()
+            try:
+                self._server.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._server.kill()
+                self._server.wait()
+            self._server = None
         if self._mock is not None:
             self._mock.stop()
 

@@ -289,8 +289,9 @@ def test_a_worker_dying_around_an_applied_change_leaves_nothing_pending(
 
     monkeypatch.setattr(owner, name, die_once_after)
     api.patch(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth(), json={"priority": "low"})
+    # The change is counted before its row goes: wait for the death itself, then for the redelivery to settle
+    wait_for(lambda: deaths == [dies_at], timeout_s=30)
     settled = _applied(api, auth, ticket_id)
-    assert deaths == [dies_at]
     assert settled["priority"] == "low" and settled["pending_changes"] == 0
     assert _tasks(clickup, ticket_id)[0]["priority"]["priority"] == "low"
 
