@@ -2,10 +2,12 @@
 POST to the task existing at the emulator (end to end: API, SQS FIFO, poller, worker, limiter, ClickUp).
 Goals: end-to-end p95 <= 2 s; API p95 <= 50 ms.
 
-The local stack runs the API and the worker in one interpreter, where AWS gives each its own Lambda: measured
-alongside the worker, the POST also pays for the worker's CPU (one GIL, 2 cores, moto in the same process). So
-the POST is measured twice: alongside the worker (phase 1) and alone with the worker's poller paused (phase 2,
-the POST's own cost); phase 2's tickets are then created by a fresh poller, so nothing accepted is left behind."""
+The local stack runs the API, the worker and the ClickUp emulator in one interpreter (moto in a second process),
+where AWS gives each function its own Lambda: measured alongside the worker, the POST also pays for the worker's
+CPU (one GIL, 2 cores). So the POST is measured twice: alongside the worker (phase 1: the next POST is sent as soon
+as the previous task exists, while that ticket's worker is still finishing) and alone with the worker's poller
+paused (phase 2, the POST's own cost, which is what the API goal is about); phase 2's tickets are then created by a
+fresh poller, so nothing accepted is left behind."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ import functools
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -80,6 +81,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops this server
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     moto_dynamodb.install()
     moto_sqs.install()
