@@ -32,6 +32,12 @@ def current(org_id: str) -> connections.Connection:
     return connections.get(org_id) or connections.Connection(org_id=org_id)
 
 
+def time_zone(value: org_settings.OrgSettings, conn: connections.Connection) -> str | None:
+    """The zone dates are read and written in: the organisation's setting, else its ClickUp user's (what ClickUp
+    renders dates in)."""
+    return value.time_zone or conn.user.get("timezone")
+
+
 def require_connected(
     org_id: str, *, allow_reauth: bool = True, recent: bool = False
 ) -> tuple[org_settings.OrgSettings, connections.Connection]:

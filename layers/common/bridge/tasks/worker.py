@@ -68,7 +68,7 @@ class Work:
 
     @property
     def time_zone(self) -> str | None:
-        return self.settings.time_zone or self.conn.user.get("timezone")
+        return connection.time_zone(self.settings, self.conn)
 
 
 def handle(message: TaskCreate | TaskApply, remaining_s: Callable[[], float]) -> None:

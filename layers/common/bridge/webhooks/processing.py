@@ -278,9 +278,7 @@ def _news(org_id: str, task_id: str, change: Change, value: Any, newer: bool) ->
 
 
 def _time_zone(org_id: str) -> str | None:
-    value = org_settings.recent(org_id)
-    conn = connection.current(org_id)
-    return value.time_zone or conn.user.get("timezone")
+    return connection.time_zone(org_settings.recent(org_id), connection.current(org_id))
 
 
 def _iso(ms: int) -> str | None:
