@@ -230,7 +230,7 @@ class ControlApi:
         wanted = request.args.get("webhook_id")
         with self.emu.dispatcher._lock:
             items = [d.summary() for d in self.emu.dispatcher.log if not wanted or d.webhook_id == wanted]
-        return _json({"deliveries": items, "idle": self.emu.dispatcher.idle()})
+        return _json({"deliveries": items, "idle": self.emu.dispatcher.idle(wanted)})
 
     def on_tasks(self, request: Request, body: dict[str, Any]) -> Response:
         b = self.emu.backend

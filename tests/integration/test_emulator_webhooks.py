@@ -146,3 +146,26 @@ def test_deliveries_can_be_dropped_and_duplicated(workspace: dict, clickup: http
         finally:
             clickup.put("/_emulator/webhooks/delivery", json={"duplicate_ratio": 0.0, "drop_ratio": 0.0})
     assert json.loads(receiver.received[0].body)["event"] == "taskCreated"
+
+
+def test_a_delivery_waiting_for_its_retry_holds_up_no_other(workspace: dict, clickup: httpx.Client) -> None:
+    """ClickUp keeps sending while earlier deliveries wait for their retry (or are held back to reorder). The
+    emulator's 4 senders used to sleep through those waits: 5 failed deliveries to one endpoint, each waiting a
+    minute for its retry, held every other webhook's deliveries for that minute."""
+    clickup.put("/_emulator/webhooks/delivery", json={"retry_delays_s": [60, 60, 60, 60]})
+    client = ClickUpClient(workspace["token"])
+    try:
+        with Receiver(status=500) as failing, Receiver() as healthy:
+            broken = _hook(client, workspace, failing, ["taskCreated"])
+            for n in range(5):
+                client.create_task(_inbox(workspace), {"name": f"retried later {n}"})
+            wait_for(lambda: len(failing.events("taskCreated")) == 5)  # each failed once, now waits 60 s
+            assert not clickup.get("/_emulator/deliveries", params={"webhook_id": broken.id}).json()["idle"]
+            hook = _hook(client, workspace, healthy, ["taskCreated"])
+            task = client.create_task(_inbox(workspace), {"name": "not held up"})
+            arrived = wait_for(lambda: healthy.events("taskCreated"))
+            assert arrived[0].json["task_id"] == task.id
+            assert clickup.get("/_emulator/deliveries", params={"webhook_id": hook.id}).json()["idle"]
+            client.delete_webhook(broken.id)  # its retries find no webhook and are dropped
+    finally:
+        clickup.put("/_emulator/webhooks/delivery", json={"retry_delays_s": [1, 2, 4, 8]})
