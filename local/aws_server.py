@@ -82,7 +82,6 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops this server
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     moto_dynamodb.install()
     moto_sqs.install()
     _route_once()

@@ -29,12 +29,8 @@ class _PerInvocation:
     metrics, and a flush racing an `add_metric` failed with "dictionary changed size during iteration" (seen at a
     webhook processor concurrency of 10). Per-thread state gives each invocation its own, as in Lambda."""
 
-    def __init__(self, make: Callable[[Any], Any]) -> None:
-        self._make = make
-        self._name = ""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self._name = name
+    def __init__(self, name: str, make: Callable[[Any], Any]) -> None:
+        self._name, self._make = name, make
 
     def _state(self, provider: Any) -> threading.local:
         state: threading.local = provider.__dict__.setdefault("_per_invocation", threading.local())
@@ -68,9 +64,7 @@ def isolate_invocation_metrics() -> None:
         "dimension_set": defaults,
     }
     for name, make in attributes.items():
-        descriptor = _PerInvocation(make)
-        descriptor.__set_name__(P, name)
-        setattr(P, name, descriptor)
+        setattr(P, name, _PerInvocation(name, make))
 
 
 class FunctionTimeout(Exception):

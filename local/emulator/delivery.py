@@ -71,7 +71,7 @@ class WebhookDispatcher:
         self.backend = backend
         self.config = DeliveryConfig()
         self.log: list[Delivery] = []
-        self._queue: queue.Queue[tuple[float, Delivery] | None] = queue.Queue()
+        self._queue: queue.Queue[Delivery | None] = queue.Queue()  # due now
         # Deliveries that are not due yet (held back to reorder, or waiting to be retried) wait here, not in a
         # worker: ClickUp sends other deliveries meanwhile (a worker sleeping on a held delivery capped the
         # emulator at workers/hold deliveries a second: 13/s with every delivery held 0.3 s).
@@ -122,7 +122,7 @@ class WebhookDispatcher:
 
     def _schedule(self, due: float, delivery: Delivery) -> None:
         if due <= time.monotonic():
-            self._queue.put((due, delivery))
+            self._queue.put(delivery)
             return
         with self._held_changed:
             heapq.heappush(self._held, (due, next(self._order), delivery))
@@ -138,8 +138,7 @@ class WebhookDispatcher:
                 if wait > 0:
                     self._held_changed.wait(wait)
                     continue
-                due, _, delivery = heapq.heappop(self._held)
-                self._queue.put((due, delivery))
+                self._queue.put(heapq.heappop(self._held)[2])
 
     # -- producing -------------------------------------------------------------------------------------
     def publish(self, event: Event) -> None:
@@ -160,25 +159,20 @@ class WebhookDispatcher:
                 twin = Delivery(webhook_id=hook.id, event=event.name, body=body)
                 with self._lock:
                     self.log.append(twin)
-                self._queue.put((time.monotonic(), twin))
+                self._queue.put(twin)
 
     # -- delivering ------------------------------------------------------------------------------------
     def _work(self) -> None:
         while True:
-            item = self._queue.get()
+            delivery = self._queue.get()
             try:
-                if item is None:
-                    return
-                _due, delivery = item
-                if self._stopping.is_set():
+                if delivery is None or self._stopping.is_set():
                     return
                 try:
                     self._try(delivery)
                 except Exception:
                     delivery.outcome = "dropped"  # never left pending: `idle` would wait for it for ever
-                    raise
-            except Exception:
-                log.exception("delivery worker failed")
+                    log.exception("delivery worker failed")
             finally:
                 self._queue.task_done()
 
