@@ -250,6 +250,76 @@ def test_an_older_change_never_overwrites_a_newer_one_and_duplicates_change_noth
     assert sorted((e["data"]["status"], e["data"]["current"]) for e in events) == [("doing", False), ("done", True)]
 
 
+def test_an_earlier_change_to_the_value_a_later_change_set_is_still_news(api, auth, clickup, workspace) -> None:
+    """new → doing (h-1), doing → done (h-2), done → doing (h-3), delivered h-3 first: h-1 set the value the link
+    already holds, yet it is a change of its own, not a re-delivery."""
+    _ready(api, auth, workspace)
+    ticket_id = str(uuid.uuid4())
+    task_id = _created_task(api, auth, clickup, ticket_id)["task_id"]
+    hook = _hook(clickup, workspace)
+    now = int(time.time() * 1000) + 60_000
+    items = {
+        "h-1": _status_item(f"{ticket_id}-1", now - 2000, "new", "doing"),
+        "h-2": _status_item(f"{ticket_id}-2", now - 1000, "doing", "done"),
+        "h-3": _status_item(f"{ticket_id}-3", now, "done", "doing"),
+    }
+
+    def deliver(name: str) -> None:
+        _deliver(api, hook, {"event": "taskStatusUpdated", "task_id": task_id, "history_items": [items[name]]})
+
+    deliver("h-3")  # the latest first (applied before the rest are sent: the processor runs deliveries at once)
+    wait_for(lambda: _events(api, auth, ticket_id, "clickup.task.status_changed"))
+    for name in ("h-1", "h-2", "h-1", "h-3"):  # then the rest, and re-sends
+        deliver(name)
+    wait_for(lambda: len(_events(api, auth, ticket_id, "clickup.task.status_changed")) >= 3)
+    time.sleep(1.0)
+    events = _events(api, auth, ticket_id, "clickup.task.status_changed")
+    reported = sorted((e["data"]["changed_at"], e["data"]["status"], e["data"]["current"]) for e in events)
+    assert [(status, current) for _, status, current in reported] == [
+        ("doing", False),
+        ("done", False),
+        ("doing", True),
+    ]
+    assert api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth()).json()["status"] == "doing"
+
+
+def test_the_late_echo_of_an_older_write_of_ours_changes_nothing(api, auth, clickup, workspace, delivery) -> None:
+    """The portal sets doing, then done; ClickUp's webhook for "doing" arrives after the one for "done"."""
+    _ready(api, auth, workspace)
+    ticket_id = str(uuid.uuid4())
+    task_id = _created_task(api, auth, clickup, ticket_id)["task_id"]
+    hook = _hook(clickup, workspace)
+    url = f"/api/v1/tickets/{ticket_id}/clickup-task"
+    delivery(drop_ratio=1.0)  # hold every echo back: they are delivered below, in reverse
+    assert api.patch(url, headers=auth(), json={"status": "doing"}).status_code == 202
+    assert api.patch(url, headers=auth(), json={"status": "done", "priority": "high"}).status_code == 202
+    wait_for(lambda: api.get(url, headers=auth()).json()["pending_changes"] == 0)
+    _delivered(clickup, hook["id"])
+    held = [
+        d["body"]
+        for d in clickup.get("/_emulator/deliveries", params={"webhook_id": hook["id"]}).json()["deliveries"]
+        if d["outcome"] == "discarded" and d["body"].get("task_id") == task_id
+    ]
+    statuses = {i["after"]["status"] for b in held for i in b["history_items"] if i["field"] == "status"}
+    assert statuses == {"doing", "done"}
+    before = [e["action"] for e in _history(api, auth, ticket_id)]
+    for body in reversed(held):
+        _deliver(api, hook, body)
+    time.sleep(1.5)  # the processor's queue drains
+    link = api.get(url, headers=auth()).json()
+    assert (link["status"], link["priority"]) == ("done", "high")
+    assert _events(api, auth, ticket_id, "clickup.task.status_changed") == []
+    assert _events(api, auth, ticket_id, "clickup.task.priority_changed") == []
+    audit_actions = [e["action"] for e in _history(api, auth, ticket_id)]
+    assert audit_actions == before and "clickup_changed" not in audit_actions
+
+
+def _history(api, auth, ticket_id: str) -> list[dict]:
+    answer = api.get(f"/api/v1/tickets/{ticket_id}/clickup-task/history", headers=auth())
+    assert answer.status_code == 200, answer.text
+    return answer.json()["entries"]
+
+
 def test_a_due_date_set_in_clickup_reads_as_the_portal_wrote_it(api, auth, clickup, workspace) -> None:
     _ready(api, auth, workspace)
     ticket_id = str(uuid.uuid4())

@@ -103,8 +103,12 @@ def _task_body(link: dict[str, Any], time_zone: str | None) -> dict[str, Any]:
 
 def _save(link: dict[str, Any], **changes: Any) -> dict[str, Any]:
     """Apply `changes` to the freshest link (re-read on a concurrent write)."""
+    return _save_with(link, lambda fresh: fresh.update(changes))
+
+
+def _save_with(link: dict[str, Any], apply: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     for _ in range(10):
-        link.update(changes)
+        apply(link)
         link["updated_at"] = utc_now_iso()
         if ticket_links.save(link):
             return link
@@ -114,6 +118,21 @@ def _save(link: dict[str, Any], **changes: Any) -> dict[str, Any]:
         link.clear()
         link.update(fresh)
     raise RuntimeError("ticket link under contention")
+
+
+def _save_written(link: dict[str, Any], written: dict[str, Any], date_ms: int) -> None:
+    """Our own write to task fields, dated by ClickUp's answer like a webhook's change: a field whose newer
+    ClickUp change the webhook processor applied meanwhile keeps it, and the late echo of an older write of ours
+    finds the field newer."""
+
+    def apply(fresh: dict[str, Any]) -> None:
+        dates, keys = dict(fresh.get("field_dates") or {}), dict(fresh.get("field_keys") or {})
+        for field, value in written.items():
+            if date_ms >= int(dates.get(field, 0)):
+                fresh[field], dates[field], keys[field] = value, date_ms, f"bridge:{date_ms}"
+        fresh["field_dates"], fresh["field_keys"] = dates, keys
+
+    _save_with(link, apply)
 
 
 def _search(client: ClickUpClient, list_id: str, ticket_id: str, since_ms: int) -> Task | None:
@@ -332,9 +351,9 @@ def _update(client: ClickUpClient, link: dict[str, Any], op: dict[str, Any], wor
     for field in ("status", "priority", "due_date", "assignees"):
         if field in body:
             echo_marks.mark(org_id, task_id, field, after[field])
-    client.update_task(task_id, body)
+    task = client.update_task(task_id, body)
     before = {k: link.get(k) for k in after}
-    _save(link, **after)
+    _save_written(link, after, int(task.date_updated or 0))
     audit.record(org_id, link["ticket_id"], change.get("actor", "worker"), "updated", before, after)
 
 

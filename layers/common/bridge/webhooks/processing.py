@@ -5,7 +5,9 @@ becomes changes of a ticket's link and portal events.
   and sends a generic `taskUpdated` carrying the same items as the granular event).
 - Order: each field of a link keeps the ClickUp date of its last applied change; an older change never
   overwrites a newer one, whatever order deliveries arrive in.
-- Echoes: a change the bridge made itself (the task pipeline's echo marks) updates the link but is not news.
+- Echoes: a change the bridge made itself (the task pipeline's echo marks, one per value written) updates the
+  link but is neither news nor a ClickUp user's change in the audit trail; the echo of an older write of ours,
+  arriving after a newer one, changes nothing (the task pipeline dates its writes with ClickUp's answer).
 - `space*`/`folder*`/`list*` events hand over to the space sync (a targeted refresh).
 - Tasks linked to no ticket are ignored after one read.
 """
@@ -179,37 +181,58 @@ def apply_changes(org_id: str, task_id: str, changes: list[Change]) -> int:
             return 0
         before = {k: link.get(k) for k in ("state", "status", "priority", "due_date", "assignees", "list_id")}
         stored_dates: dict[str, int] = {k: int(v) for k, v in (link.get("field_dates") or {}).items()}
-        dates = dict(stored_dates)
+        stored_keys: dict[str, str] = dict(link.get("field_keys") or {})
+        dates, keys = dict(stored_dates), dict(stored_keys)
         outbox: list[dict[str, Any]] = list(link.get("outbox") or [])
         pending = len(outbox)
         time_zone = None
+        reported: set[str] = set()  # link fields a ClickUp user's change (not our echo) set: the audit trail's
         for change in sorted(changes, key=lambda c: c.date_ms):
             if change.field == "due_date" and time_zone is None:
                 time_zone = _time_zone(org_id)
-            known_since = dates.get(change.field, 0)
+            field, known_since = _link_field(change.field), dates.get(change.field, 0)
             newer = change.date_ms >= known_since
             value = _link_value(change, link, time_zone)
-            held = value == link.get(_link_field(change.field))
-            if held and (change.key.startswith("state:") or change.date_ms <= known_since):
-                continue  # the link already holds it, as of this change or later: not news
+            if value == link.get(field) and _reported_before(change, keys.get(change.field), known_since):
+                continue
+            echo = _is_echo(org_id, task_id, change, value)
             if change.field != "comment" and newer:
-                link[_link_field(change.field)] = value if change.field != "deleted" else "deleted"
-                dates[change.field] = change.date_ms
-            news = _news(org_id, task_id, change, value, newer)
-            if news is not None:
-                outbox.append(news)
+                link[field] = value if change.field != "deleted" else "deleted"
+                dates[change.field], keys[change.field] = change.date_ms, change.key
+                if not echo:
+                    reported.add(field)
+            if echo:
+                metrics.add_metric(name="WebhookEchoSuppressed", unit="Count", value=1)
+                continue
+            outbox.append(_news(task_id, change, value, newer))
         after = {k: link.get(k) for k in before}
-        if after == before and dates == stored_dates and len(outbox) == pending:
+        if after == before and (dates, keys) == (stored_dates, stored_keys) and len(outbox) == pending:
             return _flush(link) if pending else 0  # nothing new; a dead worker's outbox is published
-        link["field_dates"], link["outbox"] = dates, outbox
+        link["field_dates"], link["field_keys"], link["outbox"] = dates, keys, outbox
         if ticket_links.save(link):
-            changed = {k: v for k, v in after.items() if before.get(k) != v}
+            changed = {k: v for k, v in after.items() if before.get(k) != v and k in reported}
             if changed:
                 audit.record(
                     org_id, ticket_id, changes[-1].actor, "clickup_changed", {k: before[k] for k in changed}, changed
                 )
             return _flush(link)
     raise RuntimeError("the ticket's link kept changing; the delivery will be retried")
+
+
+def _reported_before(change: Change, field_key: str | None, known_since: int) -> bool:
+    """Whether a change to the value the link holds was reported already (or is not news at all).
+
+    - A task's state that the link holds says nothing new.
+    - The change that set the field, delivered again, is a duplicate.
+    - A sweep's (or thin payload's) state reported every change up to its date at once: a late webhook for one
+      of them is not reported again. (A link written before keys were kept is read the same way.)
+    - Otherwise an earlier change to the value a later one set is news of its own (reported as not current), and
+      an older echo of the bridge's own write is told apart by the echo marks."""
+    if change.key.startswith("state:") or change.key == field_key:
+        return True
+    if field_key is None or field_key.startswith("state:"):
+        return change.date_ms <= known_since
+    return False
 
 
 def _flush(link: dict[str, Any]) -> int:
@@ -250,24 +273,19 @@ def _link_value(change: Change, link: dict[str, Any], time_zone: str | None) -> 
 
 
 def _is_echo(org_id: str, task_id: str, change: Change, value: Any) -> bool:
-    if change.field == "assignees":  # ClickUp reports each assignee apart; we wrote the whole set
-        found, written = echo_marks.marked(org_id, task_id, "assignees")
-        if not found:
-            return False
+    if change.field == "assignees":  # ClickUp reports each assignee apart; we wrote whole sets
+        written = [{int(u) for u in users} for users in echo_marks.written(org_id, task_id, "assignees")]
         if "set" in change.value:
-            return sorted(int(u) for u in written) == value
-        user = change.value.get("add", change.value.get("rem"))
-        return (int(user) in {int(u) for u in written}) == ("add" in change.value)
+            return set(value) in written
+        user = int(change.value.get("add", change.value.get("rem")))
+        return any((user in users) == ("add" in change.value) for users in written)
     if change.field in ("status", "priority", "due_date", "comment"):
         return echo_marks.is_echo(org_id, task_id, change.field, value)
     return False
 
 
-def _news(org_id: str, task_id: str, change: Change, value: Any, newer: bool) -> dict[str, Any] | None:
-    """The portal event a change is worth, or None for the bridge's own echo."""
-    if _is_echo(org_id, task_id, change, value):
-        metrics.add_metric(name="WebhookEchoSuppressed", unit="Count", value=1)
-        return None
+def _news(task_id: str, change: Change, value: Any, newer: bool) -> dict[str, Any]:
+    """The portal event a ClickUp user's change is worth."""
     data: dict[str, Any] = {**change.data, "changed_at": _iso(change.date_ms), "by": change.actor}
     data["current"] = newer  # False: an older change that arrived after a newer one (the link kept the newer)
     if change.field == "assignees":
