@@ -214,7 +214,7 @@ QUEUES: tuple[QueueDef, ...] = (
         consumer="webhook_process",
         env_var="WEBHOOK_QUEUE_URL",
         max_receive_count=10,
-        max_concurrency=4,  # a burst of ClickUp changes is worked off in parallel (each link is versioned)
+        max_concurrency=10,  # a burst of ClickUp changes is worked off in parallel (each link is versioned)
     ),
     # Portal events from the bus (an EventBridge rule), pushed to the portals; a portal that is down gets its
     # events again with a growing delay, then the DLQ (the pull feed keeps every event meanwhile).
