@@ -206,6 +206,14 @@ def _deliver(api, hook: dict, payload: dict) -> None:
     assert answer.status_code == 200, answer.text
 
 
+def _linked_task(api, auth, clickup, workspace) -> tuple[str, str, dict]:
+    """A connected organisation's ticket with its task created, and the organisation's ClickUp webhook."""
+    _ready(api, auth, workspace)
+    ticket_id = str(uuid.uuid4())
+    task_id = _created_task(api, auth, clickup, ticket_id)["task_id"]
+    return ticket_id, task_id, _hook(clickup, workspace)
+
+
 def _status_item(hid: str, date_ms: int, before: str, after: str) -> dict:
     return {
         "id": hid,
@@ -224,10 +232,7 @@ def _status_item(hid: str, date_ms: int, before: str, after: str) -> dict:
 def test_an_older_change_never_overwrites_a_newer_one_and_duplicates_change_nothing(
     api, auth, clickup, workspace
 ) -> None:
-    _ready(api, auth, workspace)
-    ticket_id = str(uuid.uuid4())
-    task_id = _created_task(api, auth, clickup, ticket_id)["task_id"]
-    hook = _hook(clickup, workspace)
+    ticket_id, task_id, hook = _linked_task(api, auth, clickup, workspace)
     now = int(time.time() * 1000) + 60_000
     newer = {
         "event": "taskStatusUpdated",
@@ -253,10 +258,7 @@ def test_an_older_change_never_overwrites_a_newer_one_and_duplicates_change_noth
 def test_an_earlier_change_to_the_value_a_later_change_set_is_still_news(api, auth, clickup, workspace) -> None:
     """new → doing (h-1), doing → done (h-2), done → doing (h-3), delivered h-3 first: h-1 set the value the link
     already holds, yet it is a change of its own, not a re-delivery."""
-    _ready(api, auth, workspace)
-    ticket_id = str(uuid.uuid4())
-    task_id = _created_task(api, auth, clickup, ticket_id)["task_id"]
-    hook = _hook(clickup, workspace)
+    ticket_id, task_id, hook = _linked_task(api, auth, clickup, workspace)
     now = int(time.time() * 1000) + 60_000
     items = {
         "h-1": _status_item(f"{ticket_id}-1", now - 2000, "new", "doing"),
@@ -285,10 +287,7 @@ def test_an_earlier_change_to_the_value_a_later_change_set_is_still_news(api, au
 
 def test_the_late_echo_of_an_older_write_of_ours_changes_nothing(api, auth, clickup, workspace, delivery) -> None:
     """The portal sets doing, then done; ClickUp's webhook for "doing" arrives after the one for "done"."""
-    _ready(api, auth, workspace)
-    ticket_id = str(uuid.uuid4())
-    task_id = _created_task(api, auth, clickup, ticket_id)["task_id"]
-    hook = _hook(clickup, workspace)
+    ticket_id, task_id, hook = _linked_task(api, auth, clickup, workspace)
     url = f"/api/v1/tickets/{ticket_id}/clickup-task"
     delivery(drop_ratio=1.0)  # hold every echo back: they are delivered below, in reverse
     assert api.patch(url, headers=auth(), json={"status": "doing"}).status_code == 202
@@ -416,10 +415,7 @@ def _job(stack, kind: str, org: str) -> None:
 def test_one_sweep_repairs_what_dropped_deliveries_missed(
     api, auth, clickup, workspace, stack, org_id, delivery
 ) -> None:
-    _ready(api, auth, workspace)
-    ticket_id = str(uuid.uuid4())
-    task_id = _created_task(api, auth, clickup, ticket_id)["task_id"]
-    hook = _hook(clickup, workspace)
+    ticket_id, task_id, hook = _linked_task(api, auth, clickup, workspace)
     delivery(drop_ratio=1.0)  # ClickUp gives up on every event
     _act(clickup, workspace, action="set_status", task_id=task_id, status="done")
     _act(clickup, workspace, action="set_priority", task_id=task_id, priority=2)
