@@ -28,8 +28,7 @@ def publish(
 ) -> dict[str, Any] | None:
     """Record the event in the feed and put it on the bus. With `dedup_key` (the change it reports), a change
     reported before is not reported again (None) and the event's id is derived from the key, so a consumer
-    deduplicating on ids sees one event per change; a change recorded but never put on the bus (the publisher
-    died in between) is put on it when reported again."""
+    deduplicating on ids sees one event per change."""
     now_ms = int(time.time() * 1000)
     event_id = hashlib.sha256(f"{org_id}|{dedup_key}".encode()).hexdigest()[:32] if dedup_key else uuid.uuid4().hex
     event: dict[str, Any] = {
@@ -43,20 +42,17 @@ def publish(
         event["ticket_id"] = ticket_id
     if task_id:
         event["task_id"] = task_id
-    recorded = feed.append(event, now_ms, dedup_key)
-    if recorded is None:
+    if not feed.append(event, now_ms, dedup_key):
         return None
     aws.client("events").put_events(
         Entries=[
             {
                 "Source": SOURCE,
                 "DetailType": type,
-                "Detail": json.dumps(recorded),
+                "Detail": json.dumps(event),
                 "EventBusName": settings().event_bus_name,
             }
         ]
     )
-    if dedup_key:
-        feed.sent(org_id, dedup_key)
-    logger.info("portal event", extra={"org_id": org_id, "event_type": type, "event_id": recorded["id"]})
-    return recorded
+    logger.info("portal event", extra={"org_id": org_id, "event_type": type, "event_id": event["id"]})
+    return event

@@ -12,33 +12,15 @@ RETENTION_S = 30 * 86400
 PREFIX = "EVENT#"
 
 
-def append(event: dict[str, Any], recorded_ms: int, dedup_key: str | None = None) -> dict[str, Any] | None:
-    """Record the event; the event to put on the bus: this one, or, when `dedup_key` was recorded before but its
-    event never reached the bus (the publisher died in between), the one recorded then; None when it did."""
+def append(event: dict[str, Any], recorded_ms: int, dedup_key: str | None = None) -> bool:
+    """Record the event; False (nothing written) when `dedup_key` was recorded before."""
     sk = f"{PREFIX}{recorded_ms:013d}#{event['id']}"
     row = {"pk": org_pk(event["org_id"]), "sk": sk, "event": event, "expires_at": recorded_ms // 1000 + RETENTION_S}
     if dedup_key is None:
         main_table().put_item(Item=storable(row))
-        return event
+        return True
     key_row = {"pk": row["pk"], "sk": f"EVENTKEY#{dedup_key}", "event_sk": sk, "expires_at": row["expires_at"]}
-    if put_together(key_row, "attribute_not_exists(pk)", row):
-        return event
-    recorded = main_table().get_item(Key=_key_of(event["org_id"], dedup_key), ConsistentRead=True).get("Item")
-    if not recorded or recorded.get("sent"):
-        return None
-    first = main_table().get_item(Key={"pk": row["pk"], "sk": recorded["event_sk"]}, ConsistentRead=True).get("Item")
-    return plain(first)["event"] if first else None
-
-
-def sent(org_id: str, dedup_key: str) -> None:
-    """The change's event is on the bus: a later report of the change is a duplicate, not a retry."""
-    main_table().update_item(
-        Key=_key_of(org_id, dedup_key), UpdateExpression="SET sent = :yes", ExpressionAttributeValues={":yes": True}
-    )
-
-
-def _key_of(org_id: str, dedup_key: str) -> dict[str, str]:
-    return {"pk": org_pk(org_id), "sk": f"EVENTKEY#{dedup_key}"}
+    return put_together(key_row, "attribute_not_exists(pk)", row)
 
 
 CURSOR_PATTERN = r"^\d{13}#[0-9a-f]{32}$"  # `{recorded ms}#{event id}`: the position of an event in the feed
