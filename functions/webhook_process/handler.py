@@ -27,7 +27,11 @@ def record_handler(record: SQSRecord) -> None:
     message = webhook_message_adapter.validate_json(record.body)
     context = _context["lambda"]
     try:
-        processing.handle(message, remaining_s=lambda: context.get_remaining_time_in_millis() / 1000)
+        processing.handle(
+            message,
+            remaining_s=lambda: context.get_remaining_time_in_millis() / 1000,
+            delivery_id=record.message_id,
+        )
     except RateLimited as held:  # a thin payload needed a read and the budget is spent: back at the reset
         hand_back(record.event_source_arn, record.receipt_handle, held.reset_at)
         raise

@@ -9,6 +9,7 @@ import hmac
 import json
 import time
 import uuid
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -510,6 +511,54 @@ def test_portal_events_are_pushed_signed_and_retried_while_the_portal_is_down(
     event = json.loads(item["body"])
     assert event["id"] == item["event_id"] and event["ticket_id"] == ticket_id and event["data"]["status"] == "done"
     assert event["id"] in {e["id"] for e in _events(api, auth, ticket_id)}  # the same event as in the feed
+
+
+def _pushed_to_portal(api, auth, stack, org_id: str) -> Callable[[str, str], list[dict]]:
+    """Point the organisation's portal webhook at the local receiver; what it received, by ticket and type."""
+    assert api.post("/api/v1/clickup/portal-webhook/secret", headers=auth()).status_code == 200
+    current = api.get("/api/v1/clickup/settings", headers=auth()).json()
+    receiver = f"{stack.api_url}/_local/portal/events"
+    saved = api.put("/api/v1/clickup/settings", headers=auth(), json={**current, "portal_webhook_url": receiver})
+    assert saved.status_code == 200, saved.text
+
+    def received(ticket_id: str, kind: str) -> list[dict]:
+        items = api.get("/_local/portal/events", params={"org": org_id}).json()["received"]
+        bodies = [json.loads(i["body"]) for i in items]
+        return [e for e in bodies if e.get("ticket_id") == ticket_id and e["type"] == kind]
+
+    return received
+
+
+@pytest.mark.parametrize("publisher_fate", ["dies", "stalls"])
+def test_a_change_recorded_before_the_bus_is_pushed_once(
+    api, auth, clickup, workspace, stack, org_id, monkeypatch, publisher_fate
+) -> None:
+    """The processor records the change's event in the feed, then dies (its message comes back) or stalls before
+    the bus (ClickUp's second delivery of the change, `taskUpdated`, meanwhile finds it in the link's outbox)."""
+    from bridge.events import publisher
+
+    _ready(api, auth, workspace)
+    pushed = _pushed_to_portal(api, auth, stack, org_id)
+    ticket_id = str(uuid.uuid4())
+    task_id = _created_task(api, auth, clickup, ticket_id)["task_id"]
+    record, fates = publisher.feed.append, []
+
+    def record_then_falter(event, *args, **kwargs):
+        recorded = record(event, *args, **kwargs)
+        if recorded and event.get("ticket_id") == ticket_id and event["type"].endswith("status_changed"):
+            fates.append(event["id"])
+            if publisher_fate == "dies":
+                raise SystemExit("the processor died between the feed and the bus")
+            time.sleep(1.5)
+        return recorded
+
+    monkeypatch.setattr(publisher.feed, "append", record_then_falter)
+    _act(clickup, workspace, action="set_status", task_id=task_id, status="done")
+    received = wait_for(lambda: pushed(ticket_id, "clickup.task.status_changed"), timeout_s=60)
+    time.sleep(2.0)
+    assert fates and [e["id"] for e in pushed(ticket_id, "clickup.task.status_changed")] == fates
+    assert received[0]["data"]["status"] == "done"
+    assert [e["id"] for e in _events(api, auth, ticket_id, "clickup.task.status_changed")] == fates
 
 
 def test_a_sweep_out_of_time_continues_from_its_checkpoint(

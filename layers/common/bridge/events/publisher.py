@@ -25,10 +25,12 @@ def publish(
     ticket_id: str | None = None,
     task_id: str | None = None,
     dedup_key: str | None = None,
+    again: bool = False,
 ) -> dict[str, Any] | None:
     """Record the event in the feed and put it on the bus. With `dedup_key` (the change it reports), a change
     reported before is not reported again (None) and the event's id is derived from the key, so a consumer
-    deduplicating on ids sees one event per change."""
+    deduplicating on ids sees one event per change. `again`: the publisher that recorded the change may have died
+    before the bus: the event recorded then is put on the bus (again, if it had got there)."""
     now_ms = int(time.time() * 1000)
     event_id = hashlib.sha256(f"{org_id}|{dedup_key}".encode()).hexdigest()[:32] if dedup_key else uuid.uuid4().hex
     event: dict[str, Any] = {
@@ -43,7 +45,10 @@ def publish(
     if task_id:
         event["task_id"] = task_id
     if not feed.append(event, now_ms, dedup_key):
-        return None
+        recorded = feed.recorded(org_id, dedup_key) if again and dedup_key else None
+        if recorded is None:
+            return None
+        event = recorded
     aws.client("events").put_events(
         Entries=[
             {

@@ -23,6 +23,15 @@ def append(event: dict[str, Any], recorded_ms: int, dedup_key: str | None = None
     return put_together(key_row, "attribute_not_exists(pk)", row)
 
 
+def recorded(org_id: str, dedup_key: str) -> dict[str, Any] | None:
+    """The event recorded for the change `dedup_key`, if the feed still has it."""
+    key_row = main_table().get_item(Key={"pk": org_pk(org_id), "sk": f"EVENTKEY#{dedup_key}"}).get("Item")
+    if not key_row:
+        return None
+    row = main_table().get_item(Key={"pk": org_pk(org_id), "sk": key_row["event_sk"]}).get("Item")
+    return plain(row)["event"] if row else None
+
+
 CURSOR_PATTERN = r"^\d{13}#[0-9a-f]{32}$"  # `{recorded ms}#{event id}`: the position of an event in the feed
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from bridge.repositories import audit, echo_marks, org_settings, ticket_links
 from bridge.tasks import render
 
 HIERARCHY_PREFIXES = ("space", "folder", "list")
+OUTBOX_LEASE_MS = 60_000  # far longer than a publication takes; shorter than a message's visibility timeout
 THIN_EVENTS = frozenset(
     {
         "taskUpdated",
@@ -138,7 +140,8 @@ def changes_from_task(task: Task) -> list[Change]:
 
 
 # -- applying ------------------------------------------------------------------------------------------------
-def handle(message: WebhookDelivery, remaining_s: Callable[[], float]) -> None:
+def handle(message: WebhookDelivery, remaining_s: Callable[[], float], delivery_id: str | None = None) -> None:
+    """`delivery_id`: the queue message's id, the same on every receive (its outbox entries are its own)."""
     payload = message.payload
     event = str(payload.get("event") or "")
     if event.startswith(HIERARCHY_PREFIXES):
@@ -153,7 +156,7 @@ def handle(message: WebhookDelivery, remaining_s: Callable[[], float]) -> None:
         # the payload does not say what changed: read the task (through the organisation's budget)
         client = connection.client_for(message.org_id, remaining_s=remaining_s)
         changes = changes_from_task(client.get_task(task_id))
-    apply_changes(message.org_id, task_id, changes)
+    apply_changes(message.org_id, task_id, changes, owner=delivery_id)
 
 
 def _linked(org_id: str, task_id: str) -> bool:
@@ -161,13 +164,16 @@ def _linked(org_id: str, task_id: str) -> bool:
     return ref is not None and ref.get("org_id") == org_id
 
 
-def apply_changes(org_id: str, task_id: str, changes: list[Change]) -> int:
+def apply_changes(org_id: str, task_id: str, changes: list[Change], owner: str | None = None) -> int:
     """Apply to the ticket linked to the task; the number of changes reported to the portal.
 
     The events a decision produces are written on the link (its outbox) in the same conditional write as the
-    fields they report, then published (each under its change's key, so publishing again is harmless) and the
-    outbox cleared. Two deliveries racing on one link cannot both report a change: the loser re-reads and finds
-    the change held; a worker dying between the write and the publication leaves the outbox to the next one."""
+    fields they report, then published (each under its change's key, so a change is recorded in the feed once)
+    and taken out of the outbox. Two deliveries racing on one link cannot both report a change: the loser
+    re-reads and finds the change held. Each outbox entry names its `owner` (the delivery's queue message) and
+    a lease: another delivery leaves a live entry to its owner, who is publishing it; an entry of a dead
+    publisher (its own message received again, or its lease over) is put on the bus again, the feed's record of
+    it reused, so the portal's push never misses what the feed has."""
     if not changes:
         return 0
     ref = ticket_links.find_by_task(task_id)
@@ -184,7 +190,7 @@ def apply_changes(org_id: str, task_id: str, changes: list[Change]) -> int:
         stored_keys: dict[str, str] = dict(link.get("field_keys") or {})
         dates, keys = dict(stored_dates), dict(stored_keys)
         outbox: list[dict[str, Any]] = list(link.get("outbox") or [])
-        pending = len(outbox)
+        pending, lease_until_ms = len(outbox), int(time.time() * 1000) + OUTBOX_LEASE_MS
         time_zone = None
         reported: set[str] = set()  # link fields a ClickUp user's change (not our echo) set: the audit trail's
         for change in sorted(changes, key=lambda c: c.date_ms):
@@ -204,10 +210,10 @@ def apply_changes(org_id: str, task_id: str, changes: list[Change]) -> int:
             if echo:
                 metrics.add_metric(name="WebhookEchoSuppressed", unit="Count", value=1)
                 continue
-            outbox.append(_news(task_id, change, value, newer))
+            outbox.append({**_news(task_id, change, value, newer), "owner": owner, "lease_until": lease_until_ms})
         after = {k: link.get(k) for k in before}
         if after == before and (dates, keys) == (stored_dates, stored_keys) and len(outbox) == pending:
-            return _flush(link) if pending else 0  # nothing new; a dead worker's outbox is published
+            return _flush(link, owner, fresh=set()) if pending else 0  # nothing new; a dead one's outbox
         link["field_dates"], link["field_keys"], link["outbox"] = dates, keys, outbox
         if ticket_links.save(link):
             changed = {k: v for k, v in after.items() if before.get(k) != v and k in reported}
@@ -215,7 +221,7 @@ def apply_changes(org_id: str, task_id: str, changes: list[Change]) -> int:
                 audit.record(
                     org_id, ticket_id, changes[-1].actor, "clickup_changed", {k: before[k] for k in changed}, changed
                 )
-            return _flush(link)
+            return _flush(link, owner, fresh={_entry_id(news) for news in outbox[pending:]})
     raise RuntimeError("the ticket's link kept changing; the delivery will be retried")
 
 
@@ -235,9 +241,15 @@ def _reported_before(change: Change, field_key: str | None, known_since: int) ->
     return False
 
 
-def _flush(link: dict[str, Any]) -> int:
-    published = 0
+def _flush(link: dict[str, Any], owner: str | None, fresh: set[tuple[Any, ...]]) -> int:
+    """Publish the outbox entries this call wrote (`fresh`) and those of a dead publisher; leave live entries to
+    their owner. The entries published are then taken out of the link's outbox, whoever wrote it since."""
+    now_ms, published, done = int(time.time() * 1000), 0, set()
     for news in link.get("outbox") or []:
+        entry = _entry_id(news)
+        dead = (owner is not None and news.get("owner") == owner) or int(news.get("lease_until") or 0) <= now_ms
+        if entry not in fresh and not dead:
+            continue  # another delivery is publishing it
         event = publish(
             link["org_id"],
             news["type"],
@@ -245,11 +257,24 @@ def _flush(link: dict[str, Any]) -> int:
             ticket_id=link["ticket_id"],
             task_id=link["task_id"],
             dedup_key=news["key"],
+            again=entry not in fresh,
         )
         published += event is not None
-    link["outbox"] = []
-    ticket_links.save(link)  # a concurrent writer wins: the next one finds the outbox and publishes nothing new
-    return published
+        done.add(entry)
+    for _ in range(8):
+        link["outbox"] = [news for news in link.get("outbox") or [] if _entry_id(news) not in done]
+        if not done or ticket_links.save(link):
+            return published
+        current = ticket_links.get(link["org_id"], link["ticket_id"])
+        if current is None:
+            return published
+        link.clear()
+        link.update(current)
+    return published  # still contended: what is left is put on the bus again later (the same event id)
+
+
+def _entry_id(news: dict[str, Any]) -> tuple[Any, ...]:
+    return news["key"], news.get("owner"), news.get("lease_until")
 
 
 def _link_field(name: str) -> str:
