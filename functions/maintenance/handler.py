@@ -26,7 +26,9 @@ def record_handler(record: SQSRecord) -> None:
     message = maintenance_message_adapter.validate_json(record.body)
     context = _context["lambda"]
     try:
-        maintenance.handle(message, remaining_s=lambda: context.get_remaining_time_in_millis() / 1000)
+        maintenance.handle(
+            message, remaining_s=lambda: context.get_remaining_time_in_millis() / 1000, job_id=record.message_id
+        )
     except RateLimited as held:  # resumed from the last checkpoint at the reset
         hand_back(record.event_source_arn, record.receipt_handle, held.reset_at)
         raise

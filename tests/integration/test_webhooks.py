@@ -576,9 +576,9 @@ def test_a_sweep_out_of_time_continues_from_its_checkpoint(
     applied: list[str] = []
     original = reconcile.apply_changes
 
-    def counting(org, task_id, changes):
+    def counting(org, task_id, changes, **kwargs):
         applied.append(task_id)
-        return original(org, task_id, changes)
+        return original(org, task_id, changes, **kwargs)
 
     monkeypatch.setattr(reconcile, "apply_changes", counting)
     with pytest.raises(reconcile.Interrupted):

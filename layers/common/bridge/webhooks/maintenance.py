@@ -27,7 +27,10 @@ def send(kind: str, org_id: str) -> None:
     )
 
 
-def handle(message: MaintenanceTick | MaintenanceJob, remaining_s: Callable[[], float]) -> None:
+def handle(
+    message: MaintenanceTick | MaintenanceJob, remaining_s: Callable[[], float], job_id: str | None = None
+) -> None:
+    """`job_id`: the queue message's id, the same on every receive (a sweep's outbox entries are its own)."""
     if isinstance(message, MaintenanceTick):
         job = "sweep" if message.kind == "sweep_tick" else "health"
         queued = 0
@@ -43,7 +46,7 @@ def handle(message: MaintenanceTick | MaintenanceJob, remaining_s: Callable[[], 
     try:
         if message.kind == "sweep":
             try:
-                reconcile.sweep(message.org_id, remaining_s)
+                reconcile.sweep(message.org_id, remaining_s, owner=job_id)
             except reconcile.Interrupted as stop:
                 logger.info("sweep continues in a new message", extra={"org_id": message.org_id, "at": str(stop)})
                 send("sweep", message.org_id)

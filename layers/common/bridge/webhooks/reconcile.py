@@ -22,7 +22,7 @@ class Interrupted(Exception):
     """Out of time: the sweep continues in a new message from the last checkpoint."""
 
 
-def sweep(org_id: str, remaining_s: Callable[[], float]) -> dict[str, int]:
+def sweep(org_id: str, remaining_s: Callable[[], float], owner: str | None = None) -> dict[str, int]:
     conn = connection.current(org_id)
     if conn.status != connection.CONNECTED:
         return {"tasks": 0, "reported": 0}
@@ -53,7 +53,7 @@ def sweep(org_id: str, remaining_s: Callable[[], float]) -> dict[str, int]:
                         # tasks come oldest update first: what was applied so far is done, the rest follows
                         checkpoints.advance(org_id, workspace_id, max(since, int(task.date_updated or 0) - 1))
                         raise Interrupted(f"{seen} tasks read")
-                    reported += apply_changes(org_id, task.id, changes_from_task(task))
+                    reported += apply_changes(org_id, task.id, changes_from_task(task), owner=owner)
                     seen += 1
                 newest = max([newest, *(int(t.date_updated or 0) for t in tasks)])
                 checkpoints.advance(org_id, workspace_id, newest)
