@@ -192,7 +192,7 @@ def apply_changes(org_id: str, task_id: str, changes: list[Change], owner: str |
         outbox: list[dict[str, Any]] = list(link.get("outbox") or [])
         pending, lease_until_ms = len(outbox), int(time.time() * 1000) + OUTBOX_LEASE_MS
         time_zone = None
-        reported: set[str] = set()  # link fields a ClickUp user's change (not our echo) set: the audit trail's
+        reported: set[str] = set()  # link fields set by a ClickUp user's change (not our echo): audited
         for change in sorted(changes, key=lambda c: c.date_ms):
             if change.field == "due_date" and time_zone is None:
                 time_zone = _time_zone(org_id)
@@ -262,8 +262,9 @@ def _flush(link: dict[str, Any], owner: str | None, fresh: set[tuple[Any, ...]])
         published += event is not None
         done.add(entry)
     for _ in range(8):
-        link["outbox"] = [news for news in link.get("outbox") or [] if _entry_id(news) not in done]
-        if not done or ticket_links.save(link):
+        outbox = link.get("outbox") or []
+        link["outbox"] = [news for news in outbox if _entry_id(news) not in done]
+        if len(link["outbox"]) == len(outbox) or ticket_links.save(link):
             return published
         current = ticket_links.get(link["org_id"], link["ticket_id"])
         if current is None:
