@@ -353,7 +353,7 @@ def _update(client: ClickUpClient, link: dict[str, Any], op: dict[str, Any], wor
             echo_marks.mark(org_id, task_id, field, after[field])
     task = client.update_task(task_id, body)
     before = {k: link.get(k) for k in after}
-    _save_written(link, after, int(task.date_updated or 0))
+    _save_written(link, after, int(task.date_updated or time.time() * 1000))  # ClickUp always dates it
     audit.record(org_id, link["ticket_id"], change.get("actor", "worker"), "updated", before, after)
 
 
