@@ -170,7 +170,8 @@ def test(org_id: str, remaining_s: Any = None) -> dict[str, Any]:
     conn = current(org_id)
     if conn.status == NEEDS_REAUTH:
         return {"result": "revoked", "detail": "ClickUp access was revoked; an admin must reconnect"}
-    client = client_for(org_id, remaining_s=remaining_s)
+    # The connection as read: a sync finding the token revoked meanwhile must not turn the answer into a 409
+    client = client_for(org_id, remaining_s=remaining_s, conn=conn)
     started = time.perf_counter()
     try:
         user = client.get_user()
