@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import math
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -20,6 +21,25 @@ from bridge.core.errors import BridgeError
 from bridge.core.observability import logger
 
 _JSON_TYPES = ("application/json", "application/x-www-form-urlencoded", "text/plain")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _holds_lone_surrogate(text: str) -> bool:
+    """True when the JSON text escapes a lone UTF-16 surrogate (`"\\ud800"`): valid JSON syntax, but not Unicode
+    text (RFC 8259 §8.2 leaves its handling undefined; I-JSON, RFC 7493 §2.1, forbids it). Such a string cannot be
+    encoded as UTF-8, so DynamoDB, SQS and every log line would fail on it later. Cheap unless the body holds a
+    surrogate escape at all (a pair, i.e. an emoji, passes)."""
+    if not _SURROGATE_ESCAPE.search(text):
+        return False
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return False  # not JSON: the validator answers 400 invalid_json
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def error_response(status: int, code: str, message: str, details: Any = None, headers: dict | None = None) -> Response:
@@ -42,9 +62,11 @@ def body_problem(event: Mapping[str, Any]) -> tuple[int, str, str] | None:
         return 415, "unsupported_media_type", "send the body as application/json"
     try:
         data = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode("utf-8")
-        data.decode("utf-8")
+        text = data.decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError):
         return 400, "invalid_body", "the body is not valid UTF-8 JSON"
+    if _holds_lone_surrogate(text):
+        return 400, "invalid_body", "the body holds a lone UTF-16 surrogate escape (not Unicode text)"
     return None
 
 

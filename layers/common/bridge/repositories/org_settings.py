@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bridge.core.inputs import ClickUpId
 from bridge.core.recent import Recent
 from bridge.repositories.table import main_table, org_pk, plain
 
@@ -29,14 +30,14 @@ class OrgSettings(BaseModel):
         max_length=64,
         description="IANA zone date-only due dates are placed in (default: the connected ClickUp user's zone)",
     )
-    space_default_lists: dict[str, str] = Field(
+    space_default_lists: dict[ClickUpId, ClickUpId] = Field(
         default_factory=dict, description="space id → the list a customer assigned to that space gets tasks in"
     )
-    status_mapping: dict[str, dict[str, str]] = Field(
+    status_mapping: dict[ClickUpId, dict[str, str]] = Field(
         default_factory=dict,
         description="list id → {portal status → ClickUp status of that list}; checked against the list's statuses",
     )
-    field_mapping: dict[str, str] = Field(
+    field_mapping: dict[str, ClickUpId] = Field(
         default_factory=dict, description="portal field → ClickUp custom field id (values converted to its type)"
     )
 

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bridge.core.inputs import PortalId
 from bridge.tasks.render import validate_due_date
 
 Priority = Literal["urgent", "high", "normal", "low"]
@@ -29,7 +30,7 @@ class TicketIn(_DueDate):
     title: str = Field(min_length=1, max_length=900)
     description: str | None = Field(default=None, max_length=50_000)
     priority: Priority
-    customer_id: str = Field(min_length=1, max_length=128)
+    customer_id: PortalId
     ticket_url: str | None = Field(default=None, max_length=2048, pattern=r"^https?://")
     requester: Requester | None = None
     due_date: str | None = Field(
