@@ -27,9 +27,9 @@ from pydantic import StringConstraints
 # ClickUp's ids: numeric strings (workspace, space, folder, list, user, comment), short alphanumerics (task ids,
 # custom task ids like `ABC-123`) and UUIDs (webhooks, custom fields). None holds anything outside this set.
 CLICKUP_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
-# The portal's own ids (customers): 1..128 visible ASCII characters without `/`, not starting with `.` (so never
-# `.` or `..`): no space, control, non-ASCII or path character.
-PORTAL_ID_PATTERN = r"^[\x21-\x2d\x30-\x7e][\x21-\x2e\x30-\x7e]{0,127}$"
+# The portal's own ids (customers): 1..128 visible ASCII characters without `/`, `\` or `%`, not starting with `.`
+# (so never `.` or `..`): no space, control, non-ASCII, path or percent-escape character.
+PORTAL_ID_PATTERN = r"^[\x21-\x24\x26-\x2d\x30-\x5b\x5d-\x7e][\x21-\x24\x26-\x2e\x30-\x5b\x5d-\x7e]{0,127}$"
 # A credential or an opaque value that travels in an HTTP header or a query: visible ASCII only (RFC 9110 §5.5
 # without spaces; a token never holds one).
 VISIBLE_ASCII_PATTERN = r"^[\x21-\x7e]+$"

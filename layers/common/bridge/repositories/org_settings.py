@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bridge.core.inputs import ClickUpId
+from bridge.core.inputs import ClickUpId, is_token_text
 from bridge.core.recent import Recent
 from bridge.repositories.table import main_table, org_pk, plain
 
@@ -53,6 +53,8 @@ class OrgSettings(BaseModel):
     def _push_url(cls, value: str | None) -> str | None:
         if not value:
             return None
+        if not is_token_text(value, max_chars=2048):  # controls, spaces or non-ASCII would fail in the push's request
+            raise ValueError("the portal webhook URL must be visible ASCII (percent-encode the rest)")
         from urllib.parse import urlparse
 
         parsed = urlparse(value)
