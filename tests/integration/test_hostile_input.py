@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, quote, urlparse
 import httpx
 import pytest
 
+from infra import definitions as d
 from local.stack import LocalStack
 from tests import flows
 
@@ -322,6 +323,61 @@ def test_hostile_claims_are_403(stack, api, name: str) -> None:
         assert answer.status_code == 200 and answer.json()["user_id"] == value
     else:
         assert answer.status_code == 403 and _refused(answer, {"invalid_sub_claim"})
+
+
+def _concrete(path: str) -> str:
+    return path.replace("{customer_id}", "cust-1").replace("{ticket_id}", str(uuid.uuid4()))
+
+
+@pytest.mark.parametrize("name", [n for n in IDS if n not in (*VISIBLE_ASCII, *UNICODE_TEXT, "empty")])
+def test_every_authorized_route_refuses_a_hostile_org_claim(stack, api, name: str) -> None:
+    token = stack.token(HOSTILE[name], user="user-1")
+    headers = {"Authorization": f"Bearer {token}", "content-type": "application/json"}
+    routes = [r for r in d.ROUTES if r.authorized]
+    assert len(routes) >= 20
+    for route in routes:
+        query = "?return_to=http%3A%2F%2F127.0.0.1%2F" if route.path == "/clickup/oauth/connect" else ""
+        body = b"{}" if route.method in ("POST", "PUT", "PATCH") else None
+        answer = api.request(route.method, _concrete(route.path) + query, headers=headers, content=body)
+        if answer.status_code == 422:  # the body or parameters were checked first: still never a 5xx
+            _refused(answer, {"validation_error"})
+            continue
+        assert answer.status_code == 403, (route.route_key, answer.status_code, answer.text[:200])
+        _refused(answer, {"invalid_org_claim"})
+
+
+# Which test sends hostile values through each route's own inputs (a new route must be added here and there).
+INPUTS_COVERED = {
+    "GET /health": "no input",
+    "GET /api/v1/me": "test_hostile_claims_are_403, test_events_carrying_any_text_never_get_a_5xx",
+    "GET /api/v1/clickup/spaces": "test_hostile_query_values",
+    "POST /api/v1/clickup/sync": "claims only (test_every_authorized_route_refuses_a_hostile_org_claim)",
+    "PUT /api/v1/customers/{customer_id}/clickup-space": "test_hostile_ids_in_paths, test_hostile_ids_in_bodies",
+    "GET /api/v1/customers/{customer_id}/clickup-space": "test_hostile_ids_in_paths",
+    "DELETE /api/v1/customers/{customer_id}/clickup-space": "test_hostile_ids_in_paths",
+    "POST /api/v1/tickets/{ticket_id}/clickup-task": "test_hostile_ids_in_paths, test_hostile_ids_in_bodies",
+    "GET /api/v1/tickets/{ticket_id}/clickup-task": "test_hostile_ids_in_paths",
+    "PATCH /api/v1/tickets/{ticket_id}/clickup-task": "test_hostile_ids_in_paths, test_hostile_ids_in_bodies",
+    "POST /api/v1/tickets/{ticket_id}/clickup-task/comments": "test_hostile_ids_in_paths",
+    "POST /api/v1/tickets/{ticket_id}/clickup-task/retry": "test_hostile_ids_in_paths",
+    "GET /api/v1/tickets/{ticket_id}/clickup-task/history": "test_hostile_ids_in_paths",
+    "GET /api/v1/clickup/events": "test_hostile_query_values",
+    "POST /webhooks/clickup": "test_a_hostile_signature_is_401_invalid_signature, test_a_hostile_webhook_id_is_401",
+    "GET /clickup/oauth/connect": "test_a_hostile_return_to_is_refused",
+    "GET /clickup/oauth/callback": "test_a_hostile_state_lands_on_state_invalid, test_a_hostile_code_lands_on_a_stable",
+    "DELETE /clickup/oauth/disconnect": "test_hostile_query_values",
+    "GET /api/v1/clickup/connection": "test_hostile_claims_are_403",
+    "PUT /api/v1/clickup/connection/default-workspace": "test_hostile_ids_in_bodies",
+    "PUT /api/v1/clickup/connection/personal-token": "test_a_hostile_personal_token_is_422_token_malformed",
+    "POST /api/v1/clickup/connection/test": "claims only (test_every_authorized_route_refuses_a_hostile_org_claim)",
+    "GET /api/v1/clickup/settings": "claims only (test_every_authorized_route_refuses_a_hostile_org_claim)",
+    "PUT /api/v1/clickup/settings": "test_hostile_ids_in_bodies",
+    "POST /api/v1/clickup/portal-webhook/secret": "claims only",
+}
+
+
+def test_every_declared_route_is_in_the_hostile_matrix() -> None:
+    assert set(INPUTS_COVERED) == {r.route_key for r in d.ROUTES}
 
 
 def test_a_claim_is_never_folded_into_another_tenant(stack, api, world) -> None:

@@ -75,7 +75,7 @@ def callback(params: dict[str, str], remaining_s: Any = None) -> str:
     try:
         outcome = _complete(state, flow, params, remaining_s)
     finally:
-        oauth_states.finish(state, outcome)
+        _record(state, outcome)
     if outcome != CONNECTED:
         return _fail(flow["return_to"], outcome)
     metrics.add_metric(name="OAuthConnected", unit="Count", value=1)
@@ -112,6 +112,15 @@ def _complete(state: str, flow: dict[str, Any], params: dict[str, str], remainin
     except (ClickUpError, BridgeError) as exc:
         return getattr(exc, "code", None) or "exchange_failed"
     return CONNECTED
+
+
+def _record(state: str, outcome: str) -> None:
+    """Keep the claim's outcome for a repeated callback; a failure to write it never fails this callback (the
+    repeated one then answers `state_invalid`)."""
+    try:
+        oauth_states.finish(state, outcome)
+    except Exception:  # noqa: BLE001 (the browser still gets this callback's true outcome)
+        logger.exception("could not record the oauth callback's outcome", extra={"outcome": outcome})
 
 
 def _replayed(state: str, remaining_s: Any) -> str:
