@@ -23,7 +23,7 @@ from bridge.repositories import oauth_states, org_settings
 STATE_TTL_S = 600
 CONNECTED = "connected"
 CODE_MAX_CHARS = 512
-REPLAY_WAIT_S = 5.0  # a repeated callback waits at most this long for the first one's outcome
+REPLAY_WAIT_S = 10.0  # a repeated callback waits at most this long for the first one's outcome
 REPLAY_POLL_S = 0.25
 _STATE = re.compile(r"[A-Za-z0-9_-]{20,128}")  # what `secrets.token_urlsafe(32)` issues (43 characters)
 
