@@ -289,6 +289,17 @@ def test_hostile_ids_in_bodies(api, world, name: str) -> None:
     assert api.get("/api/v1/clickup/connection", headers=headers).json()["status"] == "connected"
 
 
+@pytest.mark.parametrize("value", [10**40, 2**63, 2**53, -1, 0, 1.5])
+def test_a_user_id_that_cannot_be_clickups_is_422(api, world, value: Any) -> None:
+    """Assignees are ClickUp user ids (positive integers a JSON number holds exactly); a number DynamoDB cannot
+    store (over 38 digits) or ClickUp cannot have issued is refused before anything is stored."""
+    headers = {**world["auth"](), "content-type": "application/json"}
+    path = f"/api/v1/tickets/{world['ticket']}/clickup-task"
+    answer = api.patch(path, headers=headers, content=_json({"assignees": [value]}))
+    _refused(answer, {"validation_error"})
+    assert api.get(f"{path}/history", headers=headers).status_code == 200  # the link still reads
+
+
 def test_a_lone_surrogate_anywhere_in_a_body_is_400_invalid_body(api, world) -> None:
     headers = {**world["auth"](), "content-type": "application/json"}
     ticket = str(uuid.uuid4())

@@ -22,7 +22,7 @@ import re
 import unicodedata
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
 # ClickUp's ids: numeric strings (workspace, space, folder, list, user, comment), short alphanumerics (task ids,
 # custom task ids like `ABC-123`) and UUIDs (webhooks, custom fields). None holds anything outside this set.
@@ -36,6 +36,9 @@ VISIBLE_ASCII_PATTERN = r"^[\x21-\x7e]+$"
 CLAIM_MAX_CHARS = 256  # 4 bytes a character at most: ORG#{claim} stays far below DynamoDB's 2,048 bytes
 
 ClickUpId = Annotated[str, StringConstraints(pattern=CLICKUP_ID_PATTERN)]
+# A ClickUp user id is a positive integer; a JSON number holds integers exactly up to 2**53 - 1 (RFC 8259 §6), and
+# DynamoDB stores at most 38 digits: 10**40 was a 500 when the change was stored.
+ClickUpUserId = Annotated[int, Field(ge=1, le=2**53 - 1)]
 PortalId = Annotated[str, StringConstraints(pattern=PORTAL_ID_PATTERN)]
 
 _clickup_id = re.compile(CLICKUP_ID_PATTERN)
