@@ -106,4 +106,53 @@ def install() -> None:
 
     Table.query = query  # type: ignore[method-assign]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    _check_keys_everywhere(DynamoDBBackend)
     _installed = True
+
+
+def _check_keys_everywhere(backend_class: Any) -> None:
+    """DynamoDB refuses an empty key attribute and keys over 2,048 bytes (partition) / 1,024 bytes (sort) in every
+    request that names a key, reads included ("Partition keys and sort keys",
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html; the same
+    ValidationException on GetItem, Query, DeleteItem and UpdateItem, e.g. facebook/ThreatExchange#1324 on a
+    Query). moto checks them on PutItem and TransactWriteItems' Put only, and the empty key on GetItem and Query:
+    a DeleteItem or UpdateItem with an empty key, or a read with an oversized one, passed locally and would fail
+    on AWS. The local stack refuses them as DynamoDB does."""
+    from moto.dynamodb.exceptions import KeyIsEmptyStringException
+
+    def check(table: Any, key: dict[str, Any] | None) -> None:
+        if not key:
+            return
+        for name, value in key.items():
+            if isinstance(value, dict) and any(v == "" or v == b"" for v in value.values()):
+                raise KeyIsEmptyStringException(name)
+        table._validate_key_sizes({k: v for k, v in key.items() if isinstance(v, dict)})
+
+    original_get = backend_class.get_item
+    original_delete = backend_class.delete_item
+    original_update = backend_class.update_item
+    original_query = backend_class.query
+
+    def get_item(self: Any, table_name: str, keys: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        check(self.get_table(table_name), keys)
+        return original_get(self, table_name, keys, *args, **kwargs)
+
+    def delete_item(self: Any, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        check(self.get_table(table_name), key)
+        return original_delete(self, table_name, key, *args, **kwargs)
+
+    def update_item(self: Any, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        check(self.get_table(table_name), key)
+        return original_update(self, table_name, key, *args, **kwargs)
+
+    def query(self: Any, table_name: str, hash_key_dict: dict[str, Any] | None, *args: Any, **kwargs: Any) -> Any:
+        table = self.get_table(table_name)
+        index_name = kwargs.get("index_name")
+        if hash_key_dict and not index_name:
+            check(table, {table.hash_key_attr: hash_key_dict})
+        return original_query(self, table_name, hash_key_dict, *args, **kwargs)
+
+    backend_class.get_item = get_item
+    backend_class.delete_item = delete_item
+    backend_class.update_item = update_item
+    backend_class.query = query

@@ -15,6 +15,7 @@ from bridge.api.resolver import current_principal, make_resolver
 from bridge.connection import service
 from bridge.core.config import settings
 from bridge.core.health import check_health
+from bridge.core.inputs import CLICKUP_ID_PATTERN, PORTAL_ID_PATTERN, ClickUpId
 from bridge.core.observability import logger, metrics, tracer
 from bridge.events.models import EventsOut
 from bridge.repositories import events as feed
@@ -114,8 +115,8 @@ class SyncOut(BaseModel):
 
 class AssignmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    space_id: str = Field(min_length=1, max_length=64)
-    list_id: str | None = Field(default=None, min_length=1, max_length=64)
+    space_id: ClickUpId
+    list_id: ClickUpId | None = None
 
 
 class AssignmentOut(BaseModel):
@@ -128,7 +129,7 @@ class AssignmentOut(BaseModel):
     updated_at: str | None = None
 
 
-CustomerId = Annotated[str, Path(min_length=1, max_length=128)]
+CustomerId = Annotated[str, Path(pattern=PORTAL_ID_PATTERN, description="The portal's customer id")]
 
 
 @app.get(
@@ -137,7 +138,8 @@ CustomerId = Annotated[str, Path(min_length=1, max_length=128)]
     responses=error_responses(403, 404, 409),
 )
 def spaces(
-    workspace_id: Annotated[str | None, Query(max_length=64)] = None, include_archived: Annotated[bool, Query()] = False
+    workspace_id: Annotated[str | None, Query(pattern=CLICKUP_ID_PATTERN)] = None,
+    include_archived: Annotated[bool, Query()] = False,
 ) -> HierarchyOut:
     org_id = current_principal(app).org_id
     return HierarchyOut.model_validate(views.tree(org_id, workspace_id, include_archived))

@@ -103,9 +103,7 @@ def default_workspace(body: DefaultWorkspaceIn) -> ConnectionOut:
 def personal_token(body: PersonalTokenIn) -> ConnectionOut:
     org_id = require_admin(current_principal(app)).org_id
     service.require_enabled(org_id)
-    token = body.token.get_secret_value().strip()
-    if not token.startswith("pk_") or len(token) < 10:
-        raise Unprocessable("a ClickUp personal token starts with pk_", code="token_malformed")
+    token = service.personal_token(body.token.get_secret_value())
     try:
         service.connect_with_token(org_id, token, "personal_token", remaining_s=_remaining_s)
     except RateLimited:

@@ -258,3 +258,131 @@ def test_bad_bodies_get_4xx_not_5xx(api, auth) -> None:
     assert xml.status_code == 415
     httpx_default = api.put("/api/v1/clickup/connection/default-workspace", headers=auth(), json=[1, 2])
     assert httpx_default.status_code == 422
+
+
+# -- a callback opened again (issue 14, failure 9) ---------------------------------------------------------------
+
+
+def _mark(clickup) -> int:
+    return int(clickup.get("/_emulator/requests", params={"since": 10**9}).json()["next"])
+
+
+def _exchanges(clickup, since: int) -> int:
+    log = clickup.get("/_emulator/requests", params={"since": since}).json()["requests"]
+    return sum(1 for r in log if r["method"] == "POST" and r["path"].endswith("/oauth/token"))
+
+
+def _consented(stack, api, clickup, auth, org_id, workspace, decision: str = "authorize") -> str:
+    clickup.post("/_emulator/login", json={"user_id": workspace["user"]["id"]})
+    authorize = flows.start(api, auth(), flows.portal_url(stack, org_id)).json()["authorize_url"]
+    return flows.consent(clickup, authorize, decision=decision)
+
+
+def _age_state(stack, org_id: str, seconds: int) -> None:
+    """Move the organisation's OAuth states `seconds` into the past (expires_at)."""
+    ddb, name = stack.aws.client("dynamodb"), stack.environment()["TABLE_NAME"]
+    for item in ddb.scan(
+        TableName=name, FilterExpression="org_id = :o", ExpressionAttributeValues={":o": {"S": org_id}}
+    )["Items"]:
+        if item["pk"]["S"].startswith("OAUTH_STATE#"):
+            ddb.update_item(
+                TableName=name,
+                Key={"pk": item["pk"], "sk": item["sk"]},
+                UpdateExpression="SET expires_at = expires_at - :s",
+                ExpressionAttributeValues={":s": {"N": str(seconds)}},
+            )
+
+
+def test_a_reloaded_callback_after_a_connect_lands_on_connected_again(
+    stack, api, clickup, auth, org_id, workspace
+) -> None:
+    callback = _consented(stack, api, clickup, auth, org_id, workspace)
+    mark = _mark(clickup)
+    first = flows.follow_callback(api, callback)
+    assert first["clickup"] == ["connected"]
+    connected_at = api.get("/api/v1/clickup/connection", headers=auth()).json()["connected_at"]
+    for _ in range(2):  # reloaded, twice
+        again = flows.follow_callback(api, callback)
+        assert again["clickup"] == ["connected"] and "reason" not in again
+        assert again["_location"] == first["_location"]
+    assert _exchanges(clickup, mark) == 1  # the code was exchanged once, by the first callback
+    view = api.get("/api/v1/clickup/connection", headers=auth()).json()
+    assert view["status"] == "connected" and view["connected_at"] == connected_at  # nothing was done again
+
+
+def test_two_callbacks_at_once_exchange_once_and_both_land_on_connected(
+    stack, api, clickup, auth, org_id, workspace
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    callback = _consented(stack, api, clickup, auth, org_id, workspace)
+    mark = _mark(clickup)
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: flows.follow_callback(api, callback), range(2)))
+    assert [r["clickup"] for r in results] == [["connected"], ["connected"]]
+    assert _exchanges(clickup, mark) == 1
+
+
+def test_a_reloaded_callback_of_a_failed_attempt_stays_an_error(stack, api, clickup, auth, org_id, workspace) -> None:
+    denied = _consented(stack, api, clickup, auth, org_id, workspace, decision="deny")
+    assert flows.follow_callback(api, denied)["reason"] == ["access_denied"]
+    again = flows.follow_callback(api, denied)
+    assert again["clickup"] == ["error"] and again["reason"] == ["state_invalid"]
+    # a code ClickUp refuses: the attempt failed, its reload stays an error, nothing is exchanged again
+    callback = _consented(stack, api, clickup, auth, org_id, workspace)
+    spent = callback.replace("code=", "code=spent")
+    mark = _mark(clickup)
+    assert flows.follow_callback(api, spent)["reason"] == ["exchange_failed"]
+    assert flows.follow_callback(api, spent)["reason"] == ["state_invalid"]
+    assert flows.follow_callback(api, callback)["reason"] == ["state_invalid"]  # the same state, the right code
+    assert _exchanges(clickup, mark) == 1
+    assert api.get("/api/v1/clickup/connection", headers=auth()).json()["status"] == "not_connected"
+
+
+def test_a_reloaded_callback_after_the_state_expired_is_state_expired(
+    stack, api, clickup, auth, org_id, workspace
+) -> None:
+    callback = _consented(stack, api, clickup, auth, org_id, workspace)
+    assert flows.follow_callback(api, callback)["clickup"] == ["connected"]
+    _age_state(stack, org_id, 601)  # the state's 10 minutes are over
+    mark = _mark(clickup)
+    again = flows.follow_callback(api, callback)
+    assert again["clickup"] == ["error"] and again["reason"] == ["state_expired"]
+    assert _exchanges(clickup, mark) == 0
+    assert api.get("/api/v1/clickup/connection", headers=auth()).json()["status"] == "connected"
+
+
+def test_a_reloaded_callback_after_a_disconnect_or_another_connect_is_state_invalid(
+    stack, api, clickup, auth, org_id, workspace
+) -> None:
+    first = _consented(stack, api, clickup, auth, org_id, workspace)
+    assert flows.follow_callback(api, first)["clickup"] == ["connected"]
+    # reconnected through another flow: the first state no longer speaks for the connection, the second does
+    second = _consented(stack, api, clickup, auth, org_id, workspace)
+    assert flows.follow_callback(api, second)["clickup"] == ["connected"]
+    mark = _mark(clickup)
+    assert flows.follow_callback(api, first)["reason"] == ["state_invalid"]
+    assert flows.follow_callback(api, second)["clickup"] == ["connected"]
+    # reconnected with a personal token: neither state does
+    answer = api.put("/api/v1/clickup/connection/personal-token", headers=auth(), json={"token": workspace["token"]})
+    assert answer.status_code == 200, answer.text
+    assert flows.follow_callback(api, second)["reason"] == ["state_invalid"]
+    # a third flow, then disconnected: its reload is an error too
+    third = _consented(stack, api, clickup, auth, org_id, workspace)
+    assert flows.follow_callback(api, third)["clickup"] == ["connected"]
+    assert api.delete("/clickup/oauth/disconnect", headers=auth()).status_code == 204
+    assert flows.follow_callback(api, third)["reason"] == ["state_invalid"]
+    assert _exchanges(clickup, mark) == 1  # only the third flow's own exchange
+    assert api.get("/api/v1/clickup/connection", headers=auth()).json()["status"] == "disconnected"
+
+
+def test_a_reloaded_callback_after_the_token_was_revoked_is_state_invalid(
+    stack, api, clickup, auth, org_id, workspace, emulator
+) -> None:
+    callback = _consented(stack, api, clickup, auth, org_id, workspace)
+    assert flows.follow_callback(api, callback)["clickup"] == ["connected"]
+    token = _token_of(emulator, workspace["user"]["id"])
+    clickup.post(f"/_emulator/tokens/{token}/revoke")
+    assert api.post("/api/v1/clickup/connection/test", headers=auth()).json()["result"] == "revoked"
+    again = flows.follow_callback(api, callback)
+    assert again["clickup"] == ["error"] and again["reason"] == ["state_invalid"]

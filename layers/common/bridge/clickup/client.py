@@ -33,6 +33,7 @@ from bridge.clickup.errors import (
     Transient,
     WorkspaceNotAuthorized,
 )
+from bridge.core.inputs import is_clickup_id, is_token_text
 from bridge.core.observability import logger
 
 DEFAULT_BASE_URL = "https://api.clickup.com/api/v2"
@@ -89,6 +90,16 @@ def parse_reset(value: str | None) -> float | None:
     except ValueError:
         return None
     return number / 1000 if number > 1e12 else number
+
+
+def _seg(value: str | int) -> str:
+    """An id as one URL path segment. ClickUp's ids are digits, letters, `_` and `-` (CLICKUP_ID_PATTERN), so one
+    that is not (`..`, `a/b`, `%2e`, a space, non-ASCII) cannot name anything at ClickUp: raises NotFound
+    without a request, so no id from outside can move the request to another path."""
+    text = str(value)
+    if not is_clickup_id(text):
+        raise NotFound("not a ClickUp id: no request sent", status=404, ecode="")
+    return text
 
 
 def auth_header(token: str) -> str:
@@ -218,46 +229,48 @@ class ClickUpClient:
 
     # -- hierarchy ---------------------------------------------------------------------------------------------
     def get_spaces(self, team_id: str, archived: bool = False) -> list[models.Space]:
-        data = self._get(f"/team/{team_id}/space", archived=str(archived).lower())
+        data = self._get(f"/team/{_seg(team_id)}/space", archived=str(archived).lower())
         return [models.Space.model_validate(s) for s in data["spaces"]]
 
     def get_folders(self, space_id: str, archived: bool = False) -> list[models.Folder]:
-        data = self._get(f"/space/{space_id}/folder", archived=str(archived).lower())
+        data = self._get(f"/space/{_seg(space_id)}/folder", archived=str(archived).lower())
         return [models.Folder.model_validate(f) for f in data["folders"]]
 
     def get_folderless_lists(self, space_id: str, archived: bool = False) -> list[models.ListItem]:
-        data = self._get(f"/space/{space_id}/list", archived=str(archived).lower())
+        data = self._get(f"/space/{_seg(space_id)}/list", archived=str(archived).lower())
         return [models.ListItem.model_validate(x) for x in data["lists"]]
 
     def get_list(self, list_id: str) -> models.ListItem:
-        return models.ListItem.model_validate(self._get(f"/list/{list_id}"))
+        return models.ListItem.model_validate(self._get(f"/list/{_seg(list_id)}"))
 
     def get_list_fields(self, list_id: str) -> list[models.CustomField]:
-        return [models.CustomField.model_validate(f) for f in self._get(f"/list/{list_id}/field")["fields"]]
+        return [models.CustomField.model_validate(f) for f in self._get(f"/list/{_seg(list_id)}/field")["fields"]]
 
     # -- tasks ----------------------------------------------------------------------------------------------
     def create_task(self, list_id: str, body: Mapping[str, Any]) -> models.Task:
-        return models.Task.model_validate(self.request("POST", f"/list/{list_id}/task", json=dict(body)))
+        return models.Task.model_validate(self.request("POST", f"/list/{_seg(list_id)}/task", json=dict(body)))
 
     def get_task(self, task_id: str) -> models.Task:
-        return models.Task.model_validate(self._get(f"/task/{task_id}"))
+        return models.Task.model_validate(self._get(f"/task/{_seg(task_id)}"))
 
     def update_task(self, task_id: str, changes: Mapping[str, Any]) -> models.Task:
-        return models.Task.model_validate(self.request("PUT", f"/task/{task_id}", json=dict(changes)))
+        return models.Task.model_validate(self.request("PUT", f"/task/{_seg(task_id)}", json=dict(changes)))
 
     def delete_task(self, task_id: str) -> None:
-        self.request("DELETE", f"/task/{task_id}")
+        self.request("DELETE", f"/task/{_seg(task_id)}")
 
     def set_custom_field(self, task_id: str, field_id: str, value: Any) -> None:
-        self.request("POST", f"/task/{task_id}/field/{field_id}", json={"value": value})
+        self.request("POST", f"/task/{_seg(task_id)}/field/{_seg(field_id)}", json={"value": value})
 
     def add_comment(self, task_id: str, text: str, notify_all: bool = False) -> str:
-        data = self.request("POST", f"/task/{task_id}/comment", json={"comment_text": text, "notify_all": notify_all})
+        data = self.request(
+            "POST", f"/task/{_seg(task_id)}/comment", json={"comment_text": text, "notify_all": notify_all}
+        )
         return str(data.get("id", ""))
 
     def get_comments(self, task_id: str) -> list[dict[str, Any]]:
         """The task's newest comments (ClickUp answers up to 25, newest first)."""
-        return list(self._get(f"/task/{task_id}/comment").get("comments") or [])
+        return list(self._get(f"/task/{_seg(task_id)}/comment").get("comments") or [])
 
     def iter_task_pages(self, path: str, **filters: Any) -> Iterator[tuple[int, list[models.Task]]]:
         """Pages of tasks (0-based, 100 a page) until `last_page` or a short page."""
@@ -271,29 +284,31 @@ class ClickUpClient:
             page += 1
 
     def iter_list_tasks(self, list_id: str, **filters: Any) -> Iterator[models.Task]:
-        for _, tasks in self.iter_task_pages(f"/list/{list_id}/task", **filters):
+        for _, tasks in self.iter_task_pages(f"/list/{_seg(list_id)}/task", **filters):
             yield from tasks
 
     def iter_team_task_pages(self, team_id: str, **filters: Any) -> Iterator[tuple[int, list[models.Task]]]:
-        return self.iter_task_pages(f"/team/{team_id}/task", **filters)
+        return self.iter_task_pages(f"/team/{_seg(team_id)}/task", **filters)
 
     # -- webhooks ---------------------------------------------------------------------------------------------
     def create_webhook(self, team_id: str, endpoint: str, events: list[str], **location: str | int) -> models.Webhook:
         body: dict[str, Any] = {"endpoint": endpoint, "events": events}
         body.update({k: int(v) if k != "task_id" else v for k, v in location.items() if v})
-        return models.Webhook.model_validate(self.request("POST", f"/team/{team_id}/webhook", json=body)["webhook"])
+        return models.Webhook.model_validate(
+            self.request("POST", f"/team/{_seg(team_id)}/webhook", json=body)["webhook"]
+        )
 
     def get_webhooks(self, team_id: str) -> list[models.Webhook]:
-        return [models.Webhook.model_validate(w) for w in self._get(f"/team/{team_id}/webhook")["webhooks"]]
+        return [models.Webhook.model_validate(w) for w in self._get(f"/team/{_seg(team_id)}/webhook")["webhooks"]]
 
     def update_webhook(
         self, webhook_id: str, endpoint: str, events: list[str] | str, status: str = "active"
     ) -> models.Webhook:
         body = {"endpoint": endpoint, "events": events, "status": status}
-        return models.Webhook.model_validate(self.request("PUT", f"/webhook/{webhook_id}", json=body)["webhook"])
+        return models.Webhook.model_validate(self.request("PUT", f"/webhook/{_seg(webhook_id)}", json=body)["webhook"])
 
     def delete_webhook(self, webhook_id: str) -> None:
-        self.request("DELETE", f"/webhook/{webhook_id}")
+        self.request("DELETE", f"/webhook/{_seg(webhook_id)}")
 
 
 def exchange_code(
@@ -310,6 +325,6 @@ def exchange_code(
     if response.status_code >= 400:
         raise ClickUpClient._map_error("POST", "/oauth/token", response)
     token = response.json().get("access_token")
-    if not isinstance(token, str) or not token:
+    if not is_token_text(token, max_chars=4096):  # it becomes a header value: visible ASCII only
         raise Permanent("ClickUp POST /oauth/token answered without an access_token", status=response.status_code)
     return token

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from bridge.core.inputs import ClickUpId
+
 
 class ConnectOut(BaseModel):
     authorize_url: str = Field(description="Send the admin's browser here (ClickUp's consent page)")
@@ -42,7 +44,7 @@ class ConnectionOut(BaseModel):
 
 class DefaultWorkspaceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    workspace_id: str = Field(min_length=1, max_length=64)
+    workspace_id: ClickUpId
 
 
 class PersonalTokenIn(BaseModel):

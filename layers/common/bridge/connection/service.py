@@ -10,6 +10,7 @@ from bridge.clickup.client import ClickUpClient, RequestHooks
 from bridge.clickup.errors import ClickUpError, RateLimited, TokenRevoked
 from bridge.core.clock import utc_now_iso
 from bridge.core.errors import Conflict, DependencyUnavailable, Unprocessable
+from bridge.core.inputs import is_token_text
 from bridge.core.observability import logger
 from bridge.events.publisher import publish
 from bridge.ratelimit.limiter import OrgRateLimiter
@@ -98,9 +99,16 @@ def token_revoked(org_id: str, where: str) -> None:
 
 
 def store_token(
-    org_id: str, token: str, mode: str, user: models.User, teams: list[models.Team], obtained_at: float
+    org_id: str,
+    token: str,
+    mode: str,
+    user: models.User,
+    teams: list[models.Team],
+    obtained_at: float,
+    oauth_state: str | None = None,
 ) -> connections.Connection:
-    """Save a new token atomically (conditional on the version read); a newer token is never overwritten."""
+    """Save a new token atomically (conditional on the version read); a newer token is never overwritten.
+    `oauth_state`: the hash of the OAuth state whose callback obtained the token (a reloaded callback checks it)."""
     for _ in range(5):
         conn = current(org_id)
         if conn.token and conn.token_obtained_at > obtained_at and conn.status == CONNECTED:
@@ -126,20 +134,37 @@ def store_token(
             last_sync_at=conn.last_sync_at,
             token=envelope.seal(org_id, envelope.TOKEN, token),
             token_obtained_at=obtained_at,
+            oauth_state=oauth_state,
         )
         if connections.save(updated, expected_version=conn.version):
             return updated
     raise DependencyUnavailable("could not store the connection (too much contention)", code="store_contention")
 
 
-def connect_with_token(org_id: str, token: str, mode: str, remaining_s: Any = None) -> connections.Connection:
-    """Validate a token with GET /user and GET /team, store it, register webhooks, queue the first sync."""
+PERSONAL_TOKEN_MAX_CHARS = 256
+
+
+def personal_token(pasted: str) -> str:
+    """The personal token an admin pasted, trimmed; 422 `token_malformed` unless it is `pk_` and 10..256 visible
+    ASCII characters. It travels as the `Authorization` header value (ClickUp's authentication docs: "pk_..."),
+    and a header holds visible ASCII only (RFC 9110 §5.5): anything else would fail inside the HTTP client."""
+    token = pasted.strip()
+    if not token.startswith("pk_") or len(token) < 10 or not is_token_text(token, PERSONAL_TOKEN_MAX_CHARS):
+        raise Unprocessable("a ClickUp personal token is pk_ followed by letters and digits", code="token_malformed")
+    return token
+
+
+def connect_with_token(
+    org_id: str, token: str, mode: str, remaining_s: Any = None, oauth_state: str | None = None
+) -> connections.Connection:
+    """Validate a token with GET /user and GET /team, store it, register webhooks, queue the first sync.
+    `oauth_state`: the hash of the OAuth state the token came through (None for a personal token)."""
     obtained_at = time.time()
     client = ClickUpClient(token, remaining_s=remaining_s, hooks=OrgRateLimiter(org_id))
     user, teams = client.get_user(), client.get_teams()
     if not teams:
         raise Unprocessable("the ClickUp token gives access to no workspace", code="no_workspace")
-    conn = store_token(org_id, token, mode, user, teams, obtained_at)
+    conn = store_token(org_id, token, mode, user, teams, obtained_at, oauth_state)
     for team in teams:
         registration.register(org_id, client, team.id)
     org_index.add(org_id)

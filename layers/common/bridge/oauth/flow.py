@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from datetime import UTC, datetime
@@ -14,11 +15,17 @@ from bridge.clickup.errors import ClickUpError, Transient
 from bridge.connection import service
 from bridge.core.config import settings
 from bridge.core.errors import BridgeError
+from bridge.core.inputs import is_token_text
 from bridge.core.observability import logger, metrics
 from bridge.oauth.return_to import is_allowed
 from bridge.repositories import oauth_states, org_settings
 
 STATE_TTL_S = 600
+CONNECTED = "connected"
+CODE_MAX_CHARS = 512
+REPLAY_WAIT_S = 10.0  # a repeated callback waits at most this long for the first one's outcome
+REPLAY_POLL_S = 0.25
+_STATE = re.compile(r"[A-Za-z0-9_-]{20,128}")  # what `secrets.token_urlsafe(32)` issues (43 characters)
 
 
 def start(principal: Principal, return_to: str) -> dict[str, Any]:
@@ -50,35 +57,93 @@ def _fail(return_to: str, reason: str) -> str:
 
 
 def callback(params: dict[str, str], remaining_s: Any = None) -> str:
-    """Complete the flow; returns where to send the browser (never an error page, never a 5xx)."""
+    """Complete the flow; returns where to send the browser (never an error page, never a 5xx).
+
+    `params` are the callback's query parameters as received (any text). The state is claimed once; a callback
+    that finds its state already claimed (the browser reloaded, or the page was opened twice) is answered with
+    what became of that claim, without a second code exchange: `clickup=connected` when the claim connected the
+    organisation, the state has not expired and the organisation is still connected by that very claim; otherwise
+    `state_expired` (after the state's 10 minutes) or `state_invalid` (unknown state, a claim that failed, an
+    organisation disconnected, needing re-authorization or reconnected through another flow since)."""
     state = params.get("state") or ""
-    flow = oauth_states.consume(state) if state else None
+    if not _STATE.fullmatch(state):  # not a state this bridge issued: never looked up
+        return _fail(settings().portal_origin, "state_invalid")
+    flow = oauth_states.claim(state)
+    if flow is None:
+        return _replayed(state, remaining_s)
+    outcome = "interrupted"  # what a repeated callback finds if this one dies half-way
+    try:
+        outcome = _complete(state, flow, params, remaining_s)
+    finally:
+        _record(state, outcome)
+    if outcome != CONNECTED:
+        return _fail(flow["return_to"], outcome)
+    metrics.add_metric(name="OAuthConnected", unit="Count", value=1)
+    logger.info("organisation connected", extra={"org_id": flow["org_id"], "user_id": flow.get("user_id")})
+    return _with_query(flow["return_to"], clickup="connected")
+
+
+def _complete(state: str, flow: dict[str, Any], params: dict[str, str], remaining_s: Any) -> str:
+    """The claimed flow carried through: `connected`, or the reason it failed."""
+    org_id = flow["org_id"]
+    if int(flow["expires_at"]) < time.time():
+        return "state_expired"
+    if params.get("error"):
+        return "access_denied"
+    code = params.get("code")
+    if not code:
+        return "code_missing"
+    if not is_token_text(code, max_chars=CODE_MAX_CHARS):
+        return "code_invalid"  # ClickUp issues visible ASCII codes: this one cannot be exchanged
+    if not org_settings.get(org_id).enabled:
+        return "module_disabled"
+    try:
+        token = exchange_code(settings().clickup_client_id, _client_secret(), code)
+    except Transient:
+        return "clickup_unavailable"
+    except ClickUpError:
+        return "exchange_failed"
+    try:
+        service.connect_with_token(
+            org_id, token, "oauth", remaining_s=remaining_s, oauth_state=oauth_states.state_hash(state)
+        )
+    except Transient:
+        return "clickup_unavailable"
+    except (ClickUpError, BridgeError) as exc:
+        return getattr(exc, "code", None) or "exchange_failed"
+    return CONNECTED
+
+
+def _record(state: str, outcome: str) -> None:
+    """Keep the claim's outcome for a repeated callback; a failure to write it never fails this callback (the
+    repeated one then answers `state_invalid`)."""
+    try:
+        oauth_states.finish(state, outcome)
+    except Exception:  # noqa: BLE001 (the browser still gets this callback's true outcome)
+        logger.exception("could not record the oauth callback's outcome", extra={"outcome": outcome})
+
+
+def _replayed(state: str, remaining_s: Any) -> str:
+    """A callback whose state was claimed before: where the first claim's outcome sends the browser."""
+    flow = oauth_states.read(state)
     if flow is None:
         return _fail(settings().portal_origin, "state_invalid")
-    return_to, org_id = flow["return_to"], flow["org_id"]
+    # The first callback may still be running (a double click): wait for its outcome, within the time left.
+    budget = min(REPLAY_WAIT_S, (remaining_s() - 2.0) if remaining_s else REPLAY_WAIT_S)
+    deadline = time.monotonic() + budget
+    while "outcome" not in flow and time.monotonic() < deadline:
+        time.sleep(REPLAY_POLL_S)
+        flow = oauth_states.read(state) or flow
+    return_to = flow["return_to"]
     if int(flow["expires_at"]) < time.time():
         return _fail(return_to, "state_expired")
-    if params.get("error"):
-        return _fail(return_to, "access_denied")
-    if not params.get("code"):
-        return _fail(return_to, "code_missing")
-    if not org_settings.get(org_id).enabled:
-        return _fail(return_to, "module_disabled")
-    try:
-        token = exchange_code(settings().clickup_client_id, _client_secret(), params["code"])
-    except Transient:
-        return _fail(return_to, "clickup_unavailable")
-    except ClickUpError:
-        return _fail(return_to, "exchange_failed")
-    try:
-        service.connect_with_token(org_id, token, "oauth", remaining_s=remaining_s)
-    except Transient:
-        return _fail(return_to, "clickup_unavailable")
-    except (ClickUpError, BridgeError) as exc:
-        return _fail(return_to, getattr(exc, "code", None) or "exchange_failed")
-    metrics.add_metric(name="OAuthConnected", unit="Count", value=1)
-    logger.info("organisation connected", extra={"org_id": org_id, "user_id": flow.get("user_id")})
-    return _with_query(return_to, clickup="connected")
+    if flow.get("outcome") == CONNECTED:
+        conn = service.current(flow["org_id"])
+        if conn.status == CONNECTED and conn.oauth_state == oauth_states.state_hash(state):
+            metrics.add_metric(name="OAuthCallbackRepeated", unit="Count", value=1)
+            logger.info("oauth callback repeated after a connect", extra={"org_id": flow["org_id"]})
+            return _with_query(return_to, clickup="connected")
+    return _fail(return_to, "state_invalid")
 
 
 def _client_secret() -> str:

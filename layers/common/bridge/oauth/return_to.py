@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from bridge.core.inputs import is_token_text
+
 
 def origin_of(url: str) -> str | None:
-    """`scheme://host[:port]` of an absolute http(s) URL without credentials; None for anything else."""
+    """`scheme://host[:port]` of an absolute http(s) URL without credentials; None for anything else, including a
+    URL holding anything but visible ASCII (a browser sends non-ASCII percent-encoded, and the URL ends in a
+    `Location` header, which is ASCII)."""
+    if not is_token_text(url.strip(), max_chars=4096):
+        return None
     try:
         parts = urlsplit(url.strip())
         port = parts.port

@@ -24,6 +24,7 @@ class Connection:
     last_sync_at: str | None = None
     token: dict[str, Any] | None = None  # vault envelope; never leaves this module except to the vault
     token_obtained_at: float = 0.0
+    oauth_state: str | None = None  # sha256 of the OAuth state that stored this token (None: a personal token)
     version: int = 0
 
     @property

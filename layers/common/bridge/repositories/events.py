@@ -32,7 +32,7 @@ def recorded(org_id: str, dedup_key: str) -> dict[str, Any] | None:
     return plain(row)["event"] if row else None
 
 
-CURSOR_PATTERN = r"^\d{13}#[0-9a-f]{32}$"  # `{recorded ms}#{event id}`: the position of an event in the feed
+CURSOR_PATTERN = r"^[0-9]{13}#[0-9a-f]{32}$"  # `{recorded ms}#{event id}`: the position of an event in the feed
 
 
 def page(org_id: str, after: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:

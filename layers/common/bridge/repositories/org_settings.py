@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bridge.core.inputs import ClickUpId, is_token_text
 from bridge.core.recent import Recent
 from bridge.repositories.table import main_table, org_pk, plain
 
@@ -29,14 +30,14 @@ class OrgSettings(BaseModel):
         max_length=64,
         description="IANA zone date-only due dates are placed in (default: the connected ClickUp user's zone)",
     )
-    space_default_lists: dict[str, str] = Field(
+    space_default_lists: dict[ClickUpId, ClickUpId] = Field(
         default_factory=dict, description="space id → the list a customer assigned to that space gets tasks in"
     )
-    status_mapping: dict[str, dict[str, str]] = Field(
+    status_mapping: dict[ClickUpId, dict[str, str]] = Field(
         default_factory=dict,
         description="list id → {portal status → ClickUp status of that list}; checked against the list's statuses",
     )
-    field_mapping: dict[str, str] = Field(
+    field_mapping: dict[str, ClickUpId] = Field(
         default_factory=dict, description="portal field → ClickUp custom field id (values converted to its type)"
     )
 
@@ -52,6 +53,8 @@ class OrgSettings(BaseModel):
     def _push_url(cls, value: str | None) -> str | None:
         if not value:
             return None
+        if not is_token_text(value, max_chars=2048):  # controls, spaces or non-ASCII would fail in the push's request
+            raise ValueError("the portal webhook URL must be visible ASCII (percent-encode the rest)")
         from urllib.parse import urlparse
 
         parsed = urlparse(value)

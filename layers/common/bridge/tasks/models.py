@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bridge.core.inputs import ClickUpUserId, PortalId
 from bridge.tasks.render import validate_due_date
 
 Priority = Literal["urgent", "high", "normal", "low"]
@@ -29,7 +30,7 @@ class TicketIn(_DueDate):
     title: str = Field(min_length=1, max_length=900)
     description: str | None = Field(default=None, max_length=50_000)
     priority: Priority
-    customer_id: str = Field(min_length=1, max_length=128)
+    customer_id: PortalId
     ticket_url: str | None = Field(default=None, max_length=2048, pattern=r"^https?://")
     requester: Requester | None = None
     due_date: str | None = Field(
@@ -44,7 +45,9 @@ class ChangeIn(_DueDate):
     status: str | None = Field(default=None, min_length=1, max_length=100, description="a portal status (mapped)")
     priority: Priority | None = None
     due_date: str | None = Field(default=None, description="as on creation; null clears it")
-    assignees: list[int] | None = Field(default=None, max_length=50, description="ClickUp user ids: the full set")
+    assignees: list[ClickUpUserId] | None = Field(
+        default=None, max_length=50, description="ClickUp user ids: the full set"
+    )
 
 
 class CommentIn(BaseModel):

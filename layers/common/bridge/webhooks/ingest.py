@@ -13,6 +13,7 @@ from typing import Any
 
 from bridge.core import aws
 from bridge.core.config import settings
+from bridge.core.inputs import is_clickup_id
 from bridge.core.recent import Recent
 from bridge.repositories import webhooks
 from bridge.vault import envelope
@@ -46,8 +47,11 @@ def _load(webhook_id: str) -> Hook | None:
 
 
 def _signed_by(hook: Hook, raw: bytes, signature: str) -> bool:
-    expected = hmac.new(hook.secret.encode("utf-8"), raw, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature.strip().lower())
+    """Constant-time comparison on bytes, so it never raises: `hmac.compare_digest` refuses `str` holding
+    non-ASCII characters (TypeError), and a header may carry any character (a lone surrogate included)."""
+    expected = hmac.new(hook.secret.encode("utf-8"), raw, hashlib.sha256).hexdigest().encode("ascii")
+    given = signature.strip().lower().encode("utf-8", "surrogatepass")
+    return hmac.compare_digest(expected, given)
 
 
 def verify(raw: bytes, signature: str | None) -> tuple[Hook, dict[str, Any]]:
@@ -56,11 +60,12 @@ def verify(raw: bytes, signature: str | None) -> tuple[Hook, dict[str, Any]]:
         payload = json.loads(raw)
     except (UnicodeDecodeError, ValueError):
         raise Rejected(400, "invalid_body", "the body is not JSON") from None
-    if not isinstance(payload, dict) or not isinstance(payload.get("webhook_id"), str) or not payload["webhook_id"]:
+    # A webhook id that ClickUp could not have issued is never looked up (nor made into a DynamoDB key).
+    if not isinstance(payload, dict) or not is_clickup_id(payload.get("webhook_id")):
         raise Rejected(401, "unknown_webhook", "the payload names no webhook of this bridge")
     if not signature:
         raise Rejected(401, "missing_signature", "the X-Signature header is missing")
-    webhook_id = payload["webhook_id"][:64]
+    webhook_id = payload["webhook_id"]
     hook = _hooks.get(webhook_id, lambda: _load(webhook_id))
     if hook is not None and _signed_by(hook, raw, signature):
         return hook, payload

@@ -24,6 +24,7 @@ from typing import Any
 
 from bridge.clickup.models import Task
 from bridge.connection import service as connection
+from bridge.core.inputs import is_clickup_id
 from bridge.core.observability import logger, metrics
 from bridge.events.publisher import publish
 from bridge.queueing.messages import WebhookDelivery
@@ -148,7 +149,7 @@ def handle(message: WebhookDelivery, remaining_s: Callable[[], float], delivery_
         _refresh_hierarchy(message, event)
         return
     task_id = payload.get("task_id")
-    if not isinstance(task_id, str) or not task_id:
+    if not isinstance(task_id, str) or not is_clickup_id(task_id):  # never a key or a path to build from
         return
     items = payload.get("history_items") if isinstance(payload.get("history_items"), list) else []
     changes = changes_from_history(event, task_id, items or [])

@@ -1,0 +1,72 @@
+"""What a value from outside must look like before it becomes a comparison, a header, a URL path segment or a
+DynamoDB key. One place, so every route applies the same rule to the same kind of value.
+
+Any value the portal, a browser or ClickUp sends may hold any Unicode: NUL and other control characters, `\\r\\n`,
+lone UTF-16 surrogates (JSON's `"\\ud800"`, which cannot be encoded as UTF-8), bidirectional marks, emoji, or be
+very long. Where such a value ends decides what can break:
+
+- **a DynamoDB key**: DynamoDB refuses an empty key attribute and keys over 2,048 bytes (partition) / 1,024 bytes
+  (sort) (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html, "Partition keys and
+  sort keys"); boto3 cannot even serialise a lone surrogate;
+- **an HTTP header** sent to ClickUp (`Authorization`): httpx refuses non-ASCII values and h11 refuses control
+  characters (RFC 9110 §5.5: a field value is visible ASCII, spaces and tabs);
+- **a URL path** at ClickUp: `..` or `/` in an id would address another resource.
+
+So identifiers are checked against a pattern here, and anything else gets a 4xx with a stable code at the edge.
+Patterns are anchored and ASCII-only on purpose (`[0-9]`, never `\\d`, which matches other scripts' digits).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+# ClickUp's ids: numeric strings (workspace, space, folder, list, user, comment), short alphanumerics (task ids,
+# custom task ids like `ABC-123`) and UUIDs (webhooks, custom fields). None holds anything outside this set.
+CLICKUP_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+# The portal's own ids (customers): 1..128 visible ASCII characters without `/`, `\` or `%`, not starting with `.`
+# (so never `.` or `..`): no space, control, non-ASCII, path or percent-escape character.
+PORTAL_ID_PATTERN = r"^[\x21-\x24\x26-\x2d\x30-\x5b\x5d-\x7e][\x21-\x24\x26-\x2e\x30-\x5b\x5d-\x7e]{0,127}$"
+# A credential or an opaque value that travels in an HTTP header or a query: visible ASCII only (RFC 9110 §5.5
+# without spaces; a token never holds one).
+VISIBLE_ASCII_PATTERN = r"^[\x21-\x7e]+$"
+CLAIM_MAX_CHARS = 256  # 4 bytes a character at most: ORG#{claim} stays far below DynamoDB's 2,048 bytes
+
+ClickUpId = Annotated[str, StringConstraints(pattern=CLICKUP_ID_PATTERN)]
+# A ClickUp user id is a positive integer; a JSON number holds integers exactly up to 2**53 - 1 (RFC 8259 §6), and
+# DynamoDB stores at most 38 digits: 10**40 was a 500 when the change was stored.
+ClickUpUserId = Annotated[int, Field(ge=1, le=2**53 - 1)]
+PortalId = Annotated[str, StringConstraints(pattern=PORTAL_ID_PATTERN)]
+
+_clickup_id = re.compile(CLICKUP_ID_PATTERN)
+_visible_ascii = re.compile(VISIBLE_ASCII_PATTERN)
+
+
+def is_clickup_id(value: object) -> bool:
+    """True for a string that can be a ClickUp id (see CLICKUP_ID_PATTERN); never raises."""
+    return isinstance(value, str) and _clickup_id.fullmatch(value) is not None
+
+
+def is_token_text(value: object, max_chars: int = 512) -> bool:
+    """True for 1..max_chars visible ASCII characters: safe as an HTTP header value, a query value or a key."""
+    return isinstance(value, str) and 0 < len(value) <= max_chars and _visible_ascii.fullmatch(value) is not None
+
+
+def is_identity(value: object) -> bool:
+    """True for an identity claim (`org_id`, `sub`) the bridge can key rows by exactly as asserted: 1..256
+    characters, no leading or trailing space, no control, format (bidi marks, zero-width), surrogate, private-use
+    or unassigned character. Never raises."""
+    if not isinstance(value, str) or not value or len(value) > CLAIM_MAX_CHARS or value != value.strip():
+        return False
+    return all(unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") for c in value)
+
+
+def utf8_or_none(value: str) -> bytes | None:
+    """The UTF-8 bytes of `value`, or None when it holds a lone surrogate (not Unicode text)."""
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
