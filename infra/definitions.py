@@ -378,6 +378,7 @@ SCHEDULE_DELIVERY = ScheduleDeliveryDef()
 
 # Alarm when the oldest message of a queue has waited this long (seconds). Each bound is above what normal
 # operation produces: hand-backs to ClickUp's reset (<= 1 min each), portal retries (up to 1 h between tries).
+DEFAULT_QUEUE_AGE_ALARM_S = 3600
 QUEUE_AGE_ALARM_S: dict[str, int] = {
     "space-sync": 3600,
     "task-create": 1800,

@@ -135,6 +135,12 @@ class Functions(Construct):
         bus: events.IEventBus,
         secrets: dict[str, secretsmanager.ISecret],
     ) -> None:
+        for needed, table_of in (("table", d.TABLE_ACTIONS), ("tokens:crypt", d.VAULT_PURPOSES)):
+            if needed in spec.grants and spec.name not in table_of:
+                raise ValueError(
+                    f"{spec.name} has the {needed!r} grant but no entry in infra/definitions.py's "
+                    f"{'TABLE_ACTIONS' if needed == 'table' else 'VAULT_PURPOSES'}: list what it calls"
+                )
         for grant in spec.grants:
             kind, _, rest = grant.partition(":")
             if kind == "table":

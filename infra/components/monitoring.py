@@ -134,7 +134,7 @@ class Monitoring(Construct):
         )
 
         for q_name, queue in queues.items():
-            limit_s = d.QUEUE_AGE_ALARM_S[q_name]
+            limit_s = d.QUEUE_AGE_ALARM_S.get(q_name, d.DEFAULT_QUEUE_AGE_ALARM_S)
             self._alarm(
                 f"{q_name}-oldest-message-age",
                 queue.metric_approximate_age_of_oldest_message(period=five, statistic="Maximum"),
