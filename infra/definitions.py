@@ -378,6 +378,10 @@ SCHEDULE_DELIVERY = ScheduleDeliveryDef()
 
 # Alarm when the oldest message of a queue has waited this long (seconds). Each bound is above what normal
 # operation produces: hand-backs to ClickUp's reset (<= 1 min each), portal retries (up to 1 h between tries).
+# What the webhook function emits per refused delivery (functions/webhook: WebhookRejected_{code}) that counts
+# toward the `webhook-signature-failures` alarm.
+SIGNATURE_FAILURE_METRICS = ("WebhookRejected_invalid_signature", "WebhookRejected_missing_signature")
+
 DEFAULT_QUEUE_AGE_ALARM_S = 3600
 QUEUE_AGE_ALARM_S: dict[str, int] = {
     "space-sync": 3600,

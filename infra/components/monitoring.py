@@ -38,7 +38,7 @@ METRIC_ALARMS: dict[str, tuple[str, int, int, str]] = {
     ),
 }
 # Webhook deliveries refused for their signature (bridge/webhooks/ingest.py → functions/webhook: WebhookRejected_*).
-SIGNATURE_FAILURES = ("WebhookRejected_invalid_signature", "WebhookRejected_missing_signature")
+SIGNATURE_FAILURES = d.SIGNATURE_FAILURE_METRICS
 SIGNATURE_FAILURE_THRESHOLD = 20  # per 5 minutes: a few after a webhook is re-created are normal, a burst is not
 
 # Bridge metrics shown on the dashboard (namespace d.METRICS_NAMESPACE, dimension service), by widget.

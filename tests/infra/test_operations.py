@@ -15,7 +15,8 @@ import pytest
 
 from infra import definitions as d
 from infra.components.monitoring import DASHBOARD_METRICS, SIGNATURE_FAILURES
-from infra.deployment import DeploymentInputs
+from infra.deployment import INPUTS, DeploymentInputs
+from local.stack import LocalStack
 from tests.infra.conftest import ROOT, resources
 
 pytestmark = pytest.mark.infra
@@ -90,7 +91,8 @@ def _logical_of(template: dict[str, Any], kind: str, name_prop: str, name: str) 
 
 def test_a_stage_other_than_dev_without_inputs_is_refused_naming_each(tmp_path: Path) -> None:
     (tmp_path / "python").mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in ("CLICKUP_CLIENT_ID", "PUBLIC_BASE_URL", "PORTAL_ORIGIN")}
+    inputs_env = {env for _, env, _ in INPUTS.values()}
+    env = {k: v for k, v in os.environ.items() if k not in inputs_env}
     run = subprocess.run(
         [sys.executable, "infra/app.py", "-c", "stage=prod", "-c", f"layer_dir={tmp_path}", "--outdir", str(tmp_path)],
         cwd=ROOT,
@@ -230,6 +232,21 @@ def test_schedules_retry_then_dead_letter_to_a_standard_queue(template: dict[str
             if _logical(s["Resource"]) == dlq and "sqs:SendMessage" in _actions(s)
         ]
         assert may_send
+
+
+def test_the_local_schedules_retry_and_dead_letter_as_the_template_says(
+    stack: LocalStack, template: dict[str, Any]
+) -> None:
+    queue_names = {k: v["Properties"]["QueueName"] for k, v in resources(template, "AWS::SQS::Queue").items()}
+    scheduler = stack.aws.client("scheduler")
+    for schedule in resources(template, "AWS::Scheduler::Schedule").values():
+        declared = schedule["Properties"]["Target"]
+        live = scheduler.get_schedule(Name=schedule["Properties"]["Name"])["Target"]
+        assert (
+            live["DeadLetterConfig"]["Arn"].rsplit(":", 1)[1]
+            == queue_names[declared["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]]
+        )
+        assert live["RetryPolicy"] == declared["RetryPolicy"]
 
 
 # -- defect 5: least privilege per function and purpose ------------------------------------------------------------

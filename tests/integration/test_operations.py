@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import uuid
 from typing import Any
@@ -171,3 +172,27 @@ def test_smoke_command_exit_code_and_output(
     assert code == 1
     assert "FAIL queue clickup-bridge-never-deployed-webhook-events: missing" in output
     assert "ok   route POST /webhooks/clickup" in output  # the API answered (it is the local stage's)
+
+
+def _emitted(text: str) -> set[tuple[str, str, str]]:
+    """(namespace, metric, service dimension) of every EMF document printed."""
+    out = set()
+    for line in text.splitlines():
+        if not line.startswith('{"_aws"'):
+            continue
+        doc = json.loads(line)
+        for directive in doc["_aws"]["CloudWatchMetrics"]:
+            for metric in directive["Metrics"]:
+                out.add((directive["Namespace"], metric["Name"], doc.get("service", "")))
+    return out
+
+
+def test_refused_signatures_emit_the_metrics_the_alarm_watches(
+    api: httpx.Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    body = b'{"webhook_id": "never-registered", "event": "taskCreated"}'
+    assert api.post("/webhooks/clickup", content=body).json()["error"]["code"] == "missing_signature"
+    emitted = _emitted(capsys.readouterr().out)
+    assert (d.METRICS_NAMESPACE, "WebhookRejected_missing_signature", d.PROJECT) in emitted
+    assert {"WebhookRejected_missing_signature"} <= set(d.SIGNATURE_FAILURE_METRICS)
