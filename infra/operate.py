@@ -277,12 +277,16 @@ def _lambda_checks(stage: str, lambda_: Any, queue_arns: dict[str, str]) -> list
 
 def _alarm_checks(stage: str, sns: Any) -> list[Check]:
     topic = d.resource_name(stage, "alarms")
-    arns = [t["TopicArn"] for t in sns.list_topics().get("Topics", []) if t["TopicArn"].endswith(f":{topic}")]
+    pages = sns.get_paginator("list_topics").paginate()
+    arns = [t["TopicArn"] for page in pages for t in page.get("Topics", []) if t["TopicArn"].endswith(f":{topic}")]
     if not arns:
         return [Check(f"alarm topic {topic}", False, "missing")]
-    attrs = sns.get_topic_attributes(TopicArn=arns[0])["Attributes"]
-    confirmed = int(attrs.get("SubscriptionsConfirmed", "0"))
-    pending = int(attrs.get("SubscriptionsPending", "0"))
+    # An e-mail subscription is listed as "PendingConfirmation" until its address confirms it (SNS API Reference,
+    # ListSubscriptionsByTopic / Subscription.SubscriptionArn).
+    pages = sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=arns[0])
+    subscriptions = [sub for page in pages for sub in page.get("Subscriptions", [])]
+    pending = sum(sub["SubscriptionArn"] == "PendingConfirmation" for sub in subscriptions)
+    confirmed = len(subscriptions) - pending
     detail = f"{confirmed} confirmed subscription(s)" + (f", {pending} awaiting confirmation" if pending else "")
     return [Check(f"alarm topic {topic}", confirmed > 0, detail if confirmed else detail + ": alarms reach nobody")]
 

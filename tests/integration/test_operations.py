@@ -196,3 +196,23 @@ def test_refused_signatures_emit_the_metrics_the_alarm_watches(
     emitted = _emitted(capsys.readouterr().out)
     assert (d.METRICS_NAMESPACE, "WebhookRejected_missing_signature", d.PROJECT) in emitted
     assert {"WebhookRejected_missing_signature"} <= set(d.SIGNATURE_FAILURE_METRICS)
+
+
+def test_smoke_check_says_when_alarms_reach_nobody(stack: LocalStack) -> None:
+    def alarm_check() -> Any:
+        report = smoke(stack.config.stage, api_url=stack.api_url, endpoint_url=stack.aws.endpoint, skip=("lambda",))
+        return next(c for c in report.checks if c.name.startswith("alarm topic"))
+
+    assert (alarm_check().ok, alarm_check().detail) == (False, "missing")
+    sns = stack.aws.client("sns")
+    topic = sns.create_topic(Name=d.resource_name(stack.config.stage, "alarms"))["TopicArn"]
+    try:
+        nobody = alarm_check()
+        assert nobody.ok is False and "alarms reach nobody" in nobody.detail
+        queue = stack.aws.client("sqs").create_queue(QueueName=f"alarm-reader-{uuid.uuid4().hex[:6]}")["QueueUrl"]
+        arn = stack.aws.client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn["Attributes"]["QueueArn"])
+        heard = alarm_check()
+        assert heard.ok is True and heard.detail.startswith("1 confirmed subscription")
+    finally:
+        sns.delete_topic(TopicArn=topic)
