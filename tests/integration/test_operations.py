@@ -216,3 +216,30 @@ def test_smoke_check_says_when_alarms_reach_nobody(stack: LocalStack) -> None:
         assert heard.ok is True and heard.detail.startswith("1 confirmed subscription")
     finally:
         sns.delete_topic(TopicArn=topic)
+
+
+def test_before_the_secret_is_stored_health_says_so_and_connecting_fails_cleanly(
+    stack: LocalStack, api: httpx.Client, clickup: httpx.Client, auth: Any, org_id: str, workspace: dict
+) -> None:
+    from aws_lambda_powertools.utilities import parameters
+
+    from tests import flows
+
+    secrets = stack.aws.client("secretsmanager")
+    name = client_secret_name(stack.config.stage)
+    # The secret as a fresh deployment has it: created by the stack, no value stored yet.
+    secrets.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+    secrets.create_secret(Name=name, Description="as the stack creates it")
+    parameters.clear_caches()
+    try:
+        health = api.get("/health")
+        assert health.status_code == 503
+        assert health.json()["status"] == "misconfigured"
+        assert health.json()["configuration"] == [{"setting": "CLICKUP_CLIENT_SECRET", "problem": "unset"}]
+        result = flows.connect(stack, api, clickup, auth(), org_id, workspace["user"]["id"])
+        assert result["clickup"] == ["error"] and result["reason"] == ["not_configured"]
+    finally:
+        secrets.put_secret_value(SecretId=name, SecretString=DEMO_CLIENT_SECRET)
+        parameters.clear_caches()
+    assert api.get("/health").json()["status"] == "ok"
+    assert flows.connect(stack, api, clickup, auth(), org_id, workspace["user"]["id"])["clickup"] == ["connected"]

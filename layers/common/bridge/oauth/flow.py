@@ -65,7 +65,12 @@ def callback(params: dict[str, str], remaining_s: Any = None) -> str:
     if not org_settings.get(org_id).enabled:
         return _fail(return_to, "module_disabled")
     try:
-        token = exchange_code(settings().clickup_client_id, _client_secret(), params["code"])
+        client_secret = _client_secret()
+    except Exception as exc:  # noqa: BLE001 (the deployment's fault, not the user's: named by GET /health)
+        logger.error("the ClickUp client secret cannot be read", extra={"error": type(exc).__name__})
+        return _fail(return_to, "not_configured")
+    try:
+        token = exchange_code(settings().clickup_client_id, client_secret, params["code"])
     except Transient:
         return _fail(return_to, "clickup_unavailable")
     except ClickUpError:
@@ -82,6 +87,8 @@ def callback(params: dict[str, str], remaining_s: Any = None) -> str:
 
 
 def _client_secret() -> str:
+    """The OAuth app's client secret from Secrets Manager (cached 5 min). Raises when it was never stored
+    (`clickup-bridge secret set`: the stack creates the secret without a value) or cannot be read."""
     from aws_lambda_powertools.utilities import parameters
 
     value = parameters.get_secret(settings().clickup_client_secret_name, max_age=300)
