@@ -243,3 +243,21 @@ def test_before_the_secret_is_stored_health_says_so_and_connecting_fails_cleanly
         parameters.clear_caches()
     assert api.get("/health").json()["status"] == "ok"
     assert flows.connect(stack, api, clickup, auth(), org_id, workspace["user"]["id"])["clickup"] == ["connected"]
+
+
+def test_without_a_client_id_connecting_answers_503_not_configured(
+    api: httpx.Client, auth: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bridge.core.config import settings
+
+    monkeypatch.setenv("CLICKUP_CLIENT_ID", "")
+    settings.cache_clear()
+    try:
+        answer = api.get("/clickup/oauth/connect", headers=auth(), params={"return_to": api.base_url.join("/x")})
+        assert answer.status_code == 503 and answer.json()["error"]["code"] == "not_configured"
+        health = api.get("/health").json()
+        assert {"setting": "CLICKUP_CLIENT_ID", "problem": "missing"} in health["configuration"]
+    finally:
+        monkeypatch.undo()
+        settings.cache_clear()
+    assert api.get("/health").json()["status"] == "ok"

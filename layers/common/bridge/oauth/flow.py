@@ -13,7 +13,7 @@ from bridge.clickup.client import exchange_code
 from bridge.clickup.errors import ClickUpError, Transient
 from bridge.connection import service
 from bridge.core.config import settings
-from bridge.core.errors import BridgeError
+from bridge.core.errors import BridgeError, DependencyUnavailable
 from bridge.core.observability import logger, metrics
 from bridge.oauth.return_to import is_allowed
 from bridge.repositories import oauth_states, org_settings
@@ -24,6 +24,9 @@ STATE_TTL_S = 600
 def start(principal: Principal, return_to: str) -> dict[str, Any]:
     service.require_enabled(principal.org_id)
     cfg = settings()
+    if not cfg.clickup_client_id:
+        # A deployment without the OAuth app's client id (GET /health names it): ClickUp's page would only fail.
+        raise DependencyUnavailable("the bridge has no ClickUp client id configured", code="not_configured")
     allow_list = org_settings.get(principal.org_id).return_to_allow_list
     if not is_allowed(return_to, allow_list, cfg.portal_origin):
         raise BridgeError("return_to is not an allowed portal origin", code="return_to_not_allowed")
