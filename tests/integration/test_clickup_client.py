@@ -160,7 +160,8 @@ def test_each_429_is_counted_for_the_rate_limit_alarm(workspace: dict, clickup: 
     from bridge.core.observability import metrics
 
     def counted() -> float:
-        return float(sum(metrics.metric_set.get(RATE_LIMITED_METRIC, {}).get("Value", [])))
+        # The provider holds the metrics of the current invocation (per thread on the local stack).
+        return float(sum(metrics.provider.metric_set.get(RATE_LIMITED_METRIC, {}).get("Value", [])))
 
     clickup.put("/_emulator/limits", json={"token_limits": {workspace["token"]: 1}})
     client = _client(workspace)
