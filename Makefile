@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install dev test test-fast lint synth deploy layer bench faults demo openapi browser clean
+.PHONY: install dev test test-fast lint synth deploy bootstrap secret smoke layer bench faults demo openapi browser clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -55,9 +55,20 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $@
 
-deploy: layer node_modules/.installed ## deploy to the AWS account of your current credentials
-	npx cdk deploy --no-notices -c layer_dir=$(LAYER) -c stage=$${STAGE:-dev} \
-	  -c jwt_issuer=$${JWT_ISSUER:?set JWT_ISSUER to your portal identity provider issuer URL}
+bootstrap: node_modules/.installed ## once per account and region: the CDK's staging resources (pinned CLI)
+	npx cdk bootstrap --no-notices
+
+# The deployment inputs are read from the environment (or -c key=value in CDK_ARGS): CLICKUP_CLIENT_ID,
+# PORTAL_ORIGIN, JWT_ISSUER, ALARM_EMAIL, optional PUBLIC_BASE_URL and JWT_AUDIENCE (infra/deployment.py).
+# A stage other than dev is refused, naming each input that is missing or a placeholder.
+deploy: layer node_modules/.installed ## deploy STAGE (default dev) to the AWS account of your current credentials
+	npx cdk deploy --no-notices -c layer_dir=$(LAYER) -c stage=$${STAGE:-dev} $(CDK_ARGS)
+
+secret: install ## store the ClickUp OAuth client secret of STAGE (prompted; or piped on stdin)
+	$(VENV)/bin/clickup-bridge secret set --stage $${STAGE:-dev}
+
+smoke: install ## after `make deploy`: check that STAGE's routes, schedules and queues are wired (creates nothing)
+	$(VENV)/bin/clickup-bridge smoke --stage $${STAGE:-dev}
 
 bench: install ## benchmarks: print figures and write them to bench/results/
 	$(PY) -m bench

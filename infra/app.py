@@ -15,19 +15,42 @@ from aws_cdk import App, Environment  # noqa: E402
 
 from infra import definitions as d  # noqa: E402
 from infra import nag  # noqa: E402
+from infra.deployment import INPUTS, DeploymentInputError, DeploymentInputs  # noqa: E402
 from infra.stack import BridgeStack  # noqa: E402
 
 
 def build(
-    app: App, *, stage: str, layer_dir: Path, jwt_issuer: str, deployment: dict[str, str] | None = None
+    app: App,
+    *,
+    stage: str,
+    layer_dir: Path,
+    jwt_issuer: str = "",
+    deployment: dict[str, str] | None = None,
+    inputs: DeploymentInputs | None = None,
 ) -> BridgeStack:
+    """The bridge's stack for `stage`, with cdk-nag applied.
+
+    `inputs` are a deployment's (checked here: a stage other than `dev` needs every one, else
+    DeploymentInputError). Without them, `jwt_issuer` and `deployment` (the functions' settings) stand in,
+    unchecked: the tests synthesize the local stack's stage with the local identity provider that way.
+    """
+    if inputs is None:
+        given = deployment or {}
+        inputs = DeploymentInputs(
+            stage=stage,
+            clickup_client_id=given.get("CLICKUP_CLIENT_ID", ""),
+            public_base_url=given.get("PUBLIC_BASE_URL", ""),
+            portal_origin=given.get("PORTAL_ORIGIN", ""),
+            jwt_issuer=jwt_issuer,
+        )
+    else:
+        inputs.check()
     stack = BridgeStack(
         app,
         f"ClickUpBridge-{stage}",
         stage=stage,
         layer_dir=layer_dir,
-        jwt_issuer=jwt_issuer,
-        deployment=deployment,
+        inputs=inputs,
         env=Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
         description="ClickUp bridge: portal <-> ClickUp on Lambda",
     )
@@ -47,14 +70,13 @@ def main() -> None:
     layer_dir = Path(app.node.try_get_context("layer_dir") or ROOT / "build" / "layer")
     if not (layer_dir / "python").is_dir():
         raise SystemExit(f"the Lambda layer is not built at {layer_dir}: run `make layer` (make synth does)")
-    issuer = app.node.try_get_context("jwt_issuer") or d.LOCAL_JWT_ISSUER
-    # Deployment settings: -c clickup_client_id=... -c public_base_url=https://... -c portal_origin=https://...
-    deployment = {
-        "CLICKUP_CLIENT_ID": app.node.try_get_context("clickup_client_id") or "",
-        "PUBLIC_BASE_URL": app.node.try_get_context("public_base_url") or "",
-        "PORTAL_ORIGIN": app.node.try_get_context("portal_origin") or "",
-    }
-    build(app, stage=stage, layer_dir=layer_dir, jwt_issuer=issuer, deployment=deployment)
+    # Deployment inputs (infra/deployment.py): -c key=value or the environment; `dev` needs none of them.
+    context = {key: app.node.try_get_context(key) for key, _, _ in INPUTS.values()}
+    try:
+        inputs = DeploymentInputs.read(stage, context, os.environ).check()
+    except DeploymentInputError as exc:
+        raise SystemExit(str(exc)) from None
+    build(app, stage=stage, layer_dir=layer_dir, inputs=inputs)
     app.synth()
 
 

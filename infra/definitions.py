@@ -32,7 +32,9 @@ class FunctionDef:
     timeout_s: int = 30
     memory_mb: int = 512
     # What the function may touch, in the stack's small vocabulary (see infra/constructs/functions.py):
-    # "table", "tokens:describe", "tokens:crypt", "queue:<name>:send", "bus:put". Consumers also get their queue.
+    # "table", "tokens:describe", "tokens:crypt", "queue:<name>:send", "bus:put", "secret:<name>",
+    # "secret-describe:<name>". Consumers also get their queue. "table" is narrowed to TABLE_ACTIONS[name] and
+    # "tokens:crypt" to VAULT_PURPOSES[name] (below).
     grants: tuple[str, ...] = ()
 
     def physical_name(self, stage: str) -> str:
@@ -117,7 +119,13 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
         "api",
         "Portal API: health, hierarchy, customers, tickets, events feed",
         timeout_s=29,
-        grants=("table", "tokens:describe", "queue:space-sync:send", "queue:task-create:send"),
+        grants=(
+            "table",
+            "tokens:describe",
+            "queue:space-sync:send",
+            "queue:task-create:send",
+            "secret-describe:clickup-oauth-client-secret",
+        ),
     ),
     FunctionDef(
         "oauth",
@@ -344,3 +352,113 @@ def function_environment(
         env[secret.env_var] = secret.physical_name(stage)
     env.update({k: deployment[k] for k in DEPLOYMENT_SETTINGS if deployment.get(k)})
     return env
+
+
+# -- Operations (issue 15): limits, schedule delivery, alarms, least privilege ---------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduleDeliveryDef:
+    """How EventBridge Scheduler delivers every schedule's tick: retries, then a dead-letter queue.
+
+    Scheduler's DLQ must be a standard queue, never FIFO (Scheduler User Guide, "Configuring a dead-letter queue").
+    A tick older than the shortest schedule interval is not worth delivering: the next one does its work.
+    """
+
+    dlq_name: str = "schedules-dlq"
+    max_retry_attempts: int = 5
+    max_event_age_s: int = 540  # < the shortest rate (10 min); Scheduler accepts 60..86400
+    dlq_retention_days: int = 14
+
+    def dlq_physical_name(self, stage: str) -> str:
+        return resource_name(stage, self.dlq_name)
+
+
+SCHEDULE_DELIVERY = ScheduleDeliveryDef()
+
+# Alarm when the oldest message of a queue has waited this long (seconds). Each bound is above what normal
+# operation produces: hand-backs to ClickUp's reset (<= 1 min each), portal retries (up to 1 h between tries).
+# What the webhook function emits per refused delivery (functions/webhook: WebhookRejected_{code}) that counts
+# toward the `webhook-signature-failures` alarm.
+SIGNATURE_FAILURE_METRICS = ("WebhookRejected_invalid_signature", "WebhookRejected_missing_signature")
+
+DEFAULT_QUEUE_AGE_ALARM_S = 3600
+QUEUE_AGE_ALARM_S: dict[str, int] = {
+    "space-sync": 3600,
+    "task-create": 1800,
+    "webhook-events": 900,
+    "portal-events": 3 * 3600,
+    "maintenance": 3600,
+}
+
+# The event source mapping's MaximumConcurrency (2..1000, Lambda Developer Guide "Configuring maximum concurrency
+# for Amazon SQS event sources") of queues whose `max_concurrency` is 1: without a bound, a FIFO queue scales to
+# one concurrent batch per message group, so a tick fanning out to thousands of organisations could take the
+# account's whole concurrency (1,000 by default) and throttle the API and the webhook ack.
+WORKER_CONCURRENCY_BOUND: dict[str, int] = {
+    "space-sync": 5,
+    "task-create": 10,
+    "maintenance": 5,
+}
+
+
+def worker_concurrency(q: QueueDef) -> int:
+    """The bound on concurrent batches of `q`'s consumer on AWS (the event source mapping's MaximumConcurrency)."""
+    return q.max_concurrency if q.max_concurrency > 1 else WORKER_CONCURRENCY_BOUND.get(q.name, 2)
+
+
+@dataclass(frozen=True)
+class ThrottleDef:
+    """An API Gateway route throttle: steady requests per second and the burst (token bucket)."""
+
+    rate_per_s: int
+    burst: int
+
+
+# Route throttles (HTTP API stage route settings): ClickUp's webhooks, the OAuth callback and the health probe
+# (all public) and the portal's JWT routes each get their own bucket, so a flood on one cannot use up another's.
+WEBHOOK_THROTTLE = ThrottleDef(rate_per_s=100, burst=200)  # ClickUp bursts on bulk edits; it retries a 429
+PUBLIC_THROTTLE = ThrottleDef(rate_per_s=10, burst=20)  # GET /health, the OAuth callback: people and monitors
+PORTAL_THROTTLE = ThrottleDef(rate_per_s=50, burst=100)  # each portal route (JWT)
+STAGE_THROTTLE = ThrottleDef(rate_per_s=200, burst=400)  # the stage's default, above any single route
+
+
+def route_throttle(route: RouteDef) -> ThrottleDef:
+    """The throttle of one route (its own bucket on the stage)."""
+    if route.function == "webhook":
+        return WEBHOOK_THROTTLE
+    return PORTAL_THROTTLE if route.authorized else PUBLIC_THROTTLE
+
+
+# DynamoDB actions each function may call on the table (the "table" grant). What the code calls, per function
+# (tests/unit/test_least_privilege.py reads it from the code): GetItem, PutItem, UpdateItem, DeleteItem, Query;
+# TransactWriteItems needs the actions of its parts plus ConditionCheckItem (DynamoDB Developer Guide, "Using IAM
+# with DynamoDB transactions"); the hierarchy's batch_writer is BatchWriteItem; /health is DescribeTable.
+# Nothing scans the table or reads its stream.
+_ITEM_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query")
+TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "api": (*_ITEM_ACTIONS, "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem", "dynamodb:DescribeTable"),
+    "oauth": (*_ITEM_ACTIONS, "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem"),
+    "space_sync": (*_ITEM_ACTIONS, "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem"),
+    "webhook": ("dynamodb:GetItem",),
+    "webhook_process": (*_ITEM_ACTIONS, "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem"),
+    "maintenance": (*_ITEM_ACTIONS, "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem"),
+    "portal_delivery": ("dynamodb:GetItem",),
+    "task_create": (*_ITEM_ACTIONS, "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem"),
+}
+
+# The vault's purposes (bridge/vault/envelope.py: the encryption context's "purpose") each function may seal
+# (kms:GenerateDataKey) and open (kms:Decrypt) with the tokens key (the "tokens:crypt" grant). The webhook ack
+# opens only webhook secrets, the portal delivery only the portal's signing secrets: neither can open a token.
+VAULT_PURPOSES: dict[str, dict[str, tuple[str, ...]]] = {
+    "oauth": {
+        "seal": ("clickup-token", "clickup-webhook-secret", "portal-webhook-secret"),
+        "open": ("clickup-token",),
+    },
+    "space_sync": {"seal": (), "open": ("clickup-token",)},
+    "webhook": {"seal": (), "open": ("clickup-webhook-secret",)},
+    "webhook_process": {"seal": (), "open": ("clickup-token",)},
+    "maintenance": {"seal": ("clickup-webhook-secret",), "open": ("clickup-token",)},
+    "portal_delivery": {"seal": (), "open": ("portal-webhook-secret",)},
+    "task_create": {"seal": (), "open": ("clickup-token",)},
+}

@@ -133,7 +133,9 @@ class LocalAws:
         secrets = self.client("secretsmanager")
         for secret in d.SECRETS:
             secrets.create_secret(
-                Name=secret.physical_name(stage), Description=secret.description, SecretString="set-by-the-operator"
+                # As CloudFormation creates it (no value): the operator stores it (`clickup-bridge secret set`).
+                Name=secret.physical_name(stage),
+                Description=secret.description,
             )
 
         bus = d.resource_name(stage, d.EVENT_BUS)
@@ -157,12 +159,28 @@ class LocalAws:
 
         scheduler = self.client("scheduler")
         role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{d.resource_name(stage, 'scheduler')}"
+        delivery = d.SCHEDULE_DELIVERY
+        schedule_dlq = self.client("sqs").create_queue(
+            QueueName=delivery.dlq_physical_name(stage),
+            Attributes={
+                "MessageRetentionPeriod": str(delivery.dlq_retention_days * 86400),
+                "SqsManagedSseEnabled": "true",
+            },
+        )["QueueUrl"]
+        out.dlq_urls[delivery.dlq_name] = schedule_dlq
         for s in d.SCHEDULES:
             target_queue = d.queue(s.queue)
             target: dict[str, Any] = {
                 "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{target_queue.physical_name(stage)}",
                 "RoleArn": role_arn,
                 "Input": json.dumps(s.payload),
+                "DeadLetterConfig": {
+                    "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{delivery.dlq_physical_name(stage)}"
+                },
+                "RetryPolicy": {
+                    "MaximumRetryAttempts": delivery.max_retry_attempts,
+                    "MaximumEventAgeInSeconds": delivery.max_event_age_s,
+                },
             }
             if target_queue.fifo:
                 target["SqsParameters"] = {"MessageGroupId": s.name}

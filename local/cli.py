@@ -66,6 +66,46 @@ def _schedule_fire(args: argparse.Namespace) -> int:
     return 0
 
 
+def _secret_set(args: argparse.Namespace) -> int:
+    import getpass
+
+    from infra.operate import OperateError, client_secret_name, store_client_secret
+
+    name = client_secret_name(args.stage)
+    if sys.stdin.isatty():
+        value = getpass.getpass(f"ClickUp OAuth client secret for {name} (not echoed): ")
+    else:
+        value = sys.stdin.readline()
+    try:
+        stored = store_client_secret(args.stage, value, endpoint_url=args.endpoint_url, region=args.region)
+    except OperateError as exc:
+        print(f"secret not stored: {exc}", file=sys.stderr)
+        return 1
+    print(f"stored {stored['name']} (version {stored['version_id']}); the functions use it within 5 minutes")
+    return 0
+
+
+def _smoke(args: argparse.Namespace) -> int:
+    from infra.operate import OperateError, smoke
+
+    skip = [s for s in (args.skip or "").split(",") if s]
+    try:
+        report = smoke(args.stage, api_url=args.api_url, endpoint_url=args.endpoint_url, region=args.region, skip=skip)
+    except OperateError as exc:
+        print(f"smoke check not run: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(report.lines()))
+    return 0 if report.ok else 1
+
+
+def _aws_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stage", required=True, help="the deployed stage (make deploy's STAGE)")
+    parser.add_argument("--region", help="AWS region (default: your AWS configuration's)")
+    parser.add_argument(
+        "--endpoint-url", help="another AWS endpoint, e.g. the local stack's moto (default: AWS_ENDPOINT_URL or AWS)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clickup-bridge", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -83,6 +123,20 @@ def build_parser() -> argparse.ArgumentParser:
     fire = schedule_sub.add_parser("fire", help="fire a schedule now")
     fire.add_argument("name", help="schedule name, e.g. space-sync-tick")
     fire.set_defaults(func=_schedule_fire)
+    secret = sub.add_parser("secret", help="the deployed stage's ClickUp OAuth client secret")
+    secret_sub = secret.add_subparsers(dest="secret_command", required=True)
+    secret_set = secret_sub.add_parser(
+        "set", help="store the client secret (prompted, or one line on stdin); the value is never printed"
+    )
+    _aws_options(secret_set)
+    secret_set.set_defaults(func=_secret_set)
+    check = sub.add_parser(
+        "smoke", help="after make deploy: check that routes, schedules and queues are wired (creates nothing)"
+    )
+    _aws_options(check)
+    check.add_argument("--api-url", help="the API's URL (default: the stack's PublicBaseUrl output)")
+    check.add_argument("--skip", help="comma-separated: lambda, alarms (for a local stack)")
+    check.set_defaults(func=_smoke)
     return parser
 
 

@@ -35,11 +35,17 @@ class DependencyStatus(BaseModel):
     error: str | None = None
 
 
+class ConfigurationProblem(BaseModel):
+    setting: str  # the function's environment variable (or CLICKUP_CLIENT_SECRET: the secret's value)
+    problem: str  # missing | placeholder | not_https | unset | unverifiable
+
+
 class HealthReport(BaseModel):
-    status: str
+    status: str  # ok | degraded (a dependency is unavailable) | misconfigured (a setting, see configuration)
     version: str
     stage: str
     dependencies: list[DependencyStatus]
+    configuration: list[ConfigurationProblem] = Field(default_factory=list)
 
 
 class Me(BaseModel):
@@ -51,7 +57,10 @@ class Me(BaseModel):
 @app.get(
     "/health",
     summary="Health of the bridge and its dependencies",
-    responses={200: {"description": "Healthy"}, 503: {"description": "A dependency is unavailable"}},
+    responses={
+        200: {"description": "Healthy"},
+        503: {"description": "A dependency is unavailable, or the deployment is misconfigured (named, never valued)"},
+    },
 )
 def health() -> Response[HealthReport]:
     report = HealthReport.model_validate(check_health())

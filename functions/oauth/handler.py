@@ -40,7 +40,7 @@ def _remaining_s() -> float:
 @app.get(
     "/clickup/oauth/connect",
     summary="Start connecting ClickUp (admin): the URL of ClickUp's consent page",
-    responses=error_responses(400, 403, 409, 422),
+    responses=error_responses(400, 403, 409, 422, 503),
 )
 def connect(
     return_to: Annotated[

@@ -81,7 +81,9 @@ class Api(Construct):
             http_api=self.http_api,
             stage_name="$default",
             auto_deploy=True,
-            throttle=apigw.ThrottleSettings(rate_limit=200, burst_limit=400),
+            throttle=apigw.ThrottleSettings(
+                rate_limit=d.STAGE_THROTTLE.rate_per_s, burst_limit=d.STAGE_THROTTLE.burst
+            ),
             access_log_settings=_AccessLogs(access_logs),
         )
         self.authorizer = authorizers.HttpJwtAuthorizer(
@@ -91,6 +93,9 @@ class Api(Construct):
             name: integrations.HttpLambdaIntegration(f"{name.title().replace('_', '')}Integration", fn)
             for name, fn in functions.items()
         }
+        route_settings: dict[str, dict[str, int]] = {}
+        cfn_stage = self.stage.node.default_child
+        assert isinstance(cfn_stage, apigw.CfnStage)
         for route in d.ROUTES:
             created = self.http_api.add_routes(
                 path=route.path,
@@ -101,5 +106,15 @@ class Api(Construct):
             if not route.authorized:
                 for r in created:
                     acknowledge(r, "AwsSolutions-APIG4", PUBLIC_ROUTE_REASONS[route.route_key])
+            # Each route its own bucket (d.route_throttle): ClickUp's webhooks, the public routes and the portal's
+            # routes cannot use up one another's. The stage names routes by key; they must exist first.
+            throttle = d.route_throttle(route)
+            route_settings[route.route_key] = {
+                "ThrottlingRateLimit": throttle.rate_per_s,
+                "ThrottlingBurstLimit": throttle.burst,
+            }
+            for r in created:
+                self.stage.node.add_dependency(r)
+        cfn_stage.route_settings = route_settings
         self.access_logs = access_logs
         self.timeout = Duration.seconds(29)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
@@ -21,7 +21,10 @@ class Encryption(Construct):
                 alias=key.alias(stage),
                 description=key.description,
                 enable_key_rotation=True,
+                # The table (deletion protection, retained), its PITR backups and every envelope need these keys:
+                # kept with the stack deleted, and a scheduled deletion waits the longest KMS allows (30 days).
                 removal_policy=RemovalPolicy.RETAIN,
+                pending_window=Duration.days(30),
             )
         # CloudWatch Logs encrypts the functions' log groups with the data key.
         region = Stack.of(self).region

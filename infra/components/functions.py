@@ -20,6 +20,7 @@ from infra import definitions as d
 from infra.nag import acknowledge
 
 ROOT = Path(__file__).resolve().parents[2]
+READ_ACTIONS = frozenset({"dynamodb:GetItem", "dynamodb:Query", "dynamodb:DescribeTable"})
 RUNTIME = getattr(lambda_.Runtime, "PYTHON_" + d.LAMBDA_PYTHON.replace(".", "_"))
 
 
@@ -117,7 +118,8 @@ class Functions(Construct):
                     queues[q.name],
                     batch_size=q.batch_size,
                     report_batch_item_failures=True,
-                    max_concurrency=q.max_concurrency if q.max_concurrency > 1 else None,
+                    # Every worker is bounded: a burst on one queue cannot take the account's concurrency.
+                    max_concurrency=d.worker_concurrency(q),
                 )
             )
             # Workers hand a record back early when ClickUp's budget is spent (visibility = reset time).
@@ -133,18 +135,49 @@ class Functions(Construct):
         bus: events.IEventBus,
         secrets: dict[str, secretsmanager.ISecret],
     ) -> None:
+        for needed, table_of in (("table", d.TABLE_ACTIONS), ("tokens:crypt", d.VAULT_PURPOSES)):
+            if needed in spec.grants and spec.name not in table_of:
+                raise ValueError(
+                    f"{spec.name} has the {needed!r} grant but no entry in infra/definitions.py's "
+                    f"{'TABLE_ACTIONS' if needed == 'table' else 'VAULT_PURPOSES'}: list what it calls"
+                )
         for grant in spec.grants:
             kind, _, rest = grant.partition(":")
             if kind == "table":
-                table.grant_read_write_data(fn)
+                # Only the actions the function's code calls (d.TABLE_ACTIONS), plus the table's CMK.
+                table.grant(fn, *d.TABLE_ACTIONS[spec.name])
+                if table.encryption_key is not None:
+                    reads_only = set(d.TABLE_ACTIONS[spec.name]) <= READ_ACTIONS
+                    key = table.encryption_key
+                    key.grant_decrypt(fn) if reads_only else key.grant_encrypt_decrypt(fn)
             elif grant == "tokens:describe":
                 tokens_key.grant(fn, "kms:DescribeKey")
             elif grant == "tokens:crypt":
-                tokens_key.grant(fn, "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt")
+                # Per purpose of the vault's encryption context (bridge/vault/envelope.py: {"org_id", "purpose"}):
+                # KMS evaluates kms:EncryptionContext:purpose on GenerateDataKey and Decrypt (KMS Developer Guide,
+                # "kms:EncryptionContext:context-key"), so a function opens only the secrets it needs.
+                purposes = d.VAULT_PURPOSES[spec.name]
+                for action, verb in (("kms:GenerateDataKey", "seal"), ("kms:Decrypt", "open")):
+                    if purposes[verb]:
+                        fn.add_to_role_policy(
+                            iam.PolicyStatement(
+                                actions=[action],
+                                resources=[tokens_key.key_arn],
+                                conditions={
+                                    "StringEquals": {"kms:EncryptionContext:purpose": list(purposes[verb])},
+                                    "Null": {"kms:EncryptionContext:org_id": "false"},
+                                },
+                            )
+                        )
             elif kind == "queue" and rest.endswith(":send"):
                 queues[rest.removesuffix(":send")].grant_send_messages(fn)
             elif grant == "bus:put":
                 bus.grant_put_events_to(fn)
+            elif kind == "secret-describe":
+                # Whether the secret has a value (GET /health), never the value itself.
+                fn.add_to_role_policy(
+                    iam.PolicyStatement(actions=["secretsmanager:DescribeSecret"], resources=[secrets[rest].secret_arn])
+                )
             elif kind == "secret":
                 secrets[rest].grant_read(fn)
             else:

@@ -31,4 +31,10 @@ class Secrets(Construct):
                 "Issued by ClickUp for our OAuth app and rotated there by an admin, then pasted here; "
                 "there is no API to rotate it automatically.",
             )
+            # No value from CloudFormation (no GenerateSecretString): "If you omit both GenerateSecretString and
+            # SecretString, you create an empty secret" (AWS::SecretsManager::Secret). The operator stores ClickUp's
+            # value with `clickup-bridge secret set`; until then GET /health reports it unset.
+            cfn = secret.node.default_child
+            assert isinstance(cfn, secretsmanager.CfnSecret)
+            cfn.add_property_deletion_override("GenerateSecretString")
             self.secrets[spec.name] = secret

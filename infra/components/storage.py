@@ -27,5 +27,8 @@ class Storage(Construct):
                 point_in_time_recovery_enabled=True
             ),
             time_to_live_attribute=spec.ttl_attribute,
+            # Kept when the stack (or the resource) is deleted, and DynamoDB refuses DeleteTable itself until
+            # someone turns deletion protection off: the data outlives any mistaken `cdk destroy`.
             removal_policy=RemovalPolicy.RETAIN,
+            deletion_protection=True,
         )

@@ -60,7 +60,7 @@ def test_every_queue_has_a_dlq_with_an_alarm(template: dict[str, Any]) -> None:
     alarmed = {
         dim["Value"]["Fn::GetAtt"][0]
         for a in alarms.values()
-        for dim in a["Properties"]["Dimensions"]
+        for dim in a["Properties"].get("Dimensions", [])  # math expressions have none
         if isinstance(dim["Value"], dict) and "Fn::GetAtt" in dim["Value"]
     }
     for queue in main.values():

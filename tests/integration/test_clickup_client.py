@@ -153,3 +153,21 @@ def test_pagination_stops_on_last_page(workspace: dict, clickup: httpx.Client) -
     pages = list(client.iter_task_pages(f"/list/{list_id}/task", order_by="created", reverse=True))
     assert [p for p, _ in pages] == [0, 1, 2] and [len(t) for _, t in pages] == [100, 100, 5]
     assert len({t.id for _, ts in pages for t in ts}) == 205
+
+
+def test_each_429_is_counted_for_the_rate_limit_alarm(workspace: dict, clickup: httpx.Client) -> None:
+    from bridge.clickup.client import RATE_LIMITED_METRIC
+    from bridge.core.observability import metrics
+
+    def counted() -> float:
+        # The provider holds the metrics of the current invocation (per thread on the local stack).
+        return float(sum(metrics.provider.metric_set.get(RATE_LIMITED_METRIC, {}).get("Value", [])))
+
+    clickup.put("/_emulator/limits", json={"token_limits": {workspace["token"]: 1}})
+    client = _client(workspace)
+    before = counted()
+    client.get_user()
+    assert counted() == before  # a 200 is not counted
+    with pytest.raises(RateLimited):
+        client.get_user()
+    assert counted() == before + 1

@@ -34,7 +34,9 @@ from bridge.clickup.errors import (
     WorkspaceNotAuthorized,
 )
 from bridge.core.inputs import is_clickup_id, is_token_text
-from bridge.core.observability import logger
+from bridge.core.observability import logger, metrics
+
+RATE_LIMITED_METRIC = "ClickUpRateLimited"  # alarmed on (infra/components/monitoring.py: clickup-rate-limited)
 
 DEFAULT_BASE_URL = "https://api.clickup.com/api/v2"
 USER_AGENT = f"clickup-bridge/{__version__}"
@@ -179,6 +181,9 @@ class ClickUpClient:
                 )
                 if response.status_code < 400:
                     return response.json() if response.content else {}
+                if response.status_code == 429:
+                    # The per-organisation budget should keep every call under ClickUp's limit: each 429 counts.
+                    metrics.add_metric(name=RATE_LIMITED_METRIC, unit="Count", value=1)
                 mapped = self._map_error(method, path, response)
                 if not isinstance(mapped, Transient):
                     raise mapped

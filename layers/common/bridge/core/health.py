@@ -1,13 +1,27 @@
-"""Health of the bridge's dependencies, checked cheaply and in parallel-safe order."""
+"""Health of the bridge: its dependencies (checked cheaply) and its deployment configuration.
+
+A deployment that cannot connect anybody (no ClickUp client id, the OAuth client secret never stored, a
+placeholder public URL or portal origin) reports it here by name, never by value: `GET /health` answers 503
+`misconfigured` until the operator fixes it (README: Deploying).
+"""
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from bridge import __version__
 from bridge.core import aws
-from bridge.core.config import settings
+from bridge.core.config import Settings, settings
+
+# Hosts that name no real deployment (RFC 2606/6761 reserved names); the defaults of Settings use `.invalid`.
+# The same rule as the deployment inputs' (infra/deployment.py), which refuse them before synthesis.
+_PLACEHOLDER_HOST = re.compile(r"(^|\.)(invalid|example|test)$|(^|\.)example\.(com|net|org)$")
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+_PLACEHOLDER_WORD = re.compile(r"^(changeme|change-me|placeholder|todo|tbd|xxx+|your[-_ ].*|<.*>|none|null)$", re.I)
 
 
 def _check(name: str, probe: Any) -> dict[str, Any]:
@@ -26,7 +40,60 @@ def _check(name: str, probe: Any) -> dict[str, Any]:
     return result
 
 
+def _url_problem(value: str) -> str | None:
+    parts = urlsplit(value)
+    host = (parts.hostname or "").lower()
+    if not host or parts.scheme not in ("https", "http") or (parts.scheme == "http" and host not in _LOOPBACK):
+        return "not_https"
+    if _PLACEHOLDER_HOST.search(host):
+        return "placeholder"
+    return None
+
+
+def secret_problem(secret_name: str, describe: Callable[..., dict[str, Any]]) -> str | None:
+    """Why the ClickUp client secret is not usable, from Secrets Manager's DescribeSecret (metadata only: the value
+    is never read here). None when a version is AWSCURRENT.
+
+    A secret CloudFormation created without a value has no version at all ("If you omit both GenerateSecretString
+    and SecretString, you create an empty secret", AWS::SecretsManager::Secret) → "unset"; absent → "missing";
+    DescribeSecret refused or failing → "unverifiable".
+    """
+    if not secret_name:
+        return "missing"
+    try:
+        answer = describe(SecretId=secret_name)
+    except Exception as exc:  # noqa: BLE001 (reported by name only)
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+        return "missing" if code == "ResourceNotFoundException" else "unverifiable"
+    if answer.get("DeletedDate"):
+        return "missing"
+    stages = answer.get("VersionIdsToStages") or {}
+    return None if any("AWSCURRENT" in s for s in stages.values()) else "unset"
+
+
+def configuration_problems(cfg: Settings, describe_secret: Callable[..., dict[str, Any]]) -> list[dict[str, str]]:
+    """Each setting that keeps organisations from connecting: `[{"setting": ENV_VAR, "problem": code}]`.
+
+    Codes: `missing`, `placeholder`, `not_https` (http only on loopback), `unset` (the secret has no value),
+    `unverifiable`. Values never appear.
+    """
+    problems: list[dict[str, str]] = []
+    client_id = cfg.clickup_client_id.strip()
+    if not client_id:
+        problems.append({"setting": "CLICKUP_CLIENT_ID", "problem": "missing"})
+    elif _PLACEHOLDER_WORD.match(client_id):
+        problems.append({"setting": "CLICKUP_CLIENT_ID", "problem": "placeholder"})
+    for env, value in (("PUBLIC_BASE_URL", cfg.public_base_url), ("PORTAL_ORIGIN", cfg.portal_origin)):
+        if problem := _url_problem(value):
+            problems.append({"setting": env, "problem": problem})
+    if problem := secret_problem(cfg.clickup_client_secret_name, describe_secret):
+        problems.append({"setting": "CLICKUP_CLIENT_SECRET", "problem": problem})
+    return problems
+
+
 def check_health() -> dict[str, Any]:
+    """`{"status": "ok" | "degraded" | "misconfigured", "version", "stage", "dependencies", "configuration"}`:
+    `degraded` when a dependency is unavailable, else `misconfigured` when a setting is (both answer 503)."""
     cfg = settings()
     checks = [
         _check("dynamodb", lambda: aws.client("dynamodb").describe_table(TableName=cfg.table_name)),
@@ -38,5 +105,17 @@ def check_health() -> dict[str, Any]:
             ),
         ),
     ]
-    overall = "ok" if all(c["status"] == "ok" for c in checks) else "degraded"
-    return {"status": overall, "version": __version__, "stage": cfg.stage, "dependencies": checks}
+    configuration = configuration_problems(cfg, lambda **kw: aws.client("secretsmanager").describe_secret(**kw))
+    if not all(c["status"] == "ok" for c in checks):
+        overall = "degraded"
+    elif configuration:
+        overall = "misconfigured"
+    else:
+        overall = "ok"
+    return {
+        "status": overall,
+        "version": __version__,
+        "stage": cfg.stage,
+        "dependencies": checks,
+        "configuration": configuration,
+    }

@@ -14,7 +14,7 @@ from bridge.clickup.client import exchange_code
 from bridge.clickup.errors import ClickUpError, Transient
 from bridge.connection import service
 from bridge.core.config import settings
-from bridge.core.errors import BridgeError
+from bridge.core.errors import BridgeError, DependencyUnavailable
 from bridge.core.inputs import is_token_text
 from bridge.core.observability import logger, metrics
 from bridge.oauth.return_to import is_allowed
@@ -31,6 +31,9 @@ _STATE = re.compile(r"[A-Za-z0-9_-]{20,128}")  # what `secrets.token_urlsafe(32)
 def start(principal: Principal, return_to: str) -> dict[str, Any]:
     service.require_enabled(principal.org_id)
     cfg = settings()
+    if not cfg.clickup_client_id:
+        # A deployment without the OAuth app's client id (GET /health names it): ClickUp's page would only fail.
+        raise DependencyUnavailable("the bridge has no ClickUp client id configured", code="not_configured")
     allow_list = org_settings.get(principal.org_id).return_to_allow_list
     if not is_allowed(return_to, allow_list, cfg.portal_origin):
         raise BridgeError("return_to is not an allowed portal origin", code="return_to_not_allowed")
@@ -98,7 +101,12 @@ def _complete(state: str, flow: dict[str, Any], params: dict[str, str], remainin
     if not org_settings.get(org_id).enabled:
         return "module_disabled"
     try:
-        token = exchange_code(settings().clickup_client_id, _client_secret(), code)
+        client_secret = _client_secret()
+    except Exception as exc:  # noqa: BLE001 (the deployment's fault, not the user's: named by GET /health)
+        logger.error("the ClickUp client secret cannot be read", extra={"error": type(exc).__name__})
+        return "not_configured"
+    try:
+        token = exchange_code(settings().clickup_client_id, client_secret, code)
     except Transient:
         return "clickup_unavailable"
     except ClickUpError:
@@ -147,6 +155,8 @@ def _replayed(state: str, remaining_s: Any) -> str:
 
 
 def _client_secret() -> str:
+    """The OAuth app's client secret from Secrets Manager (cached 5 min). Raises when it was never stored
+    (`clickup-bridge secret set`: the stack creates the secret without a value) or cannot be read."""
     from aws_lambda_powertools.utilities import parameters
 
     value = parameters.get_secret(settings().clickup_client_secret_name, max_age=300)
