@@ -201,3 +201,21 @@ def test_the_schedule_names_its_tick_by_its_scheduled_time(stack: LocalStack) ->
     assert tick_id(None, "1796083200123") == "2026-12-01T00:00:00Z"
     with pytest.raises(ValueError):
         maintenance_message_adapter.validate_json(schedule.target["Input"])  # the keyword itself is no tick
+
+
+def test_the_page_size_comes_from_the_functions_configuration(
+    stack: LocalStack, extra_orgs: list[str], queue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bridge.core.config import settings
+    from bridge.queueing.messages import MaintenanceTick
+    from bridge.webhooks import maintenance
+
+    monkeypatch.setenv("TICK_PAGE_SIZE", "7")
+    settings.cache_clear()
+    try:
+        page = maintenance.tick(MaintenanceTick(kind="health_tick", tick=TICK), lambda: 60.0, queue_url=queue)
+    finally:
+        monkeypatch.delenv("TICK_PAGE_SIZE")
+        settings.cache_clear()
+    assert (page.orgs, page.sent, page.continued) == (7, 7, True)
+    assert settings().tick_page_size == 1000

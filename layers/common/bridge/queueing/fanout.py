@@ -82,6 +82,8 @@ def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
 
 
 def _send_batch(queue_url: str, entries: list[dict[str, Any]]) -> None:
+    """SendMessageBatch needs no permission of its own: sqs:SendMessage grants it (SQS Developer Guide, "Amazon SQS
+    batch actions")."""
     sqs = aws.client("sqs")
     pending = entries
     for _ in range(2):  # once more for entries SQS failed on its side
