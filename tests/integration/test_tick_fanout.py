@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from local.stack import LocalStack
+from tests.conftest import wait_for
 
 TICK = "2026-12-01T00:10:00Z"
 
@@ -219,3 +220,36 @@ def test_the_page_size_comes_from_the_functions_configuration(
         settings.cache_clear()
     assert (page.orgs, page.sent, page.continued) == (7, 7, True)
     assert settings().tick_page_size == 1000
+
+
+def test_the_worker_hands_a_page_back_when_its_invocation_is_nearly_over(
+    stack: LocalStack, extra_orgs: list[str], queue: str
+) -> None:
+    """Through the function's handler and the local runtime's LambdaContext (a real countdown from the function's
+    timeout): with a timeout inside the fan-out's reserve, the tick page queues nothing, is reported as a batch item
+    failure and is visible again at once, to run in a new invocation."""
+    import dataclasses
+
+    from bridge.queueing.fanout import RESERVE_S
+    from infra import definitions as d
+    from local.aws import REGION
+    from local.pollers import sqs_record
+    from local.runtime import LocalFunction
+
+    sqs = stack.aws.client("sqs")
+    _start(stack, queue)
+    other = {"kind": "health", "org_id": extra_orgs[0]}  # a job in the same batch (not connected: nothing to do)
+    sqs.send_message(
+        QueueUrl=queue, MessageBody=json.dumps(other), MessageGroupId=extra_orgs[0], MessageDeduplicationId="j1"
+    )
+    batch = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
+    message = next(m for m in batch if json.loads(m["Body"])["kind"] == "sweep_tick")
+    assert len(batch) == 2
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    nearly_over = dataclasses.replace(d.function("maintenance"), timeout_s=int(RESERVE_S) - 1)
+    result = LocalFunction(nearly_over, d.LOCAL_STAGE, REGION).invoke(
+        {"Records": [sqs_record(m, arn, REGION) for m in batch]}
+    )
+    assert result == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}  # the job stands
+    again = wait_for(lambda: sqs.receive_message(QueueUrl=queue, AttributeNames=["All"]).get("Messages"), timeout_s=5)
+    assert [m["MessageId"] for m in again] == [message["MessageId"]]  # the same page, nothing queued before it
