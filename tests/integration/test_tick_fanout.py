@@ -18,7 +18,8 @@ import pytest
 from local.stack import LocalStack
 from tests.conftest import wait_for
 
-TICK = "2026-12-01T00:10:00Z"
+# Ticks long past: the claims these tests make on the session's organisations never hold back a real tick.
+TICK = "2000-01-01T00:10:00Z"
 
 
 @pytest.fixture
@@ -132,7 +133,7 @@ def test_a_tick_over_more_organisations_than_a_page_gives_each_exactly_one_job(
 
 def test_a_page_delivered_again_queues_no_duplicate_job(stack: LocalStack, extra_orgs: list[str], queue: str) -> None:
     index = _index()
-    _start(stack, queue, tick="2026-12-01T00:20:00Z")
+    _start(stack, queue, tick="2000-01-02T00:00:00Z")  # newer than the other tests' ticks: its claims are counted
     run = _drive(stack, queue, page_size=4, redeliver=True)
     assert sum(p.sent for p in run["pages"]) == 2 * len(index)  # every page was sent twice...
     assert set(run["jobs"]) == index and set(run["jobs"].values()) == {1}  # ...and SQS kept one job each
@@ -145,12 +146,12 @@ def test_a_job_queued_twice_for_one_tick_runs_once(stack: LocalStack, extra_orgs
     from bridge.repositories import tick_marks
 
     org = extra_orgs[0]
-    assert tick_marks.claim(org, "sweep", "2026-12-01T00:30:00Z", "message-1")
-    assert tick_marks.claim(org, "sweep", "2026-12-01T00:30:00Z", "message-1")  # received again: still its own
-    assert not tick_marks.claim(org, "sweep", "2026-12-01T00:30:00Z", "message-2")  # a duplicate
-    assert not tick_marks.claim(org, "sweep", "2026-12-01T00:20:00Z", "message-3")  # an older tick, late
-    assert tick_marks.claim(org, "health", "2026-12-01T00:30:00Z", "message-4")  # another job, its own claim
-    assert tick_marks.claim(org, "sweep", "2026-12-01T00:40:00Z", "message-5")  # the next tick
+    assert tick_marks.claim(org, "sweep", "2000-01-01T00:30:00Z", "message-1")
+    assert tick_marks.claim(org, "sweep", "2000-01-01T00:30:00Z", "message-1")  # received again: still its own
+    assert not tick_marks.claim(org, "sweep", "2000-01-01T00:30:00Z", "message-2")  # a duplicate
+    assert not tick_marks.claim(org, "sweep", "2000-01-01T00:20:00Z", "message-3")  # an older tick, late
+    assert tick_marks.claim(org, "health", "2000-01-01T00:30:00Z", "message-4")  # another job, its own claim
+    assert tick_marks.claim(org, "sweep", "2000-01-01T00:40:00Z", "message-5")  # the next tick
 
 
 def test_an_invocation_near_its_timeout_stops_and_continues_in_a_new_message(
@@ -165,7 +166,7 @@ def test_an_invocation_near_its_timeout_stops_and_continues_in_a_new_message(
         # the first invocation has time for 2 batches of 10, then runs low (the context's remaining time)
         return lambda: 60.0 if page > 0 or next(calls) < 2 else RESERVE_S - 0.5
 
-    _start(stack, queue, tick="2026-12-01T00:50:00Z")
+    _start(stack, queue, tick="2000-01-01T00:50:00Z")
     run = _drive(stack, queue, page_size=1000, remaining=remaining)
     first = run["pages"][0]
     assert first.out_of_time and first.continued and first.sent == 20 and first.orgs > 20
