@@ -254,3 +254,15 @@ def test_the_worker_hands_a_page_back_when_its_invocation_is_nearly_over(
     assert result == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}  # the job stands
     again = wait_for(lambda: sqs.receive_message(QueueUrl=queue, AttributeNames=["All"]).get("Messages"), timeout_s=5)
     assert [m["MessageId"] for m in again] == [message["MessageId"]]  # the same page, nothing queued before it
+
+
+def test_a_page_continues_after_its_cursor_even_when_that_organisation_left_the_index(
+    stack: LocalStack, extra_orgs: list[str]
+) -> None:
+    from bridge.repositories import org_index
+
+    first, _ = org_index.page(extra_orgs[4], 3)
+    assert first == extra_orgs[5:8]
+    org_index.remove(extra_orgs[4])  # disconnected between two pages
+    again, more = org_index.page(extra_orgs[4], 3)
+    assert again == extra_orgs[5:8] and more

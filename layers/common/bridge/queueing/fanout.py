@@ -132,7 +132,7 @@ def run_page(
         cursor = chunk[-1]
     if out_of_time and cursor == after:
         raise NoTimeLeft(f"{remaining_s():.1f} s left: nothing of the page fits")
-    continued = out_of_time or (more and cursor is not None)
+    continued = out_of_time or (more and bool(orgs))  # an empty page has nothing after it
     if continued:
         aws.client("sqs").send_message(
             QueueUrl=queue_url,
