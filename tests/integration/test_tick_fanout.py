@@ -266,3 +266,29 @@ def test_a_page_continues_after_its_cursor_even_when_that_organisation_left_the_
     org_index.remove(extra_orgs[4])  # disconnected between two pages
     again, more = org_index.page(extra_orgs[4], 3)
     assert again == extra_orgs[5:8] and more
+
+
+def test_a_connected_organisations_sync_check_queues_one_sync_per_tick(
+    api: Any, auth: Any, org_id: str, workspace: dict[str, Any], stack: LocalStack
+) -> None:
+    """The space-sync tick's job, for a connected organisation with a stale hierarchy: the first message of a tick
+    queues a sync; a second message for the same tick (a page delivered again after SQS's deduplication interval)
+    queues none; the next tick's does."""
+    from bridge.repositories import connections, sync_state
+    from bridge.sync import service
+
+    put = api.put("/api/v1/clickup/connection/personal-token", headers=auth(), json={"token": workspace["token"]})
+    assert put.status_code == 200, put.text
+
+    def synced_and_idle() -> bool:
+        conn = connections.get(org_id)
+        return bool(conn and conn.last_sync_at) and sync_state.get_state(org_id).get("state") == "idle"
+
+    wait_for(synced_and_idle, timeout_s=30)
+    connections.set_last_sync(org_id, "2020-01-01T00:00:00Z")  # stale
+    assert service.check_stale(org_id, "2000-01-03T00:00:00Z", "message-1")
+    wait_for(lambda: synced_and_idle() and connections.get(org_id).last_sync_at != "2020-01-01T00:00:00Z", 30)
+    connections.set_last_sync(org_id, "2020-01-01T00:00:00Z")  # stale again
+    assert not service.check_stale(org_id, "2000-01-03T00:00:00Z", "message-2")  # the same tick: no second sync
+    assert sync_state.get_state(org_id).get("state") == "idle"
+    assert service.check_stale(org_id, "2000-01-03T00:15:00Z", "message-3")  # the next tick
