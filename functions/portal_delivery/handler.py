@@ -18,7 +18,6 @@ from bridge.events import delivery
 from bridge.queueing.handback import back_off
 
 settings()
-processor = BatchProcessor(event_type=EventType.SQS)
 RETRY_S = (5, 15, 60, 300, 900, 1800, 3600)  # by receive count; then the DLQ (maxReceiveCount 8)
 
 
@@ -62,4 +61,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             raise outcome
         metrics.add_metric(name=f"PortalDelivery_{outcome}", unit="Count", value=1)
 
+    # A processor per invocation: it keeps the batch's outcomes on itself, and its record handler is this batch's.
+    processor = BatchProcessor(event_type=EventType.SQS)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
