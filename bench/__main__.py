@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import cold_start, ratelimit, task_faults, task_latency, webhook_ack, webhook_convergence
+from bench import cold_start, ratelimit, task_faults, task_latency, tick_fanout, webhook_ack, webhook_convergence
 
 BENCHMARKS = {
     "cold_start": cold_start.run,
     "ratelimit_and_sync": ratelimit.run,
     "task_latency": task_latency.run,
     "task_faults": task_faults.run,
+    "tick_fanout": tick_fanout.run,
     "webhook_ack": webhook_ack.run,
     "webhook_convergence": webhook_convergence.run,
 }

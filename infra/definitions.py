@@ -244,26 +244,31 @@ QUEUES: tuple[QueueDef, ...] = (
     ),
 )
 
+# Replaced by EventBridge Scheduler with the time the schedule was due (e.g. 2026-12-01T00:15:00Z) when it sends the
+# target's input (Scheduler User Guide, "Adding context attributes"): the tick's identity, the same on every retry of
+# that invocation, from which its fan-out derives one deduplicated job per organisation (bridge.queueing.fanout).
+SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
+
 SCHEDULES: tuple[ScheduleDef, ...] = (
     ScheduleDef(
         "space-sync-tick",
         rate_minutes=15,
         queue="space-sync",
-        payload={"kind": "tick"},
+        payload={"kind": "tick", "tick": SCHEDULED_TIME},
         description="Fan out a space sync to every organisation whose cached hierarchy is stale",
     ),
     ScheduleDef(
         "reconcile-tick",
         rate_minutes=10,
         queue="maintenance",
-        payload={"kind": "sweep_tick"},
+        payload={"kind": "sweep_tick", "tick": SCHEDULED_TIME},
         description="Read back every organisation's ClickUp task updates: repairs what dropped webhooks missed",
     ),
     ScheduleDef(
         "webhook-health-tick",
         rate_minutes=15,
         queue="maintenance",
-        payload={"kind": "health_tick"},
+        payload={"kind": "health_tick", "tick": SCHEDULED_TIME},
         description="Re-enable failing or suspended webhooks, re-create missing ones",
     ),
 )

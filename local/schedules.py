@@ -32,6 +32,22 @@ class LocalSchedule:
     target: dict[str, Any]
     next_at: float
     fired: int = 0
+    arn: str = ""
+
+
+def with_context_attributes(text: str, schedule: LocalSchedule, scheduled_at: float, attempt: int = 1) -> str:
+    """The target's input as Scheduler sends it: each context attribute keyword replaced by its value (Scheduler User
+    Guide, "Adding context attributes": schedule-arn, scheduled-time as `2022-03-22T18:59:43Z`, execution-id,
+    attempt-number)."""
+    values = {
+        "<aws.scheduler.schedule-arn>": schedule.arn,
+        "<aws.scheduler.scheduled-time>": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(scheduled_at)),
+        "<aws.scheduler.execution-id>": uuid.uuid4().hex[:16],
+        "<aws.scheduler.attempt-number>": str(attempt),
+    }
+    for keyword, value in values.items():
+        text = text.replace(keyword, value)
+    return text
 
 
 class ScheduleRunner:
@@ -47,7 +63,9 @@ class ScheduleRunner:
             if full.get("State", "ENABLED") != "ENABLED":
                 continue
             period = rate_seconds(full["ScheduleExpression"]) * time_scale
-            self.schedules[full["Name"]] = LocalSchedule(full["Name"], period, full["Target"], now + period)
+            self.schedules[full["Name"]] = LocalSchedule(
+                full["Name"], period, full["Target"], now + period, arn=full.get("Arn", "")
+            )
 
     def start(self, only: set[str] | None = None) -> ScheduleRunner:
         """Fire every schedule at its rate, or only the named ones (a test watching one schedule keeps the
@@ -74,7 +92,8 @@ class ScheduleRunner:
             raise ValueError(f"unsupported schedule target {arn}")
         queue_name = arn.rsplit(":", 1)[1]
         url = self._sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
-        kwargs: dict[str, Any] = {"QueueUrl": url, "MessageBody": target.get("Input") or "{}"}
+        body = with_context_attributes(target.get("Input") or "{}", schedule, time.time())
+        kwargs: dict[str, Any] = {"QueueUrl": url, "MessageBody": body}
         group = (target.get("SqsParameters") or {}).get("MessageGroupId")
         if group:
             kwargs.update(MessageGroupId=group, MessageDeduplicationId=uuid.uuid4().hex)

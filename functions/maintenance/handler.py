@@ -3,6 +3,7 @@ onto the maintenance FIFO queue (grouped by organisation)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -12,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bridge.clickup.errors import RateLimited
 from bridge.core.config import settings
 from bridge.core.observability import logger, metrics, tracer
+from bridge.queueing.fanout import NoTimeLeft
 from bridge.queueing.handback import hand_back
 from bridge.queueing.messages import maintenance_message_adapter
 from bridge.webhooks import maintenance
@@ -27,10 +29,17 @@ def record_handler(record: SQSRecord) -> None:
     context = _context["lambda"]
     try:
         maintenance.handle(
-            message, remaining_s=lambda: context.get_remaining_time_in_millis() / 1000, job_id=record.message_id
+            message,
+            remaining_s=lambda: context.get_remaining_time_in_millis() / 1000,
+            job_id=record.message_id,
+            group_id=record.attributes.message_group_id,
+            sent_timestamp_ms=record.attributes.sent_timestamp,
         )
     except RateLimited as held:  # resumed from the last checkpoint at the reset
         hand_back(record.event_source_arn, record.receipt_handle, held.reset_at)
+        raise
+    except NoTimeLeft:  # a tick's page that found the invocation nearly over: run it again at once
+        hand_back(record.event_source_arn, record.receipt_handle, time.time())
         raise
 
 

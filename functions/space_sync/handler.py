@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -11,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bridge.clickup.errors import RateLimited
 from bridge.core.config import settings
 from bridge.core.observability import logger, metrics, tracer
+from bridge.queueing.fanout import NoTimeLeft
 from bridge.queueing.handback import hand_back
 from bridge.queueing.messages import sync_message_adapter
 from bridge.sync import worker
@@ -26,9 +28,18 @@ def record_handler(record: SQSRecord) -> None:
     message = sync_message_adapter.validate_json(record.body)
     context = _context["lambda"]
     try:
-        worker.handle(message, remaining_s=lambda: context.get_remaining_time_in_millis() / 1000)
+        worker.handle(
+            message,
+            remaining_s=lambda: context.get_remaining_time_in_millis() / 1000,
+            job_id=record.message_id,
+            group_id=record.attributes.message_group_id,
+            sent_timestamp_ms=record.attributes.sent_timestamp,
+        )
     except RateLimited as limited:
         hand_back(record.event_source_arn, record.receipt_handle, limited.reset_at)
+        raise
+    except NoTimeLeft:  # a tick's page that found the invocation nearly over: run it again at once
+        hand_back(record.event_source_arn, record.receipt_handle, time.time())
         raise
 
 

@@ -28,6 +28,9 @@ class Settings(BaseModel):
     public_base_url: str = Field(alias="PUBLIC_BASE_URL", default="https://bridge.invalid")
     # The portal's own origin: always allowed as an OAuth return_to.
     portal_origin: str = Field(alias="PORTAL_ORIGIN", default="https://portal.invalid")
+    # Organisations one invocation of a schedule's tick fans out before continuing in a new message
+    # (bridge.queueing.fanout): 1,000 take ~100 SendMessageBatch calls, a few seconds.
+    tick_page_size: int = Field(alias="TICK_PAGE_SIZE", default=1000, ge=1, le=10_000)
 
     @property
     def oauth_redirect_uri(self) -> str:

@@ -12,8 +12,26 @@ class _Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# A tick's identity: the time EventBridge Scheduler scheduled it for (`<aws.scheduler.scheduled-time>`, replaced by
+# Scheduler in the target's input: Scheduler User Guide, "Adding context attributes"), e.g. 2026-12-01T00:15:00Z.
+Tick = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")]
+
+
 class SyncTick(_Message):
+    """The space-sync schedule's tick, or one of its continuation pages (`after`: the last organisation of the
+    previous page). Without `tick` the message's SentTimestamp names the tick (see `bridge.queueing.fanout`)."""
+
     kind: Literal["tick"]
+    tick: Tick | None = None
+    after: str | None = None
+
+
+class SyncCheck(_Message):
+    """A tick's job for one organisation: queue a full sync if its hierarchy is stale (once per tick)."""
+
+    kind: Literal["check"]
+    org_id: str = Field(min_length=1)
+    tick: Tick
 
 
 class SyncRequest(_Message):
@@ -55,8 +73,8 @@ class TaskApply(_Message):
 TaskMessage = Annotated[TaskCreate | TaskApply, Field(discriminator="kind")]
 task_message_adapter: TypeAdapter[TaskCreate | TaskApply] = TypeAdapter(TaskMessage)
 
-SyncMessage = Annotated[SyncTick | SyncRequest | SyncRefresh, Field(discriminator="kind")]
-sync_message_adapter: TypeAdapter[SyncTick | SyncRequest | SyncRefresh] = TypeAdapter(SyncMessage)
+SyncMessage = Annotated[SyncTick | SyncCheck | SyncRequest | SyncRefresh, Field(discriminator="kind")]
+sync_message_adapter: TypeAdapter[SyncTick | SyncCheck | SyncRequest | SyncRefresh] = TypeAdapter(SyncMessage)
 
 
 class WebhookDelivery(_Message):
@@ -74,14 +92,20 @@ webhook_message_adapter: TypeAdapter[WebhookDelivery] = TypeAdapter(WebhookDeliv
 
 
 class MaintenanceTick(_Message):
-    """A schedule's tick: fan the job out to every connected organisation."""
+    """A schedule's tick, or one of its continuation pages: fan the job out to every organisation of the index."""
 
     kind: Literal["sweep_tick", "health_tick"]
+    tick: Tick | None = None
+    after: str | None = None
 
 
 class MaintenanceJob(_Message):
+    """One organisation's sweep or health check: `tick` set when a tick queued it (it runs once per tick), unset
+    for a sweep's continuation."""
+
     kind: Literal["sweep", "health"]
     org_id: str = Field(min_length=1)
+    tick: Tick | None = None
 
 
 MaintenanceMessage = Annotated[MaintenanceTick | MaintenanceJob, Field(discriminator="kind")]

@@ -19,6 +19,17 @@ def remove(org_id: str) -> None:
     main_table().delete_item(Key={"pk": PK, "sk": f"ORG#{org_id}"})
 
 
+def page(after: str | None, limit: int) -> tuple[list[str], bool]:
+    """Up to `limit` organisations in key order, starting after the organisation `after` (exclusive; None: the
+    first); the flag says whether more may follow (DynamoDB returned a LastEvaluatedKey: a page cut by `limit` or
+    by the 1 MB a Query reads, which may also end exactly at the last item)."""
+    kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(PK), "Limit": limit}
+    if after is not None:
+        kwargs["ExclusiveStartKey"] = {"pk": PK, "sk": f"ORG#{after}"}
+    answer = main_table().query(**kwargs)
+    return [str(i["org_id"]) for i in answer.get("Items", [])], "LastEvaluatedKey" in answer
+
+
 def all_orgs() -> list[str]:
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(PK)}

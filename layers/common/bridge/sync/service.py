@@ -25,7 +25,9 @@ from bridge.core.clock import utc_now_iso
 from bridge.core.config import settings
 from bridge.core.observability import logger, metrics
 from bridge.events.publisher import publish
-from bridge.repositories import assignments, connections, hierarchy, org_index, org_settings, sync_state
+from bridge.queueing import fanout
+from bridge.queueing.messages import SyncTick
+from bridge.repositories import assignments, connections, hierarchy, org_settings, sync_state, tick_marks
 
 FULL_SYNC_TTL_S = 15 * 60  # the shortest cache TTL (lists: 15 min; spaces 30 min; workspaces 1 h)
 STALE_AFTER_S = 30 * 60  # the hierarchy API calls data older than this stale (spaces' TTL)
@@ -255,17 +257,37 @@ def _sweep(org_id: str, ws: str, gone: list[dict[str, Any]]) -> None:
     logger.info("hierarchy swept", extra={"org_id": org_id, "workspace_id": ws, "removed": len(gone)})
 
 
-def fan_out(now: float | None = None) -> int:
-    """The schedule's tick: queue a sync for every connected organisation whose hierarchy is stale."""
-    now = now or time.time()
-    queued = 0
-    for org_id in org_index.all_orgs():
-        try:
-            conn = connection.current(org_id)
-            if conn.status != connection.CONNECTED or not org_settings.get(org_id).enabled:
-                continue
-            if _age_s(conn.last_sync_at, now) >= FULL_SYNC_TTL_S and request_sync(org_id, "schedule"):
-                queued += 1
-        except Exception:  # noqa: BLE001 - one organisation's bad row must not stop the others' syncs
-            logger.exception("sync fan-out failed for an organisation", extra={"org_id": org_id})
-    return queued
+def fan_out(
+    message: SyncTick,
+    remaining_s: Callable[[], float],
+    *,
+    group_id: str | None = None,
+    sent_timestamp_ms: str | int | None = None,
+    page_size: int | None = None,
+    queue_url: str | None = None,
+) -> fanout.PageResult:
+    """One page of the schedule's tick: a `check` job queued for each organisation of the page, then the next page
+    (see `bridge.queueing.fanout`). `page_size` and `queue_url` default to the function's settings (TICK_PAGE_SIZE,
+    SYNC_QUEUE_URL)."""
+    tick_id = fanout.tick_id(message.tick, sent_timestamp_ms)
+    return fanout.run_page(
+        queue_url=queue_url or settings().sync_queue_url,
+        tick_message={"kind": message.kind, "tick": tick_id, "after": message.after},
+        job=lambda org_id: {"kind": "check", "org_id": org_id, "tick": tick_id},
+        group_id=group_id or "space-sync-tick",
+        remaining_s=remaining_s,
+        page_size=page_size or settings().tick_page_size,
+    )
+
+
+def check_stale(org_id: str, tick: str, owner: str, now: float | None = None) -> bool:
+    """A tick's job for one organisation, once per tick (`tick_marks`; `owner`: the job message's id): queue a
+    full sync when the organisation is connected and enabled and its last full sync is older than FULL_SYNC_TTL_S,
+    unless one is queued or running already. True when a sync was queued."""
+    if not tick_marks.claim(org_id, "sync", tick, owner):
+        metrics.add_metric(name="TickJobsDuplicate", unit="Count", value=1)
+        return False
+    conn = connection.current(org_id)
+    if conn.status != connection.CONNECTED or not org_settings.get(org_id).enabled:
+        return False
+    return _age_s(conn.last_sync_at, now or time.time()) >= FULL_SYNC_TTL_S and request_sync(org_id, "schedule")

@@ -8,16 +8,29 @@ from bridge.clickup.errors import TokenRevoked
 from bridge.connection import service as connection
 from bridge.core.errors import Conflict
 from bridge.core.observability import logger, metrics
-from bridge.queueing.messages import SyncRefresh, SyncRequest, SyncTick
+from bridge.queueing.messages import SyncCheck, SyncRefresh, SyncRequest, SyncTick
 from bridge.repositories import sync_state
 from bridge.sync import service
 
 
-def handle(message: SyncTick | SyncRequest | SyncRefresh, remaining_s: Callable[[], float]) -> None:
+def handle(
+    message: SyncTick | SyncCheck | SyncRequest | SyncRefresh,
+    remaining_s: Callable[[], float],
+    job_id: str | None = None,
+    *,
+    group_id: str | None = None,
+    sent_timestamp_ms: str | int | None = None,
+) -> None:
+    """`job_id`: the queue message's id (the same on every receive); `group_id` and `sent_timestamp_ms`: its FIFO
+    message group and SentTimestamp, which a tick's pages continue in and name the tick by."""
     if isinstance(message, SyncTick):
-        queued = service.fan_out()
-        metrics.add_metric(name="SyncTicks", unit="Count", value=1)
-        logger.info("sync tick", extra={"queued": queued})
+        page = service.fan_out(message, remaining_s, group_id=group_id, sent_timestamp_ms=sent_timestamp_ms)
+        if message.after is None:
+            metrics.add_metric(name="SyncTicks", unit="Count", value=1)
+        logger.info("sync tick page", extra={"orgs": page.orgs, "continued": page.continued})
+        return
+    if isinstance(message, SyncCheck):
+        service.check_stale(message.org_id, message.tick, job_id or message.tick)
         return
     try:
         if isinstance(message, SyncRequest):
