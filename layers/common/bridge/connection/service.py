@@ -13,7 +13,7 @@ from bridge.core.errors import Conflict, DependencyUnavailable, Unprocessable
 from bridge.core.observability import logger
 from bridge.events.publisher import publish
 from bridge.ratelimit.limiter import OrgRateLimiter
-from bridge.repositories import connections, org_index, org_settings, table, webhooks
+from bridge.repositories import connections, members, org_index, org_settings, table, webhooks
 from bridge.vault import envelope
 from bridge.webhooks import registration
 
@@ -141,6 +141,7 @@ def connect_with_token(org_id: str, token: str, mode: str, remaining_s: Any = No
         raise Unprocessable("the ClickUp token gives access to no workspace", code="no_workspace")
     conn = store_token(org_id, token, mode, user, teams, obtained_at)
     for team in teams:
+        members.put(org_id, team.id, team.member_ids)  # who may be assigned (refreshed by each full sync)
         registration.register(org_id, client, team.id)
     org_index.add(org_id)
     from bridge.sync.service import request_sync

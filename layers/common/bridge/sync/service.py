@@ -25,7 +25,7 @@ from bridge.core.clock import utc_now_iso
 from bridge.core.config import settings
 from bridge.core.observability import logger, metrics
 from bridge.events.publisher import publish
-from bridge.repositories import assignments, connections, hierarchy, org_index, org_settings, sync_state
+from bridge.repositories import assignments, connections, hierarchy, members, org_index, org_settings, sync_state
 
 FULL_SYNC_TTL_S = 15 * 60  # the shortest cache TTL (lists: 15 min; spaces 30 min; workspaces 1 h)
 STALE_AFTER_S = 30 * 60  # the hierarchy API calls data older than this stale (spaces' TTL)
@@ -145,6 +145,11 @@ def run_full_sync(org_id: str, remaining_s: Callable[[], float], reason: str = "
         return
     sync_state.set_state(org_id, "running")
     client = connection.client_for(org_id, remaining_s=remaining_s)
+    # The workspaces' members (who may be assigned a task), 1 request for all of them (`GET /team`)
+    authorized = set(conn.authorized_workspace_ids)
+    for team in client.get_teams():
+        if team.id in authorized:
+            members.put(org_id, team.id, team.member_ids)
     for ws in conn.authorized_workspace_ids:
         sync_workspace(org_id, ws, client, remaining_s)
     connections.set_last_sync(org_id, utc_now_iso())

@@ -96,8 +96,9 @@ def _task_body(link: dict[str, Any], time_zone: str | None) -> dict[str, Any]:
     }
     if ticket.get("due_date"):
         body["due_date"], body["due_date_time"] = render.due_date_ms(ticket["due_date"], time_zone)
-    if ticket.get("tags"):
-        body["tags"] = list(ticket["tags"])
+    tags = render.normalise_tags(ticket.get("tags") or [])  # also for tickets accepted before normalising
+    if tags:
+        body["tags"] = tags
     return body
 
 
@@ -335,26 +336,41 @@ def _update(client: ClickUpClient, link: dict[str, Any], op: dict[str, Any], wor
         except Unprocessable as exc:
             raise _Rejected(exc.code, str(exc)) from None
         body["status"], after["status"] = status, status
-    if change.get("priority"):
-        body["priority"], after["priority"] = render.PRIORITIES[change["priority"]], change["priority"]
+    if "priority" in change:  # null clears it (ClickUp's `priority: null`: no priority)
+        body["priority"] = render.PRIORITIES[change["priority"]] if change["priority"] else None
+        after["priority"] = change["priority"] or None
     if "due_date" in change:
         if change["due_date"]:
             body["due_date"], body["due_date_time"] = render.due_date_ms(change["due_date"], time_zone)
         else:
             body["due_date"] = None
         after["due_date"] = change["due_date"]
-    if change.get("assignees") is not None:
+    if "assignees" in change:  # the full set; [] or null: nobody
         current = {int(a) for a in link.get("assignees") or []}
-        wanted = {int(a) for a in change["assignees"]}
+        wanted = {int(a) for a in change["assignees"] or []}
         body["assignees"] = {"add": sorted(wanted - current), "rem": sorted(current - wanted)}
         after["assignees"] = sorted(wanted)
     for field in ("status", "priority", "due_date", "assignees"):
         if field in body:
             echo_marks.mark(org_id, task_id, field, after[field])
     task = client.update_task(task_id, body)
+    missing: list[int] = []
+    if "assignees" in after:
+        # ClickUp answers 200 and leaves out a user it will not assign (no longer a member): the link keeps what
+        # ClickUp holds, and the portal is told what was not done.
+        held = sorted(int(a.id) for a in task.assignees)
+        missing = sorted(set(after["assignees"]) - set(held))
+        after["assignees"] = held
     before = {k: link.get(k) for k in after}
     _save_written(link, after, int(task.date_updated or time.time() * 1000))  # ClickUp always dates it
     audit.record(org_id, link["ticket_id"], change.get("actor", "worker"), "updated", before, after)
+    if missing:
+        _op_failed(
+            link,
+            {"op": {"kind": "update", "assignees": missing, "actor": change.get("actor", "worker")}},
+            "assignee_not_applied",
+            f"ClickUp did not assign {missing} (not members of the workspace)",
+        )
 
 
 def _comment(client: ClickUpClient, link: dict[str, Any], op: dict[str, Any]) -> None:
