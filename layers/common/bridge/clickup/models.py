@@ -23,7 +23,7 @@ class Member(_Model):
 
 
 class Team(_Model):
-    """A workspace of `GET /team`, with its members (`members: [{"user": {...}}]`; api-samples/get-team.response.json)."""
+    """A workspace of `GET /team` with its members (`members: [{"user": {...}}]`; api-samples/get-team.response.json)"""
 
     id: str
     name: str

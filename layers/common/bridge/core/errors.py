@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 # Codes a body's field validator raises (pydantic_core.PydanticCustomError(code, message)): a 422 whose every
 # problem carries one of them answers with that code instead of the generic `validation_error`.
 VALIDATION_CODES = frozenset(

@@ -24,6 +24,7 @@ from bridge.core import aws
 from bridge.core.clock import utc_now_iso
 from bridge.core.config import settings
 from bridge.core.observability import logger, metrics
+from bridge.events.models import AssignmentBroken
 from bridge.events.publisher import publish
 from bridge.repositories import assignments, connections, hierarchy, members, org_index, org_settings, sync_state
 
@@ -250,12 +251,12 @@ def _sweep(org_id: str, ws: str, gone: list[dict[str, Any]]) -> None:
             publish(
                 org_id,
                 "clickup.assignment.broken",
-                {
-                    "customer_id": assignment["customer_id"],
-                    "space_id": assignment.get("space_id"),
-                    "list_id": assignment.get("list_id"),
-                    "reason": reason,
-                },
+                AssignmentBroken(
+                    customer_id=assignment["customer_id"],
+                    space_id=assignment.get("space_id"),
+                    list_id=assignment.get("list_id"),
+                    reason=reason,
+                ),
             )
     logger.info("hierarchy swept", extra={"org_id": org_id, "workspace_id": ws, "removed": len(gone)})
 

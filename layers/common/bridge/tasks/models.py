@@ -22,7 +22,9 @@ def _date(value: Any) -> Any:
     except render.DateOutOfRange as exc:
         raise PydanticCustomError("date_out_of_range", str(exc)) from None
     except (ValueError, TypeError) as exc:
-        raise PydanticCustomError("date_invalid", f"not a date (YYYY-MM-DD) or a date-time with offset: {exc}") from None
+        raise PydanticCustomError(
+            "date_invalid", f"not a date (YYYY-MM-DD) or a date-time with offset: {exc}"
+        ) from None
 
 
 class Requester(BaseModel):

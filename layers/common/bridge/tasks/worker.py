@@ -24,6 +24,7 @@ from bridge.connection import service as connection
 from bridge.core.clock import utc_now_iso
 from bridge.core.errors import Conflict, Unprocessable
 from bridge.core.observability import logger, metrics
+from bridge.events.models import ChangeFailed, FieldsFailed, TaskCreated, TaskFailed
 from bridge.events.publisher import publish
 from bridge.queueing.messages import TaskApply, TaskCreate
 from bridge.repositories import assignments, audit, echo_marks, org_settings, ticket_links, ticket_ops
@@ -150,12 +151,7 @@ def _fail(link: dict[str, Any], code: str, message: str) -> None:
     before = {"state": link["state"]}
     _save(link, state=FAILED, error={"code": code, "message": message}, attempt=None)
     audit.record(link["org_id"], link["ticket_id"], "worker", "failed", before, {"state": FAILED, "error": code})
-    publish(
-        link["org_id"],
-        "clickup.task.failed",
-        {"code": code, "message": message},
-        ticket_id=link["ticket_id"],
-    )
+    publish(link["org_id"], "clickup.task.failed", TaskFailed(code=code, message=message), ticket_id=link["ticket_id"])
     metrics.add_metric(name="TaskCreationFailed", unit="Count", value=1)
 
 
@@ -239,7 +235,7 @@ def _adopted(link: dict[str, Any], task: Task, how: str) -> None:
     publish(
         org_id,
         "clickup.task.created",
-        {"task_id": task.id, "task_url": task.url, "list_id": after["list_id"], "adopted": how == "adopted"},
+        TaskCreated(task_id=task.id, task_url=task.url, list_id=after["list_id"], adopted=how == "adopted"),
         ticket_id=ticket_id,
         task_id=task.id,
     )
@@ -292,7 +288,7 @@ def _op_failed(link: dict[str, Any], op: dict[str, Any], code: str, message: str
     publish(
         link["org_id"],
         "clickup.task.change_failed",
-        {"code": code, "message": message, "change": {k: v for k, v in op["op"].items() if k != "actor"}},
+        ChangeFailed(code=code, message=message, change={k: v for k, v in op["op"].items() if k != "actor"}),
         ticket_id=link["ticket_id"],
         task_id=link.get("task_id"),
     )
@@ -319,7 +315,7 @@ def _set_fields(client: ClickUpClient, link: dict[str, Any], value: OrgSettings,
         publish(
             link["org_id"],
             "clickup.task.fields_failed",
-            {"problems": problems},
+            FieldsFailed(problems=problems),
             ticket_id=link["ticket_id"],
             task_id=link["task_id"],
         )
