@@ -265,7 +265,13 @@ def ticket_task_history(ticket_id: TicketId) -> HistoryOut:
 @app.get(
     "/api/v1/clickup/events",
     summary="The organisation's portal events in order (a pollable feed)",
-    responses=error_responses(403, 422),
+    responses={
+        200: {
+            "description": "The events recorded after the cursor, each in the shape of its type (PortalEvent)",
+            "content": {"application/json": {"model": EventsOut}},
+        },
+        **error_responses(403, 422),
+    },
 )
 def events_feed(
     after: Annotated[
