@@ -88,7 +88,7 @@ def _portal_events(document: dict[str, Any]) -> None:
         "portalEvent": {
             "post": {
                 "summary": "A portal event pushed to the organisation's portal_webhook_url",
-                "description": "Signed: `X-Bridge-Signature: t=<unix s>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">` with "
+                "description": 'Signed: `X-Bridge-Signature: t=<unix s>,v1=<hex HMAC-SHA256 of "<t>.<body>">` with '
                 "the secret from POST /api/v1/clickup/portal-webhook/secret; deduplicate on `X-Bridge-Event-Id`. "
                 "Anything but a 2xx within 5 s is retried.",
                 "parameters": [

@@ -152,7 +152,9 @@ def connect_with_token(org_id: str, token: str, mode: str, remaining_s: Any = No
 
     resume(org_id)  # what waited for a token (queued creations, accepted changes) goes again
     publish(
-        org_id, "clickup.connection.connected", ConnectionConnected(mode=mode, workspaces=[t.id for t in teams])
+        org_id,
+        "clickup.connection.connected",
+        ConnectionConnected.model_validate({"mode": mode, "workspaces": [t.id for t in teams]}),
     )
     return conn
 

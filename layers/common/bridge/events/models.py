@@ -175,7 +175,7 @@ def _event_model(type_name: str, data_model: type[EventData]) -> type[BaseModel]
     doc = (data_model.__doc__ or "").strip()
     fields: dict[str, Any] = {
         "id": (str, Field(description="Stable per change: deduplicate on it")),
-        "type": (Literal[type_name], Field()),  # type: ignore[valid-type]
+        "type": (Literal[type_name], Field()),
         "org_id": (str, Field()),
         "ticket_id": (str | None, Field(default=None)),
         "task_id": (str | None, Field(default=None)),
@@ -184,9 +184,7 @@ def _event_model(type_name: str, data_model: type[EventData]) -> type[BaseModel]
     }
     from pydantic import create_model
 
-    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
-        f"{class_name}Event", __doc__=f"`{type_name}`. {doc}".strip(), **fields
-    )
+    model: type[BaseModel] = create_model(f"{class_name}Event", __doc__=f"`{type_name}`. {doc}".strip(), **fields)
     return model
 
 
@@ -204,7 +202,7 @@ PortalEvent: Any = _union()
 
 
 class EventsOut(BaseModel):
-    events: list[PortalEvent]  # type: ignore[valid-type]  # a union discriminated on `type`
+    events: list[PortalEvent]  # a union discriminated on `type`
     cursor: str | None = Field(description="Pass as `after` to read the events recorded since; null: none yet")
 
 

@@ -251,11 +251,13 @@ def _sweep(org_id: str, ws: str, gone: list[dict[str, Any]]) -> None:
             publish(
                 org_id,
                 "clickup.assignment.broken",
-                AssignmentBroken(
-                    customer_id=assignment["customer_id"],
-                    space_id=assignment.get("space_id"),
-                    list_id=assignment.get("list_id"),
-                    reason=reason,
+                AssignmentBroken.model_validate(
+                    {
+                        "customer_id": assignment["customer_id"],
+                        "space_id": assignment.get("space_id"),
+                        "list_id": assignment.get("list_id"),
+                        "reason": reason,
+                    }
                 ),
             )
     logger.info("hierarchy swept", extra={"org_id": org_id, "workspace_id": ws, "removed": len(gone)})

@@ -235,7 +235,12 @@ def _adopted(link: dict[str, Any], task: Task, how: str) -> None:
     publish(
         org_id,
         "clickup.task.created",
-        TaskCreated(task_id=task.id, task_url=task.url, list_id=after["list_id"], adopted=how == "adopted"),
+        TaskCreated(
+            task_id=task.id,
+            task_url=task.url,
+            list_id=str(after["list_id"]) if after["list_id"] else None,
+            adopted=how == "adopted",
+        ),
         ticket_id=ticket_id,
         task_id=task.id,
     )
