@@ -289,6 +289,11 @@ class ClickUpBackend:
             self.comments: dict[str, list[Comment]] = {}
             self.webhooks: dict[str, Webhook] = {}
             self.browser_user_id: int | None = None  # who is "logged in" on the consent page
+            # How Update Task takes `priority: null` / `due_date: null`, which its schema does not allow (integers
+            # only) while Create Task documents priority "int 1-4 or null": "clears" (the default: the field is
+            # cleared, as a task renders an unset one), "refused" (400 INPUT_003/INPUT_004) or "ignored" (200, the
+            # field unchanged). The README's differences table; the product's tests run under each.
+            self.update_null: str = "clears"
 
     def new_id(self) -> str:
         return str(next(self._ids))
@@ -644,6 +649,11 @@ class ClickUpBackend:
             task = self.tasks[task_id]
             lst = self.lists[task.list_id]
             changes: list[tuple[str, str, Any, Any]] = []  # (granular event or "", field, before, after)
+            for name, ecode in (("priority", "INPUT_003"), ("due_date", "INPUT_004")):
+                if name in body and body[name] is None and self.update_null == "refused":
+                    raise errors.bad_request(f"{name} invalid", ecode)
+            if self.update_null == "ignored":
+                body = {k: v for k, v in body.items() if not (k in ("priority", "due_date") and v is None)}
             if "name" in body and body["name"] != task.name:
                 if not isinstance(body["name"], str) or not body["name"].strip():
                     raise errors.bad_request("Task name invalid", "INPUT_005")

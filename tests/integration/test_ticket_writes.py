@@ -109,6 +109,26 @@ def test_null_clears_priority_due_date_and_assignees_at_clickup_and_is_not_echoe
     assert _applied(api, auth, ticket_id)["assignees"] == []
 
 
+@pytest.mark.parametrize(("reading", "code"), [("refused", "INPUT_003"), ("ignored", "change_not_applied")])
+def test_under_every_reading_of_a_null_update_the_portal_learns_what_was_not_done(
+    api, auth, clickup, workspace, emulator, reading, code
+) -> None:
+    """ClickUp's Update Task schema does not allow `priority: null` (Create Task does): should ClickUp refuse it
+    (400) or answer 200 and keep the priority, the change is reported failed and the link keeps what ClickUp has."""
+    ticket_id, link = _created(api, auth, workspace, due_date="2026-12-24")
+    emulator.backend.update_null = reading
+    try:
+        url = f"/api/v1/tickets/{ticket_id}/clickup-task"
+        assert api.patch(url, headers=auth(), json={"priority": None}).status_code == 202
+        failed = wait_for(lambda: _events(api, auth, ticket_id, "clickup.task.change_failed"))
+    finally:
+        emulator.backend.update_null = "clears"
+    assert failed[0]["data"]["code"] == code and failed[0]["data"]["change"]["priority"] is None
+    link = _applied(api, auth, ticket_id)
+    assert link["priority"] == "urgent" and link["due_date"] == "2026-12-24"
+    assert _task(clickup, workspace, link["task_id"])["priority"]["priority"] == "urgent"
+
+
 @pytest.mark.parametrize(
     ("body", "code"),
     [

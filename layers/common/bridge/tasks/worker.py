@@ -355,23 +355,49 @@ def _update(client: ClickUpClient, link: dict[str, Any], op: dict[str, Any], wor
         if field in body:
             echo_marks.mark(org_id, task_id, field, after[field])
     task = client.update_task(task_id, body)
-    missing: list[int] = []
+    not_applied, missing = _not_applied(task, after)
+    for field in not_applied:
+        del after[field]  # the link keeps what ClickUp still holds
     if "assignees" in after:
         # ClickUp answers 200 and leaves out a user it will not assign (no longer a member): the link keeps what
         # ClickUp holds, and the portal is told what was not done.
-        held = sorted(int(a.id) for a in task.assignees)
-        missing = sorted(set(after["assignees"]) - set(held))
-        after["assignees"] = held
+        after["assignees"] = sorted(int(a.id) for a in task.assignees)
     before = {k: link.get(k) for k in after}
-    _save_written(link, after, int(task.date_updated or time.time() * 1000))  # ClickUp always dates it
-    audit.record(org_id, link["ticket_id"], change.get("actor", "worker"), "updated", before, after)
+    if after:
+        _save_written(link, after, int(task.date_updated or time.time() * 1000))  # ClickUp always dates it
+        audit.record(org_id, link["ticket_id"], change.get("actor", "worker"), "updated", before, after)
+    actor = change.get("actor", "worker")
+    if not_applied:
+        _op_failed(
+            link,
+            {"op": {"kind": "update", **{f: change.get(f) for f in not_applied}, "actor": actor}},
+            "change_not_applied",
+            f"ClickUp answered without making the change to {', '.join(not_applied)}",
+        )
     if missing:
         _op_failed(
             link,
-            {"op": {"kind": "update", "assignees": missing, "actor": change.get("actor", "worker")}},
+            {"op": {"kind": "update", "assignees": missing, "actor": actor}},
             "assignee_not_applied",
             f"ClickUp did not assign {missing} (not members of the workspace)",
         )
+
+
+def _not_applied(task: Task, after: dict[str, Any]) -> tuple[list[str], list[int]]:
+    """What ClickUp's answer to an update shows it did not do: the fields (status, priority, due date set or
+    cleared) it left as they were, and the assignees it left out. A due date is compared set/cleared only
+    (ClickUp may move a date-only due date within its day)."""
+    fields = []
+    if "status" in after and task.status.status.casefold() != str(after["status"]).casefold():
+        fields.append("status")
+    if "priority" in after and render.PRIORITY_NAMES.get(task.priority_number or 0) != after["priority"]:
+        fields.append("priority")
+    if "due_date" in after and (task.due_date is None) != (after["due_date"] is None):
+        fields.append("due_date")
+    missing: list[int] = []
+    if "assignees" in after:
+        missing = sorted(set(after["assignees"]) - {int(a.id) for a in task.assignees})
+    return fields, missing
 
 
 def _comment(client: ClickUpClient, link: dict[str, Any], op: dict[str, Any]) -> None:
