@@ -232,6 +232,8 @@ def test_ticket_input_reaches_clickup_normalised(api, auth, clickup, workspace) 
         ({"due_date": "1969-12-31T23:00:00-00:30"}, "date_out_of_range"),
         ({"due_date": ""}, "date_invalid"),
         ({"title": "\n\t \x07"}, "title_empty"),
+        ({"requester": {"name": " \n "}}, "requester_name_empty"),
+        ({"ticket_url": "https://portal.example.com/t/1\nInjected: line"}, "validation_error"),
     ],
 )
 def test_ticket_input_that_cannot_be_right_is_refused(api, auth, workspace, overrides, code) -> None:

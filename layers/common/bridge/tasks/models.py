@@ -32,6 +32,14 @@ class Requester(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        line = render.one_line(value)  # a metadata line of the description: one line
+        if not line:
+            raise PydanticCustomError("requester_name_empty", "the requester's name has no visible character")
+        return line
+
 
 class _DueDate(BaseModel):
     @field_validator("due_date", check_fields=False, mode="before")
