@@ -16,7 +16,7 @@ from bridge.connection import service
 from bridge.core.config import settings
 from bridge.core.health import check_health
 from bridge.core.observability import logger, metrics, tracer
-from bridge.events.models import EventsOut
+from bridge.events.feed import EventsOut
 from bridge.repositories import events as feed
 from bridge.sync import views
 from bridge.sync.service import request_sync

@@ -8,7 +8,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from bridge.events import models
+from bridge.events import feed, models
 from local import openapi
 from tests.portal_events import documented_types, problems
 
@@ -37,8 +37,8 @@ def test_every_type_has_a_model_and_a_schema_in_the_document() -> None:
     assert set(models.DATA_MODELS) == TYPES
     assert documented_types() == TYPES
     document = json.loads(openapi.DOCUMENT.read_text())
-    feed = document["paths"]["/api/v1/clickup/events"]["get"]["responses"]["200"]["content"]["application/json"]
-    events_out = document["components"]["schemas"][feed["schema"]["$ref"].rsplit("/", 1)[1]]
+    route = document["paths"]["/api/v1/clickup/events"]["get"]["responses"]["200"]["content"]["application/json"]
+    events_out = document["components"]["schemas"][route["schema"]["$ref"].rsplit("/", 1)[1]]
     assert events_out["properties"]["events"]["items"] == {"$ref": "#/components/schemas/PortalEvent"}
     push = document["webhooks"]["portalEvent"]["post"]["requestBody"]["content"]["application/json"]
     assert push["schema"] == {"$ref": "#/components/schemas/PortalEvent"}
@@ -57,6 +57,9 @@ def test_a_status_change_without_previous_is_not_the_documented_shape() -> None:
     assert problems(_event("clickup.task.status_changed", {**CHANGE, "status": "done"}))
     with pytest.raises(ValidationError):
         models.StatusChanged.model_validate({**CHANGE, "status": "done"})
+    with pytest.raises(ValidationError):
+        feed.validate_event(_event("clickup.task.status_changed", {**CHANGE, "status": "done"}))
+    assert feed.validate_event(_event("clickup.task.status_changed", {**CHANGE, "status": "done", "previous": None}))
 
 
 def test_unknown_fields_and_types_are_refused() -> None:
