@@ -102,11 +102,23 @@ def test_null_clears_priority_due_date_and_assignees_at_clickup_and_is_not_echoe
         "clickup.task.assignees_changed",
     }
     assert "clickup_changed" not in [r["action"] for r in audit.trail(org_id, ticket_id)]
-    # [] is the same as null: nobody
+    # [] is the same as null: nobody, also someone assigned at ClickUp whom the link does not know of yet
     assert api.patch(url, headers=auth(), json={"assignees": [me]}).status_code == 202
     assert _applied(api, auth, ticket_id)["assignees"] == [me]
-    assert api.patch(url, headers=auth(), json={"assignees": []}).status_code == 202
-    assert _applied(api, auth, ticket_id)["assignees"] == []
+    colleague = clickup.post("/_emulator/users", json={"username": "Lee", "email": f"{uuid.uuid4().hex}@x.io"}).json()
+    clickup.post(f"/_emulator/teams/{workspace['team_id']}/members", json={"user_id": colleague["id"]})
+    clickup.put("/_emulator/webhooks/delivery", json={"drop_ratio": 1.0})  # the link never hears of it
+    try:
+        assigned = clickup.post(
+            "/_emulator/act",
+            json={"user_id": me, "action": "assign", "task_id": link["task_id"], "assignee": colleague["id"]},
+        )
+        assert assigned.status_code == 200
+        assert api.patch(url, headers=auth(), json={"assignees": []}).status_code == 202
+        assert _applied(api, auth, ticket_id)["assignees"] == []
+    finally:
+        clickup.put("/_emulator/webhooks/delivery", json={"drop_ratio": 0, "duplicate_ratio": 0, "reorder_ratio": 0})
+    assert _task(clickup, workspace, link["task_id"])["assignees"] == []
 
 
 @pytest.mark.parametrize(("reading", "code"), [("refused", "INPUT_003"), ("ignored", "change_not_applied")])

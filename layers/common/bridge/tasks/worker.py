@@ -355,6 +355,12 @@ def _update(client: ClickUpClient, link: dict[str, Any], op: dict[str, Any], wor
         if field in body:
             echo_marks.mark(org_id, task_id, field, after[field])
     task = client.update_task(task_id, body)
+    if "assignees" in after:
+        # The full set: someone ClickUp holds that the link did not know of yet (a ClickUp user's assignment whose
+        # webhook is still on its way) is removed too
+        extra = sorted({int(a.id) for a in task.assignees} - set(after["assignees"]))
+        if extra:
+            task = client.update_task(task_id, {"assignees": {"add": [], "rem": extra}})
     not_applied, missing = _not_applied(task, after)
     for field in not_applied:
         del after[field]  # the link keeps what ClickUp still holds
