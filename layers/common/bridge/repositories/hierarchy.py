@@ -42,8 +42,3 @@ def delete(org_id: str, rows: list[dict[str, Any]]) -> None:
     with main_table().batch_writer() as batch:
         for row in rows:
             batch.delete_item(Key={"pk": org_pk(org_id), "sk": row["sk"]})
-
-
-def has_list(org_id: str, workspace_id: str, list_id: str) -> bool:
-    """Whether the synced hierarchy of the workspace holds the list."""
-    return any(r.get("kind") == "list" and r.get("id") == list_id for r in load(org_id, workspace_id))

@@ -15,7 +15,7 @@ from bridge.core.clock import utc_now_iso
 from bridge.core.config import settings
 from bridge.core.errors import Conflict, DependencyUnavailable, NotFound, Unprocessable
 from bridge.core.observability import logger, metrics
-from bridge.repositories import assignments, audit, hierarchy, members, ticket_links, ticket_ops
+from bridge.repositories import assignments, audit, members, ticket_links, ticket_ops
 from bridge.repositories.ticket_links import CREATED, CREATING, FAILED, QUEUED
 from bridge.tasks import mapping
 
@@ -152,22 +152,20 @@ def request_update(principal: Principal, ticket_id: str, changes: dict[str, Any]
 
 def _check_members(org_id: str, ticket_id: str, user_ids: list[int]) -> None:
     """422 `assignee_not_member` for a user id that is not a member of the task's workspace (the cached members
-    of `GET /team`, see repositories.members); the workspace is the one holding the task's list, else the
-    customer's assigned one, else any authorized one. Members never read: ClickUp's answer decides (the worker
+    of `GET /team`, see repositories.members); the workspace is the customer's assigned one, else any authorized
+    one. Members never read: ClickUp's answer decides (the worker
     reports an assignee it did not take as `clickup.task.change_failed`)."""
     if not user_ids:
         return
     link = ticket_links.get(org_id, ticket_id)
     if link is None:
         return  # 404 from _accept_op
-    conn = connection.current(org_id)
+    _, conn = connection.require_connected(org_id, recent=True)
     candidates = list(conn.authorized_workspace_ids)
-    workspace = None
-    if link.get("list_id"):
-        workspace = next((ws for ws in candidates if hierarchy.has_list(org_id, ws, str(link["list_id"]))), None)
-    if workspace is None:
-        customer = assignments.get(org_id, str((link.get("ticket") or {}).get("customer_id") or ""))
-        workspace = customer.get("workspace_id") if customer else None
+    # The customer's workspace (one read; the task's list is in it unless the assignment moved since), else any
+    # authorized one: a member of another workspace passes here and ClickUp's answer is checked by the worker
+    customer = assignments.get(org_id, str((link.get("ticket") or {}).get("customer_id") or ""))
+    workspace = customer.get("workspace_id") if customer else None
     known: set[int] | None = None
     for ws in [workspace] if workspace in candidates else candidates:
         ids = members.get(org_id, str(ws))
