@@ -174,9 +174,7 @@ class LocalAws:
                 "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{target_queue.physical_name(stage)}",
                 "RoleArn": role_arn,
                 "Input": json.dumps(s.payload),
-                "DeadLetterConfig": {
-                    "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{delivery.dlq_physical_name(stage)}"
-                },
+                "DeadLetterConfig": {"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{delivery.dlq_physical_name(stage)}"},
                 "RetryPolicy": {
                     "MaximumRetryAttempts": delivery.max_retry_attempts,
                     "MaximumEventAgeInSeconds": delivery.max_event_age_s,

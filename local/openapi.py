@@ -67,9 +67,42 @@ def generate() -> dict[str, Any]:
                     )
                 document["paths"].setdefault(path, {})[method] = operation
         document["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
+    _portal_events(document)
     document["paths"] = dict(sorted(document["paths"].items()))
     document["components"]["schemas"] = dict(sorted(document["components"]["schemas"].items()))
     return document
+
+
+def _portal_events(document: dict[str, Any]) -> None:
+    """Portal events, one schema per type (bridge.events.models): `PortalEvent` is their union discriminated on
+    `type`, the items of the feed route (`EventsOut.events`) and the body of the push (`webhooks.portalEvent`,
+    OpenAPI 3.1's description of requests the API makes to its consumer)."""
+    schemas = document["components"]["schemas"]
+    events = schemas["EventsOut"]["properties"]["events"]
+    schemas["PortalEvent"] = {
+        "description": "A portal event: its `data` has the shape of its `type` (one schema per type)",
+        **events["items"],
+    }
+    events["items"] = {"$ref": "#/components/schemas/PortalEvent"}
+    document["webhooks"] = {
+        "portalEvent": {
+            "post": {
+                "summary": "A portal event pushed to the organisation's portal_webhook_url",
+                "description": 'Signed: `X-Bridge-Signature: t=<unix s>,v1=<hex HMAC-SHA256 of "<t>.<body>">` with '
+                "the secret from POST /api/v1/clickup/portal-webhook/secret; deduplicate on `X-Bridge-Event-Id`. "
+                "Anything but a 2xx within 5 s is retried.",
+                "parameters": [
+                    {"name": "X-Bridge-Event-Id", "in": "header", "required": True, "schema": {"type": "string"}},
+                    {"name": "X-Bridge-Signature", "in": "header", "required": True, "schema": {"type": "string"}},
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PortalEvent"}}},
+                },
+                "responses": {"2XX": {"description": "Taken"}},
+            }
+        }
+    }
 
 
 def render() -> str:

@@ -55,6 +55,13 @@ def clickup_openapi(server_url: str) -> OpenAPI:
     update = spec["paths"]["/v2/webhook/{webhook_id}"]["put"]["requestBody"]["content"]["application/json"]["schema"]
     update = _resolve(spec, update)
     update["properties"]["events"] = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+    # Update Task types `priority` and `due_date` as integers only, while Create Task documents priority as
+    # "int 1-4 or null" (FACTS.md, POST /list/{id}/task) and a task renders an unset one as null: null is how a
+    # field is cleared (the bridge's PATCH with null; the README's differences table gives both readings).
+    body = spec["paths"]["/v2/task/{task_id}"]["put"]["requestBody"]["content"]["application/json"]["schema"]
+    body = _resolve(spec, body)
+    for name in ("priority", "due_date"):
+        body["properties"][name]["type"] = [body["properties"][name]["type"], "null"]
     return OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None))
 
 

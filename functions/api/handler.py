@@ -17,7 +17,7 @@ from bridge.core.config import settings
 from bridge.core.health import check_health
 from bridge.core.inputs import CLICKUP_ID_PATTERN, PORTAL_ID_PATTERN, ClickUpId
 from bridge.core.observability import logger, metrics, tracer
-from bridge.events.models import EventsOut
+from bridge.events.feed import EventsOut
 from bridge.repositories import events as feed
 from bridge.sync import views
 from bridge.sync.service import request_sync
@@ -276,7 +276,13 @@ def ticket_task_history(ticket_id: TicketId) -> HistoryOut:
 @app.get(
     "/api/v1/clickup/events",
     summary="The organisation's portal events in order (a pollable feed)",
-    responses=error_responses(403, 422),
+    responses={
+        200: {
+            "description": "The events recorded after the cursor, each in the shape of its type (PortalEvent)",
+            "content": {"application/json": {"model": EventsOut}},
+        },
+        **error_responses(403, 422),
+    },
 )
 def events_feed(
     after: Annotated[

@@ -81,9 +81,7 @@ class Api(Construct):
             http_api=self.http_api,
             stage_name="$default",
             auto_deploy=True,
-            throttle=apigw.ThrottleSettings(
-                rate_limit=d.STAGE_THROTTLE.rate_per_s, burst_limit=d.STAGE_THROTTLE.burst
-            ),
+            throttle=apigw.ThrottleSettings(rate_limit=d.STAGE_THROTTLE.rate_per_s, burst_limit=d.STAGE_THROTTLE.burst),
             access_log_settings=_AccessLogs(access_logs),
         )
         self.authorizer = authorizers.HttpJwtAuthorizer(

@@ -289,6 +289,11 @@ class ClickUpBackend:
             self.comments: dict[str, list[Comment]] = {}
             self.webhooks: dict[str, Webhook] = {}
             self.browser_user_id: int | None = None  # who is "logged in" on the consent page
+            # How Update Task takes `priority: null` / `due_date: null`, which its schema does not allow (integers
+            # only) while Create Task documents priority "int 1-4 or null": "clears" (the default: the field is
+            # cleared, as a task renders an unset one), "refused" (400 INPUT_003/INPUT_004) or "ignored" (200, the
+            # field unchanged). The README's differences table; the product's tests run under each.
+            self.update_null: str = "clears"
 
     def new_id(self) -> str:
         return str(next(self._ids))
@@ -624,8 +629,8 @@ class ClickUpBackend:
                 due_date=_ms_or_none(body.get("due_date")),
                 due_date_time=bool(body.get("due_date_time", False)),
                 start_date=_ms_or_none(body.get("start_date")),
-                assignee_ids=[int(a) for a in body.get("assignees") or []],
-                tags=[str(t) for t in body.get("tags") or []],
+                assignee_ids=self._members_only(lst.space_id, [int(a) for a in body.get("assignees") or []]),
+                tags=_tag_names(body.get("tags")),
                 parent=body.get("parent"),
                 time_estimate=_ms_or_none(body.get("time_estimate")),
                 points=body.get("points"),
@@ -644,6 +649,11 @@ class ClickUpBackend:
             task = self.tasks[task_id]
             lst = self.lists[task.list_id]
             changes: list[tuple[str, str, Any, Any]] = []  # (granular event or "", field, before, after)
+            for name, ecode in (("priority", "INPUT_003"), ("due_date", "INPUT_004")):
+                if name in body and body[name] is None and self.update_null == "refused":
+                    raise errors.bad_request(f"{name} invalid", ecode)
+            if self.update_null == "ignored":
+                body = {k: v for k, v in body.items() if not (k in ("priority", "due_date") and v is None)}
             if "name" in body and body["name"] != task.name:
                 if not isinstance(body["name"], str) or not body["name"].strip():
                     raise errors.bad_request("Task name invalid", "INPUT_005")
@@ -662,6 +672,9 @@ class ClickUpBackend:
                     changes.append(("taskStatusUpdated", "status", task.status.render(), status.render()))
                     task.status = status
                     task.date_closed = now_ms() if status.type == "closed" else None
+            # `priority: null` / `due_date: null` clear the field: Create Task documents priority "int 1-4 or
+            # null" (FACTS.md, POST /list/{id}/task) and tasks render an unset one as null (GET /task/{id}); the
+            # Update Task schema types both as integers only (the README's differences table).
             if "priority" in body:
                 priority = _priority(body["priority"])
                 if priority != task.priority:
@@ -678,7 +691,10 @@ class ClickUpBackend:
                     task.due_date_time = bool(body["due_date_time"])
             assignees = body.get("assignees")
             if isinstance(assignees, dict):
-                for uid in assignees.get("add") or []:
+                # A user who is not a member of the task's workspace is not assigned, and the update still
+                # answers 200 (ClickUp documents nothing for it; observed by the portal's users as "accepted, then
+                # missing at ClickUp", issue 14): the README's differences table.
+                for uid in self._members_only(lst.space_id, [int(u) for u in assignees.get("add") or []]):
                     if int(uid) not in task.assignee_ids:
                         task.assignee_ids.append(int(uid))
                         changes.append(("taskAssigneeUpdated", "assignee_add", None, self._user_brief(int(uid))))
@@ -692,6 +708,11 @@ class ClickUpBackend:
                 task.date_updated = now_ms()
                 self._emit_changes(task, actor, changes)
             return task
+
+    def _members_only(self, space_id: str, user_ids: list[int]) -> list[int]:
+        """The user ids that are members of the space's workspace (`GET /team` members), in order, once each."""
+        members = set(self.teams[self.spaces[space_id].team_id].member_ids)
+        return list(dict.fromkeys(u for u in user_ids if u in members))
 
     def move_task(self, actor: int, task_id: str, list_id: str) -> Task:
         with self.lock:
@@ -998,6 +1019,12 @@ def _ms_or_none(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         raise errors.bad_request("Date invalid", "INPUT_004") from None
+
+
+def _tag_names(tags: Any) -> list[str]:
+    """Tag names as ClickUp stores them: lower-cased (observed and relied on by public integrations: "ClickUp
+    lowercases tag names"; its reference does not say), each once."""
+    return list(dict.fromkeys(str(t).lower() for t in tags or []))
 
 
 def _str_or_none(value: int | None) -> str | None:

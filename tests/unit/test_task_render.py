@@ -88,3 +88,90 @@ def test_labels_numbers_checkboxes_text_and_dates() -> None:
     assert datetime.fromtimestamp(day / 1000, ZoneInfo("Europe/Paris")).date().isoformat() == "2026-12-01"
     with pytest.raises(FieldValueError):
         convert(_field("formula"), "x", None)
+
+
+# -- issue 14, failure 7: what ClickUp would store differently is normalised, what cannot be right is refused ----
+@pytest.mark.parametrize(
+    ("title", "name"),
+    [
+        ("Printer\non fire", "Printer on fire"),
+        ("  Printer\r\n\ton\x00fire\x7f ", "Printer on fire"),
+        ("Tabs\tand\u2028separators\u2029here\x85", "Tabs and separators here"),
+        ("Already fine", "Already fine"),
+    ],
+)
+def test_a_task_name_is_one_line(title: str, name: str) -> None:
+    rendered = render.task_name(TICKET, title)
+    assert rendered == f"[TICKET-{TICKET}] {name}"
+    assert not any(ch in rendered for ch in "\n\r\t\x00\x7f\x85\u2028\u2029")
+
+
+def test_a_task_name_keeps_at_most_the_title_limit() -> None:
+    name = render.task_name(TICKET, "x" * 5000)
+    assert name == f"[TICKET-{TICKET}] " + "x" * render.TITLE_MAX
+
+
+def test_tags_are_trimmed_lower_cased_and_deduplicated_in_order() -> None:
+    tags = ["", "  Padded ", "VIP", "vip", "padded", " \t ", "two\nlines", "b" * 300]
+    assert render.normalise_tags(tags) == ["padded", "vip", "two lines", "b" * render.TAG_MAX]
+    assert render.normalise_tags([]) == []
+
+
+def _ticket(**overrides) -> dict:
+    return {"customer_id": "acme", "priority": "low", **overrides}
+
+
+@pytest.mark.parametrize(
+    "ticket",
+    [
+        _ticket(),
+        _ticket(description="Body"),
+        _ticket(ticket_url="https://portal.example.com/t/1", requester={"name": "Ann"}),
+        _ticket(description="**Ticket ID:** x", requester={"name": "Ann\nBoss", "email": "a@b.c"}),
+    ],
+)
+def test_the_description_repeats_no_line(ticket: dict) -> None:
+    text = render.description(TICKET, ticket, "2026-11-23T10:00:00Z")
+    metadata = [line for line in text.split("---")[-1].splitlines() if line.strip()]
+    assert len(metadata) == len(set(metadata)), text
+    assert text.count(f"**Ticket ID:** {TICKET}") == 1
+    assert text.count(TICKET) == 1  # named once, whether or not a ticket URL is given
+    assert all(line.startswith("**") for line in metadata)  # one line per item: no value spills onto its own line
+
+
+def test_without_a_ticket_url_the_ticket_is_named_by_its_id_only() -> None:
+    text = render.description(TICKET, _ticket(), "2026-11-23T10:00:00Z")
+    assert "**Ticket:**" not in text and f"**Ticket ID:** {TICKET}" in text
+    with_url = render.description(TICKET, _ticket(ticket_url="https://p.example/t/1"), "2026-11-23T10:00:00Z")
+    assert "**Ticket:** https://p.example/t/1" in with_url
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0001-01-01",
+        "1969-12-31",
+        "2101-01-01",
+        "9999-12-31",
+        "1969-12-31T23:59:59Z",
+        "1970-01-01T00:30:00+01:00",  # 1969 in UTC
+        "2100-12-31T23:30:00-01:00",  # 2101 in UTC
+        "0001-01-01T00:00:00+00:00",
+    ],
+)
+def test_dates_outside_1970_to_2100_are_refused(value: str) -> None:
+    with pytest.raises(render.DateOutOfRange):
+        render.validate_due_date(value)
+    with pytest.raises(render.DateOutOfRange):
+        render.due_date_ms(value, "UTC")
+
+
+@pytest.mark.parametrize("value", ["1970-01-01", "1970-01-01T00:00:00Z", "2100-12-31", "2100-12-31T23:59:59Z"])
+def test_the_bounds_are_accepted_and_never_negative(value: str) -> None:
+    ms, _ = render.due_date_ms(render.validate_due_date(value), "Pacific/Kiritimati")
+    assert ms >= 0
+
+
+def test_a_date_custom_field_outside_the_range_is_a_field_problem_not_a_negative_date() -> None:
+    with pytest.raises(FieldValueError):
+        convert(_field("date"), "0001-01-01", None)

@@ -17,7 +17,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from bridge.api.principal import Principal, principal_from_event
 from bridge.clickup.errors import RateLimited as ClickUpRateLimited
-from bridge.core.errors import BridgeError
+from bridge.core.errors import VALIDATION_CODES, BridgeError
 from bridge.core.observability import logger
 
 _JSON_TYPES = ("application/json", "application/x-www-form-urlencoded", "text/plain")
@@ -114,7 +114,9 @@ def make_resolver(check_body: bool = True) -> BridgeResolver:
         details = _validation_details(exc.errors())
         if any(d["type"] == "json_invalid" for d in details):
             return error_response(400, "invalid_json", "the body is not valid JSON")
-        return error_response(422, "validation_error", "the request is not valid", details)
+        codes = {d["type"] for d in details}
+        code = codes.pop() if len(codes) == 1 and codes <= VALIDATION_CODES else "validation_error"
+        return error_response(422, code, "the request is not valid", details)
 
     @app.exception_handler(ClickUpRateLimited)
     def _clickup_budget(exc: ClickUpRateLimited) -> Response:

@@ -18,9 +18,20 @@ class User(_Model):
     timezone: str | None = None
 
 
+class Member(_Model):
+    user: User
+
+
 class Team(_Model):
+    """A workspace of `GET /team` with its members (`members: [{"user": {...}}]`; api-samples/get-team.response.json)"""
+
     id: str
     name: str
+    members: list[Member] = Field(default_factory=list)
+
+    @property
+    def member_ids(self) -> list[int]:
+        return sorted({int(m.user.id) for m in self.members if m.user.id.isdigit()})
 
 
 class Status(_Model):

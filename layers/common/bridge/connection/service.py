@@ -12,9 +12,10 @@ from bridge.core.clock import utc_now_iso
 from bridge.core.errors import Conflict, DependencyUnavailable, Unprocessable
 from bridge.core.inputs import is_token_text
 from bridge.core.observability import logger
+from bridge.events.models import ConnectionConnected, ConnectionDisconnected, ConnectionNeedsReauth, WebhookOutcome
 from bridge.events.publisher import publish
 from bridge.ratelimit.limiter import OrgRateLimiter
-from bridge.repositories import connections, org_index, org_settings, table, webhooks
+from bridge.repositories import connections, members, org_index, org_settings, table, webhooks
 from bridge.vault import envelope
 from bridge.webhooks import registration
 
@@ -95,7 +96,7 @@ def token_revoked(org_id: str, where: str) -> None:
     """ClickUp said the token is revoked: stop work for the organisation and tell the portal (once)."""
     if connections.mark_status(org_id, NEEDS_REAUTH, only_if=(CONNECTED,)):
         logger.warning("clickup token revoked", extra={"org_id": org_id, "where": where})
-        publish(org_id, "clickup.connection.needs_reauth", {"detected_in": where})
+        publish(org_id, "clickup.connection.needs_reauth", ConnectionNeedsReauth(detected_in=where))
 
 
 def store_token(
@@ -166,6 +167,7 @@ def connect_with_token(
         raise Unprocessable("the ClickUp token gives access to no workspace", code="no_workspace")
     conn = store_token(org_id, token, mode, user, teams, obtained_at, oauth_state)
     for team in teams:
+        members.put(org_id, team.id, team.member_ids)  # who may be assigned (refreshed by each full sync)
         registration.register(org_id, client, team.id)
     org_index.add(org_id)
     from bridge.sync.service import request_sync
@@ -174,7 +176,11 @@ def connect_with_token(
     from bridge.tasks.service import resume
 
     resume(org_id)  # what waited for a token (queued creations, accepted changes) goes again
-    publish(org_id, "clickup.connection.connected", {"mode": mode, "workspaces": [t.id for t in teams]})
+    publish(
+        org_id,
+        "clickup.connection.connected",
+        ConnectionConnected.model_validate({"mode": mode, "workspaces": [t.id for t in teams]}),
+    )
     return conn
 
 
@@ -237,7 +243,8 @@ def disconnect(org_id: str, purge: bool) -> dict[str, Any]:
     if purge:
         _purge_links(org_id)
     if conn and (outcomes or conn.status == DISCONNECTED):
-        publish(org_id, "clickup.connection.disconnected", {"webhooks": outcomes, "purged": purge})
+        webhooks = [WebhookOutcome.model_validate(outcome) for outcome in outcomes]
+        publish(org_id, "clickup.connection.disconnected", ConnectionDisconnected(webhooks=webhooks, purged=purge))
     return {"webhooks": outcomes, "purged": purge}
 
 

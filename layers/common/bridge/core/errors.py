@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+# Codes a body's field validator raises (pydantic_core.PydanticCustomError(code, message)): a 422 whose every
+# problem carries one of them answers with that code instead of the generic `validation_error`.
+VALIDATION_CODES = frozenset(
+    {
+        "date_out_of_range",
+        "date_invalid",
+        "title_empty",
+        "comment_empty",
+        "status_not_mapped",
+        "field_mapping_empty",
+        "requester_name_empty",
+    }
+)
+
 
 class BridgeError(Exception):
     status = 400

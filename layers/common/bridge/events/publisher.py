@@ -12,6 +12,7 @@ from typing import Any
 from bridge.core import aws
 from bridge.core.config import settings
 from bridge.core.observability import logger
+from bridge.events.models import DATA_MODELS, EventData
 from bridge.repositories import events as feed
 
 SOURCE = "clickup-bridge"
@@ -20,7 +21,7 @@ SOURCE = "clickup-bridge"
 def publish(
     org_id: str,
     type: str,
-    data: dict[str, Any] | None = None,
+    data: EventData | dict[str, Any],
     *,
     ticket_id: str | None = None,
     task_id: str | None = None,
@@ -31,13 +32,18 @@ def publish(
     reported before is not reported again (None) and the event's id is derived from the key, so a consumer
     deduplicating on ids sees one event per change. `again`: the publisher that recorded the change may have died
     before the bus: the event recorded then is put on the bus (again, if it had got there)."""
+    # One shape per type (bridge.events.models): a dict (an outbox entry written earlier) is read through the
+    # type's model, so nothing leaves in a shape the OpenAPI document does not show (ValidationError otherwise).
+    model = DATA_MODELS[type]
+    if not isinstance(data, model):
+        data = model.model_validate(data if isinstance(data, dict) else data.model_dump())
     now_ms = int(time.time() * 1000)
     event_id = hashlib.sha256(f"{org_id}|{dedup_key}".encode()).hexdigest()[:32] if dedup_key else uuid.uuid4().hex
     event: dict[str, Any] = {
         "id": event_id,
         "type": type,
         "org_id": org_id,
-        "data": data or {},
+        "data": data.model_dump(mode="json"),
         "occurred_at": datetime.fromtimestamp(now_ms / 1000, UTC).isoformat().replace("+00:00", "Z"),
     }
     if ticket_id:

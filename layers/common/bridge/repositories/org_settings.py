@@ -65,6 +65,17 @@ class OrgSettings(BaseModel):
             raise ValueError(f"{value!r} is not a URL")
         return value
 
+    @field_validator("field_mapping")
+    @classmethod
+    def _field_ids(cls, value: dict[str, str]) -> dict[str, str]:
+        # An empty name or field id maps nothing: every ticket using it would be accepted and its field never set
+        from pydantic_core import PydanticCustomError
+
+        for portal_field, field_id in value.items():
+            if not portal_field.strip() or not field_id.strip():
+                raise PydanticCustomError("field_mapping_empty", "portal fields and ClickUp field ids are not empty")
+        return {k.strip(): v.strip() for k, v in value.items()}
+
     @field_validator("time_zone")
     @classmethod
     def _zone(cls, value: str | None) -> str | None:

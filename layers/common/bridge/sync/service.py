@@ -24,10 +24,19 @@ from bridge.core import aws
 from bridge.core.clock import utc_now_iso
 from bridge.core.config import settings
 from bridge.core.observability import logger, metrics
+from bridge.events.models import AssignmentBroken
 from bridge.events.publisher import publish
 from bridge.queueing import fanout
 from bridge.queueing.messages import SyncTick
-from bridge.repositories import assignments, connections, hierarchy, org_settings, sync_state, tick_marks
+from bridge.repositories import (
+    assignments,
+    connections,
+    hierarchy,
+    members,
+    org_settings,
+    sync_state,
+    tick_marks,
+)
 
 FULL_SYNC_TTL_S = 15 * 60  # the shortest cache TTL (lists: 15 min; spaces 30 min; workspaces 1 h)
 STALE_AFTER_S = 30 * 60  # the hierarchy API calls data older than this stale (spaces' TTL)
@@ -147,6 +156,11 @@ def run_full_sync(org_id: str, remaining_s: Callable[[], float], reason: str = "
         return
     sync_state.set_state(org_id, "running")
     client = connection.client_for(org_id, remaining_s=remaining_s)
+    # The workspaces' members (who may be assigned a task), 1 request for all of them (`GET /team`)
+    authorized = set(conn.authorized_workspace_ids)
+    for team in client.get_teams():
+        if team.id in authorized:
+            members.put(org_id, team.id, team.member_ids)
     for ws in conn.authorized_workspace_ids:
         sync_workspace(org_id, ws, client, remaining_s)
     connections.set_last_sync(org_id, utc_now_iso())
@@ -247,12 +261,14 @@ def _sweep(org_id: str, ws: str, gone: list[dict[str, Any]]) -> None:
             publish(
                 org_id,
                 "clickup.assignment.broken",
-                {
-                    "customer_id": assignment["customer_id"],
-                    "space_id": assignment.get("space_id"),
-                    "list_id": assignment.get("list_id"),
-                    "reason": reason,
-                },
+                AssignmentBroken.model_validate(
+                    {
+                        "customer_id": assignment["customer_id"],
+                        "space_id": assignment.get("space_id"),
+                        "list_id": assignment.get("list_id"),
+                        "reason": reason,
+                    }
+                ),
             )
     logger.info("hierarchy swept", extra={"org_id": org_id, "workspace_id": ws, "removed": len(gone)})
 

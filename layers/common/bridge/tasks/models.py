@@ -5,11 +5,27 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from bridge.core.inputs import ClickUpUserId, PortalId
-from bridge.tasks.render import validate_due_date
+from bridge.tasks import render
 
 Priority = Literal["urgent", "high", "normal", "low"]
+
+
+def _date(value: Any) -> Any:
+    """A date field's value checked (render.validate_due_date); a well-formed date outside 1970-2100 is refused
+    with its own code (`date_out_of_range`, the route's error code), anything else unreadable as `date_invalid`."""
+    if value is None:
+        return None
+    try:
+        return render.validate_due_date(value)
+    except render.DateOutOfRange as exc:
+        raise PydanticCustomError("date_out_of_range", str(exc)) from None
+    except (ValueError, TypeError) as exc:
+        raise PydanticCustomError(
+            "date_invalid", f"not a date (YYYY-MM-DD) or a date-time with offset: {exc}"
+        ) from None
 
 
 class Requester(BaseModel):
@@ -17,42 +33,98 @@ class Requester(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        line = render.one_line(value)  # a metadata line of the description: one line
+        if not line:
+            raise PydanticCustomError("requester_name_empty", "the requester's name has no visible character")
+        return line
+
 
 class _DueDate(BaseModel):
-    @field_validator("due_date", check_fields=False)
+    @field_validator("due_date", check_fields=False, mode="before")
     @classmethod
-    def _due(cls, value: str | None) -> str | None:
-        return validate_due_date(value) if value else value
+    def _due(cls, value: Any) -> Any:
+        # Every value but null is checked: "" is not a date (it used to clear the due date silently).
+        return _date(value)
 
 
 class TicketIn(_DueDate):
+    """A portal ticket. Normalised as ClickUp would store it: the title on one line (control characters and
+    white space runs collapsed; nothing left → 422 `title_empty`), tags trimmed, lower-cased, without empty
+    ones or duplicates; a due date within 1970-2100 (else 422 `date_out_of_range`); `fields` with a null value
+    are not sent (a new task has no value to clear)."""
+
     model_config = ConfigDict(extra="forbid")
-    title: str = Field(min_length=1, max_length=900)
+    title: str = Field(min_length=1, max_length=900, description="one line in the task name (control chars collapse)")
     description: str | None = Field(default=None, max_length=50_000)
     priority: Priority
     customer_id: PortalId
-    ticket_url: str | None = Field(default=None, max_length=2048, pattern=r"^https?://")
+    ticket_url: str | None = Field(default=None, max_length=2048, pattern=r"^https?://[^\s]+$")
     requester: Requester | None = None
     due_date: str | None = Field(
-        default=None, description="YYYY-MM-DD (that day in the workspace's zone) or an ISO date-time with offset"
+        default=None,
+        description="YYYY-MM-DD (that day in the workspace's zone) or an ISO date-time with offset; 1970-2100",
     )
-    tags: list[str] = Field(default_factory=list, max_length=20)
+    tags: list[str] = Field(
+        default_factory=list, max_length=20, description="trimmed, lower-cased, empty and duplicate tags dropped"
+    )
     fields: dict[str, Any] = Field(default_factory=dict, description="portal field → value (see field_mapping)")
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        line = render.one_line(value)
+        if not line:
+            raise PydanticCustomError("title_empty", "the title has no visible character")
+        return line
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        return render.normalise_tags(value)
+
+    @field_validator("fields")
+    @classmethod
+    def _fields(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in value.items() if v is not None}
 
 
 class ChangeIn(_DueDate):
+    """A change to the ticket's task. A field absent is left alone; null clears it where ClickUp can clear it
+    (priority → no priority, due date → none, assignees → nobody, the same as `[]`); `status: null` is refused
+    (422 `status_not_clearable`: a ClickUp task always has a status). Assignees must be members of the task's
+    workspace (422 `assignee_not_member`)."""
+
     model_config = ConfigDict(extra="forbid")
-    status: str | None = Field(default=None, min_length=1, max_length=100, description="a portal status (mapped)")
-    priority: Priority | None = None
+    status: str | None = Field(
+        default=None, min_length=1, max_length=100, description="a portal status (mapped); null is refused"
+    )
+    priority: Priority | None = Field(default=None, description="null clears it (no priority)")
     due_date: str | None = Field(default=None, description="as on creation; null clears it")
     assignees: list[ClickUpUserId] | None = Field(
-        default=None, max_length=50, description="ClickUp user ids: the full set"
+        default=None, max_length=50, description="ClickUp user ids: the full set; [] or null: nobody"
     )
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise PydanticCustomError("status_not_mapped", "a status has a name")
+        return value.strip() if value is not None else None
 
 
 class CommentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=20_000)
+    text: str = Field(min_length=1, max_length=20_000, description="at least one visible character")
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        if not value.strip():
+            raise PydanticCustomError("comment_empty", "the comment has no visible character")
+        return value
 
 
 class LinkError(BaseModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -11,10 +13,42 @@ PRIORITY_NAMES = {v: k for k, v in PRIORITIES.items()}
 # A date-only due date is placed at noon of that day in the workspace's time zone: it reads as the same calendar
 # day for anyone within ±11 h of it (midnight would show as the day before to everyone west of the zone).
 DATE_ONLY_HOUR = 12
+# Dates the bridge accepts anywhere (due dates, date custom fields): ClickUp stores ms since 1970 (FACTS.md: "dates
+# are Unix time in milliseconds"); a year before 1970 becomes a negative date and one past 2100 is a typo.
+MIN_YEAR, MAX_YEAR = 1970, 2100
+TITLE_MAX = 900  # characters of the portal's title kept in the task name (after the `[TICKET-…]` prefix)
+TAG_MAX = 100  # characters of one tag name
+_SPACES = re.compile(r"\s+")
+
+
+class DateOutOfRange(ValueError):
+    """A date outside MIN_YEAR..MAX_YEAR (UTC or in its own offset)."""
+
+
+def one_line(text: str) -> str:
+    """`text` on one line: every control character (newlines, tabs, NUL, DEL, C1) and every run of white space
+    becomes one space, then trimmed. ClickUp's task names are one line in every view; a newline in one is a
+    broken name."""
+    cleaned = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
+    return _SPACES.sub(" ", cleaned).strip()
+
+
+def normalise_tags(tags: list[str]) -> list[str]:
+    """Tags as ClickUp stores them: one line, trimmed, lower-cased (ClickUp lower-cases tag names: observed by
+    public integrations, e.g. "ClickUp lowercases tag names" in several sync tools; its reference does not say),
+    empty ones dropped, duplicates (also by case) dropped, the first kept in order, each at most TAG_MAX characters.
+    Lower-casing here makes the result the same whether ClickUp lower-cases or not."""
+    out: list[str] = []
+    for tag in tags:
+        name = one_line(tag).lower()[:TAG_MAX].strip()
+        if name and name not in out:
+            out.append(name)
+    return out
 
 
 def task_name(ticket_id: str, title: str) -> str:
-    return f"{name_prefix(ticket_id)} {title.strip()}"
+    """`[TICKET-{id}] {title}`: the title on one line (see one_line), at most TITLE_MAX characters."""
+    return f"{name_prefix(ticket_id)} {one_line(title)[:TITLE_MAX].rstrip()}"
 
 
 def name_prefix(ticket_id: str) -> str:
@@ -27,16 +61,22 @@ def _md(text: str) -> str:
 
 
 def description(ticket_id: str, ticket: dict[str, Any], created_at: str) -> str:
+    """The task's markdown description: the ticket's own text, then one metadata line each (ticket link when the
+    portal gave one, customer, requester, priority, creation date, ticket id). No line says the same thing twice:
+    without `ticket_url` the ticket is named once, by the `Ticket ID` line. Metadata values are one line each
+    (a newline in a requester's name would start a line of its own) and escaped against markdown."""
     lines = []
-    if ticket.get("description"):
-        lines += [ticket["description"].strip(), "", "---", ""]
-    lines.append(f"**Ticket:** {ticket['ticket_url']}" if ticket.get("ticket_url") else f"**Ticket:** {ticket_id}")
-    lines.append(f"**Customer:** {_md(ticket['customer_id'])}")
+    body = (ticket.get("description") or "").strip()
+    if body:
+        lines += [body, "", "---", ""]
+    if ticket.get("ticket_url"):
+        lines.append(f"**Ticket:** {one_line(ticket['ticket_url'])}")
+    lines.append(f"**Customer:** {_md(one_line(ticket['customer_id']))}")
     requester = ticket.get("requester") or {}
     if requester:
-        who = _md(requester.get("name") or "")
+        who = _md(one_line(requester.get("name") or ""))
         email = requester.get("email")
-        lines.append(f"**Requester:** {who} <{email}>" if email else f"**Requester:** {who}")
+        lines.append(f"**Requester:** {who} <{one_line(email)}>" if email else f"**Requester:** {who}")
     lines.append(f"**Priority:** {ticket['priority']}")
     lines.append(f"**Created:** {created_at}")
     lines.append(f"**Ticket ID:** {ticket_id}")
@@ -53,13 +93,12 @@ def zone(name: str | None) -> ZoneInfo:
 def due_date_ms(value: str, time_zone: str | None) -> tuple[int, bool]:
     """ClickUp's (due_date ms, due_date_time). `value` is `YYYY-MM-DD` (a calendar day in the workspace's zone)
     or an ISO 8601 date-time with an offset (an instant)."""
+    validate_due_date(value)
     if len(value) == 10:
         day = date.fromisoformat(value)
         local = datetime.combine(day, time(DATE_ONLY_HOUR), tzinfo=zone(time_zone))
         return int(local.timestamp() * 1000), False
     instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if instant.tzinfo is None:
-        raise ValueError("a due date-time needs an offset (e.g. 2026-12-01T15:00:00+01:00)")
     return int(instant.timestamp() * 1000), True
 
 
@@ -74,10 +113,21 @@ def due_date_text(ms: int | None, with_time: bool, time_zone: str | None) -> str
 
 
 def validate_due_date(value: str) -> str:
+    """`value` unchanged if it is `YYYY-MM-DD` or an ISO 8601 date-time with an offset, in the years
+    MIN_YEAR..MAX_YEAR; ValueError otherwise (DateOutOfRange for a well-formed date outside them)."""
+    if not isinstance(value, str):
+        raise ValueError("a date is a string: YYYY-MM-DD or a date-time with an offset")
     if len(value) == 10:
-        date.fromisoformat(value)
-        return value
-    instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if instant.tzinfo is None or instant.utcoffset() is None:
-        raise ValueError("a due date-time needs an offset (e.g. 2026-12-01T15:00:00+01:00)")
+        day = date.fromisoformat(value)
+    else:
+        instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if instant.tzinfo is None or instant.utcoffset() is None:
+            raise ValueError("a due date-time needs an offset (e.g. 2026-12-01T15:00:00+01:00)")
+        day = instant.date()
+        try:
+            day = instant.astimezone(UTC).date()
+        except OverflowError:
+            raise DateOutOfRange(f"{value} is outside {MIN_YEAR}-{MAX_YEAR}") from None
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise DateOutOfRange(f"{value} is outside {MIN_YEAR}-{MAX_YEAR}")
     return value

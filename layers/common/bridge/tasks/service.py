@@ -15,7 +15,7 @@ from bridge.core.clock import utc_now_iso
 from bridge.core.config import settings
 from bridge.core.errors import Conflict, DependencyUnavailable, NotFound, Unprocessable
 from bridge.core.observability import logger, metrics
-from bridge.repositories import audit, ticket_links, ticket_ops
+from bridge.repositories import assignments, audit, members, ticket_links, ticket_ops
 from bridge.repositories.ticket_links import CREATED, CREATING, FAILED, QUEUED
 from bridge.tasks import mapping
 
@@ -136,9 +136,50 @@ def _accept_op(principal: Principal, ticket_id: str, op: dict[str, Any]) -> dict
 
 
 def request_update(principal: Principal, ticket_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Accept a change (`changes`: the fields the portal sent, null included). A field absent is left alone;
+    null clears priority and due date; assignees null means nobody (as `[]`); status cannot be cleared (a ClickUp
+    task always has one: 422 `status_not_clearable`). Assignees must be members of the task's workspace
+    (422 `assignee_not_member`), so nothing is accepted that ClickUp would leave undone."""
     if not changes:
         raise Unprocessable("nothing to change", code="empty_change")
+    if "status" in changes and changes["status"] is None:
+        raise Unprocessable("a ClickUp task always has a status: it cannot be cleared", code="status_not_clearable")
+    if "assignees" in changes:
+        changes = {**changes, "assignees": sorted({int(a) for a in changes["assignees"] or []})}
+        _check_members(principal.org_id, ticket_id, changes["assignees"])
     return _accept_op(principal, ticket_id, {"kind": "update", **changes})
+
+
+def _check_members(org_id: str, ticket_id: str, user_ids: list[int]) -> None:
+    """422 `assignee_not_member` for a user id that is not a member of the task's workspace (the cached members
+    of `GET /team`, see repositories.members); the workspace is the customer's assigned one, else any authorized
+    one. Members never read: ClickUp's answer decides (the worker
+    reports an assignee it did not take as `clickup.task.change_failed`)."""
+    if not user_ids:
+        return
+    link = ticket_links.get(org_id, ticket_id)
+    if link is None:
+        return  # 404 from _accept_op
+    _, conn = connection.require_connected(org_id, recent=True)
+    candidates = list(conn.authorized_workspace_ids)
+    # The customer's workspace (one read; the task's list is in it unless the assignment moved since), else any
+    # authorized one: a member of another workspace passes here and ClickUp's answer is checked by the worker
+    customer = assignments.get(org_id, str((link.get("ticket") or {}).get("customer_id") or ""))
+    workspace = customer.get("workspace_id") if customer else None
+    known: set[int] | None = None
+    for ws in [workspace] if workspace in candidates else candidates:
+        ids = members.get(org_id, str(ws))
+        if ids is not None:
+            known = (known or set()) | ids
+    if known is None:
+        return
+    strangers = sorted(set(user_ids) - known)
+    if strangers:
+        raise Unprocessable(
+            f"not members of the task's ClickUp workspace: {strangers}",
+            code="assignee_not_member",
+            details={"user_ids": strangers},
+        )
 
 
 def request_comment(principal: Principal, ticket_id: str, text: str) -> dict[str, Any]:

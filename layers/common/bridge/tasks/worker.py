@@ -24,6 +24,7 @@ from bridge.connection import service as connection
 from bridge.core.clock import utc_now_iso
 from bridge.core.errors import Conflict, Unprocessable
 from bridge.core.observability import logger, metrics
+from bridge.events.models import ChangeFailed, FieldsFailed, TaskCreated, TaskFailed
 from bridge.events.publisher import publish
 from bridge.queueing.messages import TaskApply, TaskCreate
 from bridge.repositories import assignments, audit, echo_marks, org_settings, ticket_links, ticket_ops
@@ -96,8 +97,9 @@ def _task_body(link: dict[str, Any], time_zone: str | None) -> dict[str, Any]:
     }
     if ticket.get("due_date"):
         body["due_date"], body["due_date_time"] = render.due_date_ms(ticket["due_date"], time_zone)
-    if ticket.get("tags"):
-        body["tags"] = list(ticket["tags"])
+    tags = render.normalise_tags(ticket.get("tags") or [])  # also for tickets accepted before normalising
+    if tags:
+        body["tags"] = tags
     return body
 
 
@@ -149,12 +151,7 @@ def _fail(link: dict[str, Any], code: str, message: str) -> None:
     before = {"state": link["state"]}
     _save(link, state=FAILED, error={"code": code, "message": message}, attempt=None)
     audit.record(link["org_id"], link["ticket_id"], "worker", "failed", before, {"state": FAILED, "error": code})
-    publish(
-        link["org_id"],
-        "clickup.task.failed",
-        {"code": code, "message": message},
-        ticket_id=link["ticket_id"],
-    )
+    publish(link["org_id"], "clickup.task.failed", TaskFailed(code=code, message=message), ticket_id=link["ticket_id"])
     metrics.add_metric(name="TaskCreationFailed", unit="Count", value=1)
 
 
@@ -238,7 +235,12 @@ def _adopted(link: dict[str, Any], task: Task, how: str) -> None:
     publish(
         org_id,
         "clickup.task.created",
-        {"task_id": task.id, "task_url": task.url, "list_id": after["list_id"], "adopted": how == "adopted"},
+        TaskCreated(
+            task_id=task.id,
+            task_url=task.url,
+            list_id=str(after["list_id"]) if after["list_id"] else None,
+            adopted=how == "adopted",
+        ),
         ticket_id=ticket_id,
         task_id=task.id,
     )
@@ -291,7 +293,7 @@ def _op_failed(link: dict[str, Any], op: dict[str, Any], code: str, message: str
     publish(
         link["org_id"],
         "clickup.task.change_failed",
-        {"code": code, "message": message, "change": {k: v for k, v in op["op"].items() if k != "actor"}},
+        ChangeFailed(code=code, message=message, change={k: v for k, v in op["op"].items() if k != "actor"}),
         ticket_id=link["ticket_id"],
         task_id=link.get("task_id"),
     )
@@ -318,7 +320,7 @@ def _set_fields(client: ClickUpClient, link: dict[str, Any], value: OrgSettings,
         publish(
             link["org_id"],
             "clickup.task.fields_failed",
-            {"problems": problems},
+            FieldsFailed(problems=problems),
             ticket_id=link["ticket_id"],
             task_id=link["task_id"],
         )
@@ -335,26 +337,73 @@ def _update(client: ClickUpClient, link: dict[str, Any], op: dict[str, Any], wor
         except Unprocessable as exc:
             raise _Rejected(exc.code, str(exc)) from None
         body["status"], after["status"] = status, status
-    if change.get("priority"):
-        body["priority"], after["priority"] = render.PRIORITIES[change["priority"]], change["priority"]
+    if "priority" in change:  # null clears it (ClickUp's `priority: null`: no priority)
+        body["priority"] = render.PRIORITIES[change["priority"]] if change["priority"] else None
+        after["priority"] = change["priority"] or None
     if "due_date" in change:
         if change["due_date"]:
             body["due_date"], body["due_date_time"] = render.due_date_ms(change["due_date"], time_zone)
         else:
             body["due_date"] = None
         after["due_date"] = change["due_date"]
-    if change.get("assignees") is not None:
+    if "assignees" in change:  # the full set; [] or null: nobody
         current = {int(a) for a in link.get("assignees") or []}
-        wanted = {int(a) for a in change["assignees"]}
+        wanted = {int(a) for a in change["assignees"] or []}
         body["assignees"] = {"add": sorted(wanted - current), "rem": sorted(current - wanted)}
         after["assignees"] = sorted(wanted)
     for field in ("status", "priority", "due_date", "assignees"):
         if field in body:
             echo_marks.mark(org_id, task_id, field, after[field])
     task = client.update_task(task_id, body)
+    if "assignees" in after:
+        # The full set: someone ClickUp holds that the link did not know of yet (a ClickUp user's assignment whose
+        # webhook is still on its way) is removed too
+        extra = sorted({int(a.id) for a in task.assignees} - set(after["assignees"]))
+        if extra:
+            task = client.update_task(task_id, {"assignees": {"add": [], "rem": extra}})
+    not_applied, missing = _not_applied(task, after)
+    for field in not_applied:
+        del after[field]  # the link keeps what ClickUp still holds
+    if "assignees" in after:
+        # ClickUp answers 200 and leaves out a user it will not assign (no longer a member): the link keeps what
+        # ClickUp holds, and the portal is told what was not done.
+        after["assignees"] = sorted(int(a.id) for a in task.assignees)
     before = {k: link.get(k) for k in after}
-    _save_written(link, after, int(task.date_updated or time.time() * 1000))  # ClickUp always dates it
-    audit.record(org_id, link["ticket_id"], change.get("actor", "worker"), "updated", before, after)
+    if after:
+        _save_written(link, after, int(task.date_updated or time.time() * 1000))  # ClickUp always dates it
+        audit.record(org_id, link["ticket_id"], change.get("actor", "worker"), "updated", before, after)
+    actor = change.get("actor", "worker")
+    if not_applied:
+        _op_failed(
+            link,
+            {"op": {"kind": "update", **{f: change.get(f) for f in not_applied}, "actor": actor}},
+            "change_not_applied",
+            f"ClickUp answered without making the change to {', '.join(not_applied)}",
+        )
+    if missing:
+        _op_failed(
+            link,
+            {"op": {"kind": "update", "assignees": missing, "actor": actor}},
+            "assignee_not_applied",
+            f"ClickUp did not assign {missing} (not members of the workspace)",
+        )
+
+
+def _not_applied(task: Task, after: dict[str, Any]) -> tuple[list[str], list[int]]:
+    """What ClickUp's answer to an update shows it did not do: the fields (status, priority, due date set or
+    cleared) it left as they were, and the assignees it left out. A due date is compared set/cleared only
+    (ClickUp may move a date-only due date within its day)."""
+    fields = []
+    if "status" in after and task.status.status.casefold() != str(after["status"]).casefold():
+        fields.append("status")
+    if "priority" in after and render.PRIORITY_NAMES.get(task.priority_number or 0) != after["priority"]:
+        fields.append("priority")
+    if "due_date" in after and (task.due_date is None) != (after["due_date"] is None):
+        fields.append("due_date")
+    missing: list[int] = []
+    if "assignees" in after:
+        missing = sorted(set(after["assignees"]) - {int(a.id) for a in task.assignees})
+    return fields, missing
 
 
 def _comment(client: ClickUpClient, link: dict[str, Any], op: dict[str, Any]) -> None:

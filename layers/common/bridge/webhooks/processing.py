@@ -26,6 +26,7 @@ from bridge.clickup.models import Task
 from bridge.connection import service as connection
 from bridge.core.inputs import is_clickup_id
 from bridge.core.observability import logger, metrics
+from bridge.events import models as events
 from bridge.events.publisher import publish
 from bridge.queueing.messages import WebhookDelivery
 from bridge.repositories import audit, echo_marks, org_settings, ticket_links
@@ -200,7 +201,8 @@ def apply_changes(org_id: str, task_id: str, changes: list[Change], owner: str |
             field, known_since = _link_field(change.field), dates.get(change.field, 0)
             newer = change.date_ms >= known_since
             value = _link_value(change, link, time_zone)
-            if value == link.get(field) and _reported_before(change, keys.get(change.field), known_since):
+            prior = link.get(field)  # what the bridge held before this change: its event's `previous`
+            if value == prior and _reported_before(change, keys.get(change.field), known_since):
                 continue
             echo = _is_echo(org_id, task_id, change, value)
             if change.field != "comment" and newer:
@@ -211,7 +213,8 @@ def apply_changes(org_id: str, task_id: str, changes: list[Change], owner: str |
             if echo:
                 metrics.add_metric(name="WebhookEchoSuppressed", unit="Count", value=1)
                 continue
-            outbox.append({**_news(task_id, change, value, newer), "owner": owner, "lease_until": lease_until_ms})
+            news = _news(task_id, change, value, newer, prior)
+            outbox.append({**news, "owner": owner, "lease_until": lease_until_ms})
         after = {k: link.get(k) for k in before}
         if after == before and (dates, keys) == (stored_dates, stored_keys) and len(outbox) == pending:
             return _flush(link, owner, fresh=set()) if pending else 0  # nothing new; a dead one's outbox
@@ -311,15 +314,38 @@ def _is_echo(org_id: str, task_id: str, change: Change, value: Any) -> bool:
     return False
 
 
-def _news(task_id: str, change: Change, value: Any, newer: bool) -> dict[str, Any]:
-    """The portal event a ClickUp user's change is worth."""
-    data: dict[str, Any] = {**change.data, "changed_at": _iso(change.date_ms), "by": change.actor}
-    data["current"] = newer  # False: an older change that arrived after a newer one (the link kept the newer)
-    if change.field == "assignees":
-        data.update({"assignees": value, **{k: v for k, v in change.value.items() if k != "set"}})
-    elif change.field != "deleted":
-        data[{"comment": "text"}.get(change.field, change.field)] = value
-    return {"type": EVENT_TYPES[change.field], "data": data, "key": f"{task_id}|{change.key}|{change.field}"}
+def _news(task_id: str, change: Change, value: Any, newer: bool, prior: Any = None) -> dict[str, Any]:
+    """The portal event a ClickUp user's change is worth, in its type's one shape (bridge.events.models) whatever
+    found it: `previous` is ClickUp's `before` when its webhook gives one (status), else `prior`, the value the
+    bridge held for the field when the change was applied (so the sweep's events carry it too)."""
+    common: dict[str, Any] = {"changed_at": _iso(change.date_ms), "by": change.actor, "current": newer}
+    # current False: an older change that arrived after a newer one (the link kept the newer)
+    data: events.EventData
+    if change.field == "status":
+        data = events.StatusChanged(**common, status=value, previous=change.data.get("previous", prior))
+    elif change.field == "priority":
+        data = events.PriorityChanged(**common, priority=value, previous=prior)
+    elif change.field == "due_date":
+        data = events.DueDateChanged(**common, due_date=value, previous=prior)
+    elif change.field == "assignees":
+        before = sorted(int(a) for a in prior or [])
+        if "set" in change.value:
+            added, removed = sorted(set(value) - set(before)), sorted(set(before) - set(value))
+        else:
+            added = [int(change.value["add"])] if "add" in change.value else []
+            removed = [int(change.value["rem"])] if "rem" in change.value else []
+        data = events.AssigneesChanged(**common, assignees=value, added=added, removed=removed, previous=before)
+    elif change.field == "list_id":
+        data = events.Moved(**common, list_id=value, previous=prior)
+    elif change.field == "comment":
+        data = events.CommentAdded(**common, comment_id=str(change.data.get("comment_id")), text=value)
+    else:
+        data = events.TaskDeleted(**common)
+    return {
+        "type": EVENT_TYPES[change.field],
+        "data": data.model_dump(mode="json"),
+        "key": f"{task_id}|{change.key}|{change.field}",
+    }
 
 
 def _time_zone(org_id: str) -> str | None:
