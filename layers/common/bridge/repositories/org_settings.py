@@ -65,13 +65,18 @@ class OrgSettings(BaseModel):
             raise ValueError(f"{value!r} is not a URL")
         return value
 
-    @field_validator("field_mapping")
+    @field_validator("field_mapping", mode="before")
     @classmethod
-    def _field_ids(cls, value: dict[str, str]) -> dict[str, str]:
-        # An empty name or field id maps nothing: every ticket using it would be accepted and its field never set
+    def _field_ids(cls, value: Any) -> Any:
+        # An empty name or field id maps nothing: every ticket using it would be accepted and its field never set.
+        # Checked before the ids' own type (a ClickUp id), so an empty one gets its own code.
         from pydantic_core import PydanticCustomError
 
+        if not isinstance(value, dict):
+            return value  # the type check names it
         for portal_field, field_id in value.items():
+            if not isinstance(portal_field, str) or not isinstance(field_id, str):
+                return value
             if not portal_field.strip() or not field_id.strip():
                 raise PydanticCustomError("field_mapping_empty", "portal fields and ClickUp field ids are not empty")
         return {k.strip(): v.strip() for k, v in value.items()}
