@@ -55,6 +55,10 @@ def clickup_openapi(server_url: str) -> OpenAPI:
     update = spec["paths"]["/v2/webhook/{webhook_id}"]["put"]["requestBody"]["content"]["application/json"]["schema"]
     update = _resolve(spec, update)
     update["properties"]["events"] = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+    # Create Task Comment: the document types the answer's `id` as a string; published real answers carry a number
+    # (e.g. {"id": 90110164070264, "hist_id": "...", "date": ...}). The emulator answers either (its rendering).
+    created = spec["paths"]["/v2/task/{task_id}/comment"]["post"]["responses"]["200"]["content"]["application/json"]
+    created["schema"]["properties"]["id"] = {"type": ["string", "integer"]}
     return OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None))
 
 
