@@ -208,11 +208,10 @@ def test_a_deleted_comment_is_reported_as_deleted_by_the_sweep(
     _sweep(stack, org_id)  # a second sweep reports nothing again
     time.sleep(2.0)
     events = _comment_events(api, auth, ticket_id)
-    assert events == [
-        ("comment_added", kept["id"], "stays\n", True),
-        ("comment_added", gone["id"], "goes\n", True),
-        ("comment_deleted", gone["id"], None, True),
-    ]
+    assert sorted(events[:2]) == sorted(  # the two comments were processed concurrently: in either order
+        [("comment_added", kept["id"], "stays\n", True), ("comment_added", gone["id"], "goes\n", True)]
+    )
+    assert events[2:] == [("comment_deleted", gone["id"], None, True)]
 
 
 def test_the_emulator_updates_and_deletes_comments_as_clickup_documents(clickup, workspace) -> None:
