@@ -91,8 +91,8 @@ def test_an_edited_comment_is_reported_as_an_edit_once_per_edit(api, auth, click
     _delivered(clickup, hook["id"])
     events = _settle(api, auth, ticket_id, 2)
     assert events == [
-        ("comment_added", posted["id"], "Looking into it\n", True),
-        ("comment_updated", posted["id"], "Looking into it now\n", True),
+        ("comment_added", posted["id"], "Looking into it", True),
+        ("comment_updated", posted["id"], "Looking into it now", True),
     ]
     # ClickUp re-sends the edit: nothing new; a second edit of the same comment is a second update
     edits = [
@@ -110,9 +110,9 @@ def test_an_edited_comment_is_reported_as_an_edit_once_per_edit(api, auth, click
     _delivered(clickup, hook["id"])
     events = _settle(api, auth, ticket_id, 3)
     assert [(kind, text) for kind, _, text, _ in events] == [
-        ("comment_added", "Looking into it\n"),
-        ("comment_updated", "Looking into it now\n"),
-        ("comment_updated", "Fixed\n"),
+        ("comment_added", "Looking into it"),
+        ("comment_updated", "Looking into it now"),
+        ("comment_updated", "Fixed"),
     ]
 
 
@@ -139,11 +139,11 @@ def test_an_edit_arriving_before_its_addition_is_still_an_edit(api, auth, clicku
     ]:
         _deliver(api, hook, _comment_payload(event, task_id, item))
     events = _settle(api, auth, ticket_id, 3)
-    assert events[0] == ("comment_updated", str(comment_id), "second words\n", True)
+    assert events[0] == ("comment_updated", str(comment_id), "second words", True)
     assert sorted(events) == [  # the rest was processed concurrently: in either order
-        ("comment_added", str(comment_id), "first words\n", False),
-        ("comment_updated", str(comment_id), "second words\n", True),
-        ("comment_updated", str(comment_id), "third words\n", True),
+        ("comment_added", str(comment_id), "first words", False),
+        ("comment_updated", str(comment_id), "second words", True),
+        ("comment_updated", str(comment_id), "third words", True),
     ]
 
 
@@ -169,7 +169,7 @@ def test_a_clickup_users_edit_of_our_own_comment_is_an_edit(api, auth, clickup, 
     assert _comment_events(api, auth, ticket_id) == []  # our own comment's echo
     _act(clickup, workspace, action="edit_comment", comment_id=ours, text="from the portal, corrected")
     _delivered(clickup, hook["id"])
-    assert _settle(api, auth, ticket_id, 1) == [("comment_updated", ours, "from the portal, corrected\n", True)]
+    assert _settle(api, auth, ticket_id, 1) == [("comment_updated", ours, "from the portal, corrected", True)]
 
 
 def _sweep(stack, org_id: str) -> None:
@@ -209,7 +209,7 @@ def test_a_deleted_comment_is_reported_as_deleted_by_the_sweep(
     time.sleep(2.0)
     events = _comment_events(api, auth, ticket_id)
     assert sorted(events[:2]) == sorted(  # the two comments were processed concurrently: in either order
-        [("comment_added", kept["id"], "stays\n", True), ("comment_added", gone["id"], "goes\n", True)]
+        [("comment_added", kept["id"], "stays", True), ("comment_added", gone["id"], "goes", True)]
     )
     assert events[2:] == [("comment_deleted", gone["id"], None, True)]
 
@@ -368,4 +368,4 @@ def test_our_comment_in_clickups_rendering_is_our_echo(api, auth, clickup, works
     assert _comment_events(api, auth, ticket_id) == []
     # a ClickUp user's comment is news
     posted = _act(clickup, workspace, action="comment", task_id=task_id, text="a user's words")
-    assert _settle(api, auth, ticket_id, 1) == [("comment_added", posted["id"], "a user's words\n", True)]
+    assert _settle(api, auth, ticket_id, 1) == [("comment_added", posted["id"], "a user's words", True)]

@@ -178,13 +178,16 @@ def _comment_id(item: dict[str, Any], comment: dict[str, Any]) -> str | None:
 
 
 def comment_text(comment: dict[str, Any]) -> str:
-    """The comment's text as ClickUp renders it: `text_content`, else its blocks joined, else `comment_text`."""
+    """The comment's text as its author wrote it: ClickUp's `text_content`, else its blocks joined, else
+    `comment_text`, without the closing newline ClickUp's rendering ends with (the last block is `"\n"` and
+    `text_content` ends with it: taskCommentPosted payload, developer.clickup.com/docs/webhooktaskpayloads)."""
     if isinstance(comment.get("text_content"), str):
-        return str(comment["text_content"])
-    blocks = comment.get("comment")
-    if isinstance(blocks, list):
-        return "".join(str(b.get("text") or "") for b in blocks if isinstance(b, dict))
-    return str(comment.get("comment_text") or "")
+        text = str(comment["text_content"])
+    elif isinstance(comment.get("comment"), list):
+        text = "".join(str(b.get("text") or "") for b in comment["comment"] if isinstance(b, dict))
+    else:
+        text = str(comment.get("comment_text") or "")
+    return text[:-1] if text.endswith("\n") else text
 
 
 def _digest(text: str | None) -> str:
