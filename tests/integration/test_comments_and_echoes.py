@@ -369,3 +369,22 @@ def test_our_comment_in_clickups_rendering_is_our_echo(api, auth, clickup, works
     # a ClickUp user's comment is news
     posted = _act(clickup, workspace, action="comment", task_id=task_id, text="a user's words")
     assert _settle(api, auth, ticket_id, 1) == [("comment_added", posted["id"], "a user's words", True)]
+
+
+def test_assignees_with_ids_as_strings_are_our_echo(api, auth, clickup, workspace) -> None:
+    ticket_id, task_id, hook = _linked_task(api, auth, clickup, workspace)
+    url = f"/api/v1/tickets/{ticket_id}/clickup-task"
+    uid = workspace["user"]["id"]
+    assert api.patch(url, headers=auth(), json={"assignees": [uid]}).status_code == 202
+    wait_for(lambda: api.get(url, headers=auth()).json()["pending_changes"] == 0)
+    _delivered(clickup, hook["id"])
+    item = _item(f"{ticket_id}-a", "assignee_add", None, {"id": str(uid), "username": "x"}, _owner(workspace))
+    _deliver(api, hook, {"event": "taskAssigneeUpdated", "task_id": task_id, "history_items": [item]})
+    time.sleep(1.5)
+    assert _events(api, auth, ticket_id, "clickup.task.assignees_changed") == []
+    assert api.get(url, headers=auth()).json()["assignees"] == [uid]
+    # a ClickUp user's removal (the id as a string again) is news
+    item = _item(f"{ticket_id}-b", "assignee_rem", {"id": str(uid)}, None, _owner(workspace))
+    _deliver(api, hook, {"event": "taskAssigneeUpdated", "task_id": task_id, "history_items": [item]})
+    wait_for(lambda: _events(api, auth, ticket_id, "clickup.task.assignees_changed"))
+    assert api.get(url, headers=auth()).json()["assignees"] == []
