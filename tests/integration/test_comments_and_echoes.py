@@ -38,6 +38,13 @@ def rendering(clickup: httpx.Client):
     clickup.put("/_emulator/rendering", json={"comment_id_as_number": False, "comment_touches_task": False})
 
 
+@pytest.fixture
+def dropping(clickup: httpx.Client):
+    """Have ClickUp give up on a ratio of deliveries; none afterwards."""
+    yield lambda ratio: clickup.put("/_emulator/webhooks/delivery", json={"drop_ratio": ratio}).raise_for_status()
+    clickup.put("/_emulator/webhooks/delivery", json={"drop_ratio": 0}).raise_for_status()
+
+
 def _comment_events(api, auth, ticket_id: str) -> list[tuple[str, str, Any, bool]]:
     """(type, comment id, text, current) of the ticket's comment events, in the order recorded."""
     return [
@@ -212,6 +219,26 @@ def test_a_deleted_comment_is_reported_as_deleted_by_the_sweep(
         [("comment_added", kept["id"], "stays", True), ("comment_added", gone["id"], "goes", True)]
     )
     assert events[2:] == [("comment_deleted", gone["id"], None, True)]
+
+
+def test_an_edit_whose_webhook_was_dropped_is_repaired_by_the_sweep(
+    api, auth, clickup, workspace, stack, org_id, dropping, rendering
+) -> None:
+    rendering(comment_touches_task=True)
+    ticket_id, task_id, hook = _linked_task(api, auth, clickup, workspace)
+    posted = _act(clickup, workspace, action="comment", task_id=task_id, text="draft")
+    _delivered(clickup, hook["id"])
+    _settle(api, auth, ticket_id, 1)
+    dropping(1.0)  # ClickUp gives up on the edit's event
+    _act(clickup, workspace, action="edit_comment", comment_id=posted["id"], text="final")
+    _delivered(clickup, hook["id"])
+    _sweep(stack, org_id)
+    events = _settle(api, auth, ticket_id, 2)
+    assert events == [
+        ("comment_added", posted["id"], "draft", True),
+        ("comment_updated", posted["id"], "final", True),
+    ]
+    assert _events(api, auth, ticket_id, "clickup.task.comment_updated")[0]["data"]["by"] == "clickup"
 
 
 def test_the_emulator_updates_and_deletes_comments_as_clickup_documents(clickup, workspace) -> None:

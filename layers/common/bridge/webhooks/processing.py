@@ -228,7 +228,10 @@ def comment_changes(comments: list[dict[str, Any]], link: dict[str, Any], date_m
             )
             continue
         text = comment_text(found)
-        if _digest(text) != state.get("h"):
+        # GET answers `comment_text` and blocks where the webhook had `text_content`: any of them matching the
+        # known version is that version (a rendering difference is not an edit)
+        renderings = {text, str(found.get("comment_text") or ""), comment_text({"comment": found.get("comment")})}
+        if state.get("h") not in {_digest(r) for r in renderings}:
             out.append(
                 Change(
                     "comment",
