@@ -179,7 +179,7 @@ def _comment_id(item: dict[str, Any], comment: dict[str, Any]) -> str | None:
 
 def comment_text(comment: dict[str, Any]) -> str:
     """The comment's text as its author wrote it: ClickUp's `text_content`, else its blocks joined, else
-    `comment_text`, without the closing newline ClickUp's rendering ends with (the last block is `"\n"` and
+    `comment_text`, without the closing newline ClickUp's rendering ends with (the last block is `"\\n"` and
     `text_content` ends with it: taskCommentPosted payload, developer.clickup.com/docs/webhooktaskpayloads)."""
     if isinstance(comment.get("text_content"), str):
         text = str(comment["text_content"])
