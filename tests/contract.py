@@ -62,6 +62,10 @@ def clickup_openapi(server_url: str) -> OpenAPI:
     body = _resolve(spec, body)
     for name in ("priority", "due_date"):
         body["properties"][name]["type"] = [body["properties"][name]["type"], "null"]
+    # Create Task Comment: the document types the answer's `id` as a string; published real answers carry a number
+    # (e.g. {"id": 90110164070264, "hist_id": "...", "date": ...}). The emulator answers either (its rendering).
+    created = spec["paths"]["/v2/task/{task_id}/comment"]["post"]["responses"]["200"]["content"]["application/json"]
+    created["schema"]["properties"]["id"] = {"type": ["string", "integer"]}
     return OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None))
 
 

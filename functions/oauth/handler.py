@@ -144,8 +144,8 @@ def put_settings(body: OrgSettings) -> OrgSettings:
     org_id = require_admin(current_principal(app)).org_id
     from bridge.tasks import mapping
 
-    mapping.check(org_id, body)  # lists, spaces and statuses must exist in the synced hierarchy
-    return org_settings.put(org_id, body)
+    # lists, spaces and statuses must exist in the synced hierarchy; statuses are kept in their list's spelling
+    return org_settings.put(org_id, mapping.check(org_id, body))
 
 
 @app.post(

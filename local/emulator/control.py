@@ -39,6 +39,7 @@ class ControlApi:
                 r("/_emulator/tokens/<token>/revoke", endpoint="revoke", methods=["POST"]),
                 r("/_emulator/teams/<team_id>/members", endpoint="add_member", methods=["POST"]),
                 r("/_emulator/act", endpoint="act", methods=["POST"]),
+                r("/_emulator/rendering", endpoint="rendering", methods=["GET", "PUT"]),
                 r("/_emulator/limits", endpoint="limits", methods=["GET", "PUT"]),
                 r("/_emulator/faults", endpoint="add_fault", methods=["POST"]),
                 r("/_emulator/faults", endpoint="clear_faults", methods=["DELETE"]),
@@ -132,6 +133,8 @@ class ControlApi:
             "unassign": lambda: b.update_task(actor, body["task_id"], {"assignees": {"rem": [body["assignee"]]}}),
             "update_task": lambda: b.update_task(actor, body["task_id"], body["changes"]),
             "comment": lambda: b.add_comment(actor, body["task_id"], body["text"]),
+            "edit_comment": lambda: b.update_comment(actor, str(body["comment_id"]), {"comment_text": body["text"]}),
+            "delete_comment": lambda: b.delete_comment(actor, str(body["comment_id"])),
             "move": lambda: b.move_task(actor, body["task_id"], body["list_id"]),
             "delete": lambda: b.delete_task(actor, body["task_id"]),
             "create_task": lambda: b.create_task(actor, body["list_id"], body["task"]),
@@ -152,11 +155,21 @@ class ControlApi:
                 return _json({"err": "Task not found", "ECODE": "ITEM_013"}, 404)
             result = actions[action]()
             rendered: Any = {"ok": True}
-            if result is not None and hasattr(result, "list_id"):
+            if result is not None and hasattr(result, "task_id") and hasattr(result, "text"):
+                rendered = {"id": result.id, "task_id": result.task_id, "text": result.text, "date": result.date}
+            elif result is not None and hasattr(result, "list_id"):
                 rendered = render.task(b, result)
             elif result is not None and hasattr(result, "id"):
                 rendered = {"id": result.id, "name": getattr(result, "name", None)}
         return _json(rendered)
+
+    def on_rendering(self, request: Request, body: dict[str, Any]) -> Response:
+        rendering = self.emu.backend.rendering
+        if request.method == "PUT":
+            for name in ("comment_id_as_number", "comment_touches_task"):
+                if name in body:
+                    setattr(rendering, name, bool(body[name]))
+        return _json(vars(rendering))
 
     # -- limits, faults, webhook health --------------------------------------------------------------------
     def on_limits(self, request: Request, body: dict[str, Any]) -> Response:

@@ -181,6 +181,28 @@ class Comment:
     text: str
     user_id: int
     date: int
+    resolved: bool = False
+    assignee_id: int | None = None
+    block_id: str = field(default_factory=lambda: f"block-{secrets.token_hex(4)}-{secrets.token_hex(2)}")
+
+    def blocks(self) -> list[dict[str, Any]]:
+        """The comment as ClickUp's webhook payload renders it: the text, then a closing newline block
+        (taskCommentPosted payload, developer.clickup.com/docs/webhooktaskpayloads)."""
+        return [{"text": self.text, "attributes": {}}, {"text": "\n", "attributes": {"block-id": self.block_id}}]
+
+
+@dataclass
+class Rendering:
+    """Where ClickUp's documentation leaves a reading open, each reading is a setting (`PUT /_emulator/rendering`).
+
+    - `comment_id_as_number`: the Create Task Comment answer's `id`. ClickUp's reference types it as a string
+      (CreateTaskCommentresponse, example `"458"`); published real answers carry a number
+      (`{"id": 90110164070264, ...}`). Default: the reference.
+    - `comment_touches_task`: whether editing or deleting a comment moves the task's `date_updated` (undocumented).
+      Default: it does not (the reading under which the reconciliation sweep learns least)."""
+
+    comment_id_as_number: bool = False
+    comment_touches_task: bool = False
 
 
 @dataclass
@@ -294,6 +316,7 @@ class ClickUpBackend:
             # cleared, as a task renders an unset one), "refused" (400 INPUT_003/INPUT_004) or "ignored" (200, the
             # field unchanged). The README's differences table; the product's tests run under each.
             self.update_null: str = "clears"
+            self.rendering = Rendering()
 
     def new_id(self) -> str:
         return str(next(self._ids))
@@ -756,16 +779,97 @@ class ClickUpBackend:
             task = self.tasks[task_id]
             comment = Comment(id=self.new_id(), task_id=task.id, text=text, user_id=actor, date=now_ms())
             self.comments.setdefault(task.id, []).append(comment)
-            item = self._history(task, actor, "comment", None, comment.id, comment.date)
-            item["comment"] = {
-                "id": comment.id,
-                "text_content": text,
-                "comment": [{"text": text}],
-                "date": str(comment.date),
-                "user": self._user_brief(actor),
-            }
-            self._send_task_event("taskCommentPosted", task, [item])
+            self._emit_comment("taskCommentPosted", task, actor, comment, comment.date)
             return comment
+
+    def comment_for(self, token: Token, comment_id: str) -> Comment:
+        """A task comment the token can see (Update/Delete Comment take the comment's id alone)."""
+        for comments in self.comments.values():
+            for comment in comments:
+                if comment.id == str(comment_id):
+                    self.task_for(token, comment.task_id)
+                    return comment
+        raise errors.unknown_id()  # as for any id that does not exist or is not visible
+
+    def update_comment(self, actor: int, comment_id: str, body: dict[str, Any]) -> Comment:
+        """Update Comment (`PUT /v2/comment/{comment_id}`, reference UpdateComment): replaces the text, sets the
+        assignee and `resolved`. A new text fires `taskCommentUpdated` with a `comment` history item shaped like
+        taskCommentPosted's (the comment's id in `after`, the comment object with the new text)."""
+        with self.lock:
+            comment = self._comment(comment_id)
+            text = body.get("comment_text")
+            if text is not None and (not isinstance(text, str) or not text.strip()):
+                raise errors.bad_request("Comment text required", "INPUT_005")
+            if "resolved" in body and not isinstance(body["resolved"], bool):
+                raise errors.bad_request("Resolved must be a boolean", "INPUT_006")
+            if body.get("assignee") is not None:
+                comment.assignee_id = int(body["assignee"])
+            if "resolved" in body:
+                comment.resolved = bool(body["resolved"])
+            if text is not None and text != comment.text:
+                comment.text = text
+                task = self.tasks[comment.task_id]
+                when = now_ms()
+                if self.rendering.comment_touches_task:
+                    task.date_updated = when
+                self._emit_comment("taskCommentUpdated", task, actor, comment, when)
+            return comment
+
+    def delete_comment(self, actor: int, comment_id: str) -> None:
+        """Delete Comment (`DELETE /v2/comment/{comment_id}`, reference DeleteComment). ClickUp documents no webhook
+        event for a deleted comment (the 28 event names, developer.clickup.com/docs/webhooks): none is sent."""
+        with self.lock:
+            comment = self._comment(comment_id)
+            self.comments[comment.task_id].remove(comment)
+            task = self.tasks.get(comment.task_id)
+            if task is not None and self.rendering.comment_touches_task:
+                task.date_updated = now_ms()
+
+    def _comment(self, comment_id: str) -> Comment:
+        for comments in self.comments.values():
+            for comment in comments:
+                if comment.id == str(comment_id):
+                    return comment
+        raise errors.unknown_id()
+
+    def _emit_comment(self, name: str, task: Task, actor: int, comment: Comment, date: int) -> None:
+        # The `comment` history item of ClickUp's documented taskCommentPosted payload (webhooktaskpayloads):
+        # `after` the comment id, and the comment with its blocks and its `text_content` ("…\n").
+        item = self._history(task, actor, "comment", None, comment.id, date)
+        author = self._user_brief(comment.user_id)
+        item["comment"] = {
+            "id": comment.id,
+            "date": str(comment.date),
+            "parent": task.id,
+            "type": 1,
+            "comment": comment.blocks(),
+            "text_content": comment.text + "\n",
+            "x": None,
+            "y": None,
+            "image_y": None,
+            "image_x": None,
+            "page": None,
+            "comment_number": None,
+            "page_id": None,
+            "page_name": None,
+            "view_id": None,
+            "view_name": None,
+            "team": None,
+            "user": author,
+            "new_thread_count": 0,
+            "new_mentioned_thread_count": 0,
+            "email_attachments": [],
+            "threaded_users": [],
+            "threaded_replies": 0,
+            "threaded_assignees": 0,
+            "threaded_assignees_members": [],
+            "threaded_unresolved_count": 0,
+            "thread_followers": [author] if author else [],
+            "group_thread_followers": [],
+            "reactions": [],
+            "emails": [],
+        }
+        self._send_task_event(name, task, [item])
 
     def set_field(self, actor: int, task_id: str, field_id: str, value: Any) -> None:
         with self.lock:

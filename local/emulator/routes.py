@@ -123,6 +123,8 @@ class ClickUpApi:
                 r("/api/v2/task/<task_id>/field/<field_id>", endpoint="set_field", methods=["POST"]),
                 r("/api/v2/task/<task_id>/comment", endpoint="comments", methods=["GET"]),
                 r("/api/v2/task/<task_id>/comment", endpoint="add_comment", methods=["POST"]),
+                r("/api/v2/comment/<comment_id>", endpoint="update_comment", methods=["PUT"]),
+                r("/api/v2/comment/<comment_id>", endpoint="delete_comment", methods=["DELETE"]),
                 r("/api/v2/team/<team_id>/task", endpoint="team_tasks", methods=["GET"]),
                 r("/api/v2/team/<team_id>/webhook", endpoint="webhooks", methods=["GET"]),
                 r("/api/v2/team/<team_id>/webhook", endpoint="create_webhook", methods=["POST"]),
@@ -349,8 +351,20 @@ class ClickUpApi:
         return _json({})
 
     def on_comments(self, request: Request, token: Token, task_id: str) -> Response:
+        """Get Task Comments (reference GetTaskComments): newest first, 25 a page; the next (older) page with
+        `start` (the last comment's date) and `start_id` (its id) together."""
         b = self.backend
         b.task_for(token, task_id)
+        comments = list(reversed(b.comments.get(task_id, [])))
+        start, start_id = request.args.get("start"), request.args.get("start_id")
+        if (start is None) != (start_id is None):
+            raise errors.bad_request("start and start_id go together", "INPUT_007")
+        if start is not None:
+            try:
+                at = (int(start), int(start_id or 0))
+            except ValueError:
+                raise errors.bad_request("start and start_id must be numbers", "INPUT_007") from None
+            comments = [c for c in comments if (c.date, int(c.id)) < at]
         return _json(
             {
                 "comments": [
@@ -359,13 +373,13 @@ class ClickUpApi:
                         "comment": [{"text": c.text}],
                         "comment_text": c.text,
                         "user": b._user_brief(c.user_id),
-                        "resolved": False,
-                        "assignee": None,
+                        "resolved": c.resolved,
+                        "assignee": b._user_brief(c.assignee_id) if c.assignee_id else None,
                         "assigned_by": None,
                         "reactions": [],
                         "date": str(c.date),
                     }
-                    for c in reversed(b.comments.get(task_id, []))
+                    for c in comments[:25]
                 ]
             }
         )
@@ -373,7 +387,19 @@ class ClickUpApi:
     def on_add_comment(self, request: Request, token: Token, task_id: str) -> Response:
         self.backend.task_for(token, task_id)
         comment = self.backend.add_comment(token.user_id, task_id, _body(request).get("comment_text", ""))
-        return _json({"id": comment.id, "hist_id": comment.id, "date": comment.date})
+        # CreateTaskCommentresponse: `id` a string in the reference, a number in real answers (Rendering)
+        comment_id: Any = int(comment.id) if self.backend.rendering.comment_id_as_number else comment.id
+        return _json({"id": comment_id, "hist_id": comment.id, "date": comment.date})
+
+    def on_update_comment(self, request: Request, token: Token, comment_id: str) -> Response:
+        self.backend.comment_for(token, comment_id)
+        self.backend.update_comment(token.user_id, comment_id, _body(request))
+        return _json({})
+
+    def on_delete_comment(self, request: Request, token: Token, comment_id: str) -> Response:
+        self.backend.comment_for(token, comment_id)
+        self.backend.delete_comment(token.user_id, comment_id)
+        return _json({})
 
     def on_list_tasks(self, request: Request, token: Token, list_id: str) -> Response:
         self.backend.list_for(token, list_id)

@@ -54,8 +54,12 @@ def test_every_served_operation_matches_the_document(
     client.get_task(task.id)
     client.update_task(task.id, {"status": "in progress", "priority": 1})
     client.set_custom_field(task.id, severity["id"], severity["options"]["S2"])
-    client.add_comment(task.id, "from the portal")
+    comment_id, _ = client.add_comment(task.id, "from the portal")
     client.request("GET", f"/task/{task.id}/comment")
+    edit = {"comment_text": "edited", "assignee": int(workspace["user"]["id"]), "resolved": False}
+    client.request("PUT", f"/comment/{comment_id}", json=edit)
+    client.request("GET", f"/task/{task.id}/comment", params={"start": 1, "start_id": comment_id})
+    client.request("DELETE", f"/comment/{comment_id}")
     list(client.iter_list_tasks(l1["id"], include_closed=True))
     list(client.iter_team_task_pages(team, include_closed=True, subtasks=True, order_by="updated", reverse=True))
     with Receiver() as receiver:

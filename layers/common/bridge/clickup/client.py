@@ -41,6 +41,7 @@ RATE_LIMITED_METRIC = "ClickUpRateLimited"  # alarmed on (infra/components/monit
 DEFAULT_BASE_URL = "https://api.clickup.com/api/v2"
 USER_AGENT = f"clickup-bridge/{__version__}"
 PAGE_SIZE = 100
+COMMENTS_PAGE_SIZE = 25  # Get Task Comments answers the 25 newest, then pages by start/start_id
 MAX_REQUEST_TIMEOUT_S = 10.0
 SAFETY_MARGIN_S = 1.0  # leave the handler this much time to record the outcome
 MIN_ATTEMPT_S = 0.5
@@ -267,15 +268,38 @@ class ClickUpClient:
     def set_custom_field(self, task_id: str, field_id: str, value: Any) -> None:
         self.request("POST", f"/task/{_seg(task_id)}/field/{_seg(field_id)}", json={"value": value})
 
-    def add_comment(self, task_id: str, text: str, notify_all: bool = False) -> str:
+    def add_comment(self, task_id: str, text: str, notify_all: bool = False) -> tuple[str, int]:
+        """(the new comment's id, its date in ms). ClickUp's reference types `id` as a string; real answers carry
+        a number (e.g. `{"id": 90110164070264, "hist_id": "…", "date": 1755803061841}`): both read as a string.
+        A missing date reads as now."""
         data = self.request(
             "POST", f"/task/{_seg(task_id)}/comment", json={"comment_text": text, "notify_all": notify_all}
         )
-        return str(data.get("id", ""))
+        try:
+            date_ms = int(data.get("date") or 0) or int(time.time() * 1000)
+        except (TypeError, ValueError):
+            date_ms = int(time.time() * 1000)
+        return str(data.get("id", "")), date_ms
 
     def get_comments(self, task_id: str) -> list[dict[str, Any]]:
         """The task's newest comments (ClickUp answers up to 25, newest first)."""
         return list(self._get(f"/task/{_seg(task_id)}/comment").get("comments") or [])
+
+    def iter_comments(self, task_id: str, since_ms: int = 0) -> Iterator[dict[str, Any]]:
+        """The task's comments, newest first, back to the first one dated before `since_ms` (ms): pages of 25, the
+        next one from the last comment's `date` and `id` (Get Task Comments, `start` + `start_id`; the reference
+        links developer.clickup.com/docs/task-comments-pagination)."""
+        params: dict[str, Any] = {}
+        while True:
+            page = list(self._get(f"/task/{_seg(task_id)}/comment", **params).get("comments") or [])
+            yield from page
+            if len(page) < COMMENTS_PAGE_SIZE:
+                return
+            last = page[-1]
+            date_ms = int(last.get("date") or 0)
+            if date_ms < since_ms:
+                return
+            params = {"start": date_ms, "start_id": str(last.get("id"))}
 
     def iter_task_pages(self, path: str, **filters: Any) -> Iterator[tuple[int, list[models.Task]]]:
         """Pages of tasks (0-based, 100 a page) until `last_page` or a short page."""

@@ -21,10 +21,15 @@ def _lists(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {r["id"]: r for r in rows if r["kind"] == "list"}
 
 
-def check(org_id: str, value: OrgSettings) -> None:
-    """Reject settings that point at lists or statuses the organisation's hierarchy does not have."""
+def check(org_id: str, value: OrgSettings) -> OrgSettings:
+    """Reject settings that point at lists or statuses the organisation's hierarchy does not have; return them
+    with each mapped status in its list's own spelling.
+
+    ClickUp matches a status name without regard to case and answers (and sends webhooks) with the list's own
+    spelling (`GET /list/{id}` `statuses[].status`), so a mapping to `"In Progress"` of a list whose status is
+    `"in progress"` is accepted and stored as `"in progress"`: what the bridge writes is then what ClickUp echoes."""
     if not (value.status_mapping or value.space_default_lists):
-        return
+        return value
     rows = _rows(org_id)
     lists = _lists(rows)
     spaces = {r["id"] for r in rows if r["kind"] == "space"}
@@ -33,17 +38,25 @@ def check(org_id: str, value: OrgSettings) -> None:
             raise Unprocessable(f"space {space_id} is not in the synced hierarchy", code="space_not_found")
         if list_id not in lists or lists[list_id]["space_id"] != space_id:
             raise Unprocessable(f"list {list_id} is not in space {space_id}", code="list_not_in_space")
+    canonical: dict[str, dict[str, str]] = {}
     for list_id, mapping in value.status_mapping.items():
         if list_id not in lists:
             raise Unprocessable(f"list {list_id} is not in the synced hierarchy", code="list_not_found")
-        known = {s["status"].casefold() for s in lists[list_id].get("statuses", [])}
+        known = {_fold(s["status"]): str(s["status"]) for s in lists[list_id].get("statuses", [])}
+        canonical[list_id] = {}
         for portal_status, clickup_status in mapping.items():
-            if clickup_status.casefold() not in known:
+            if _fold(clickup_status) not in known:
                 raise Unprocessable(
                     f"status {clickup_status!r} (for {portal_status!r}) is not a status of list {list_id}; "
-                    f"it has: {sorted(known)}",
+                    f"it has: {sorted(known.values())}",
                     code="status_not_in_list",
                 )
+            canonical[list_id][portal_status] = known[_fold(clickup_status)]
+    return value.model_copy(update={"status_mapping": canonical})
+
+
+def _fold(name: str) -> str:
+    return name.strip().casefold()
 
 
 def resolve_list(org_id: str, customer: dict[str, Any] | None, value: OrgSettings) -> str | None:
@@ -66,14 +79,17 @@ def resolve_list(org_id: str, customer: dict[str, Any] | None, value: OrgSetting
 def clickup_status(
     org_id: str, list_id: str, portal_status: str, value: OrgSettings, conn: Connection | None = None
 ) -> str:
-    """The ClickUp status a portal status means in this list: the mapping, else a status of the same name."""
+    """The ClickUp status a portal status means in this list, in the list's own spelling: the mapping (settings
+    stored before mappings were kept in that spelling are read through the list's statuses), else a status of the
+    same name."""
     mapped = value.status_mapping.get(list_id, {}).get(portal_status)
+    statuses = [str(s["status"]) for s in _lists(_rows(org_id, conn)).get(list_id, {}).get("statuses", [])]
+    wanted = mapped or portal_status
+    for status in statuses:
+        if _fold(status) == _fold(wanted):
+            return status
     if mapped:
-        return mapped
-    lists = _lists(_rows(org_id, conn))
-    for status in lists.get(list_id, {}).get("statuses", []):
-        if status["status"].casefold() == portal_status.casefold():
-            return str(status["status"])
+        return mapped  # the hierarchy does not (yet) know the list: ClickUp resolves the name, ignoring case
     raise Unprocessable(
         f"portal status {portal_status!r} has no ClickUp status in list {list_id}; map it in the settings",
         code="status_not_mapped",

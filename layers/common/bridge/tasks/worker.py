@@ -351,9 +351,13 @@ def _update(client: ClickUpClient, link: dict[str, Any], op: dict[str, Any], wor
         wanted = {int(a) for a in change["assignees"] or []}
         body["assignees"] = {"add": sorted(wanted - current), "rem": sorted(current - wanted)}
         after["assignees"] = sorted(wanted)
+    # Marked before the call (ClickUp's webhook may be processed before its answer arrives), in the canonical form
+    # ClickUp's echo is compared in (echo_marks): what we send, not the portal's wording of it.
+    sent = {"status": body.get("status"), "priority": body.get("priority"), "due_date": body.get("due_date")}
+    sent["assignees"] = after.get("assignees")
     for field in ("status", "priority", "due_date", "assignees"):
         if field in body:
-            echo_marks.mark(org_id, task_id, field, after[field])
+            echo_marks.mark(org_id, task_id, field, sent[field])
     task = client.update_task(task_id, body)
     if "assignees" in after:
         # The full set: someone ClickUp holds that the link did not know of yet (a ClickUp user's assignment whose
@@ -368,6 +372,13 @@ def _update(client: ClickUpClient, link: dict[str, Any], op: dict[str, Any], wor
         # ClickUp answers 200 and leaves out a user it will not assign (no longer a member): the link keeps what
         # ClickUp holds, and the portal is told what was not done.
         after["assignees"] = sorted(int(a.id) for a in task.assignees)
+    # ...and what ClickUp answered it stored: its own spelling of the status, its rounding of the date.
+    stored = {"status": task.status.status, "priority": task.priority_number, "due_date": task.due_date}
+    for field in ("status", "priority", "due_date"):
+        if field in after and echo_marks.canonical(field, stored[field]) != echo_marks.canonical(field, sent[field]):
+            echo_marks.mark(org_id, task_id, field, stored[field])
+    if "status" in after:
+        after["status"] = task.status.status  # the list's own spelling, as ClickUp's webhooks will say it
     before = {k: link.get(k) for k in after}
     if after:
         _save_written(link, after, int(task.date_updated or time.time() * 1000))  # ClickUp always dates it
@@ -407,14 +418,31 @@ def _not_applied(task: Task, after: dict[str, Any]) -> tuple[list[str], list[int
 
 
 def _comment(client: ClickUpClient, link: dict[str, Any], op: dict[str, Any]) -> None:
-    """Comments are not idempotent at ClickUp: record the attempt, and on a retry look for it before posting."""
+    """Comments are not idempotent at ClickUp: record the attempt, and on a retry look for it before posting.
+    ClickUp renders a comment's text its own way (`comment_text` may come back with a trailing newline), so the
+    retry compares canonical texts (echo_marks.comment_text)."""
     org_id, ticket_id, task_id, text = link["org_id"], link["ticket_id"], link["task_id"], op["op"]["text"]
     started = op.get("attempt_started_ms")
     if started:
+        wanted = echo_marks.comment_text(text)
         for comment in client.get_comments(task_id):
-            if comment.get("comment_text") == text and int(comment.get("date") or 0) >= int(started) - SEARCH_SKEW_MS:
+            same = echo_marks.comment_text(comment.get("comment_text") or comment.get("comment") or "") == wanted
+            if same and int(comment.get("date") or 0) >= int(started) - SEARCH_SKEW_MS:
+                _own_comment(link, str(comment.get("id")), text, int(comment.get("date") or 0))
                 return
     ticket_ops.update(org_id, ticket_id, int(op["seq"]), attempt_started_ms=int(time.time() * 1000))
     echo_marks.mark(org_id, task_id, "comment", text)
-    comment_id = client.add_comment(task_id, text)
+    comment_id, date_ms = client.add_comment(task_id, text)
+    _own_comment(link, comment_id, text, date_ms)
     audit.record(org_id, ticket_id, op["op"].get("actor", "worker"), "commented", {}, {"comment_id": comment_id})
+
+
+def _own_comment(link: dict[str, Any], comment_id: str, text: str, date_ms: int) -> None:
+    """The comment ClickUp created for us, by the id it answered: its webhook is our echo whatever its text looks
+    like, and a later edit of it by a ClickUp user is an edit (processing.comment_state)."""
+    if not comment_id or comment_id == "None":
+        return
+    echo_marks.mark(link["org_id"], link["task_id"], "comment_id", comment_id)
+    from bridge.webhooks import processing
+
+    _save_with(link, lambda fresh: processing.record_own_comment(fresh, comment_id, text, date_ms))

@@ -15,6 +15,7 @@ becomes changes of a ticket's link and portal events.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -53,6 +54,15 @@ EVENT_TYPES = {
     "comment": "clickup.task.comment_added",
     "deleted": "clickup.task.deleted",
 }
+COMMENT_EVENT_TYPES = {
+    "added": "clickup.task.comment_added",
+    "updated": "clickup.task.comment_updated",
+    "deleted": "clickup.task.comment_deleted",
+}
+# The event a comment's history item came in says what happened to it; the generic taskUpdated (sent beside the
+# granular event with the same history item) does not: it is read against what the link knows of the comment.
+COMMENT_KINDS = {"taskCommentPosted": "posted", "taskCommentUpdated": "updated"}
+COMMENT_KEYS_KEPT = 20  # per comment: the history keys already handled (re-sends, the generic copy)
 
 
 @dataclass
@@ -63,17 +73,14 @@ class Change:
     key: str  # what makes this change itself: the history item id, or the task's state at a date
     actor: str = "clickup"
     data: dict[str, Any] = dataclasses.field(default_factory=dict)
+    kind: str = ""  # comments: posted | updated | generic (taskUpdated: read against the link) | deleted
 
 
 # -- reading ClickUp's payloads ------------------------------------------------------------------------------
 def _priority_name(value: Any) -> str | None:
-    if isinstance(value, dict):
-        name = str(value.get("priority") or "").lower()
-        if name in render.PRIORITIES:
-            return name
-        number = str(value.get("id") or "")
-        return render.PRIORITY_NAMES.get(int(number)) if number.isdigit() else None
-    return None
+    """ClickUp's priority in any of its forms (an object, `"1"`, `1`, a name; null: none) as the portal's name."""
+    name = echo_marks.priority_name(value)
+    return name if name in render.PRIORITIES else None
 
 
 def _ms(value: Any) -> int | None:
@@ -115,11 +122,23 @@ def changes_from_history(event: str, task_id: str, items: list[dict[str, Any]]) 
         elif name == "section_moved" and isinstance(after, dict) and after.get("id"):
             changes.append(change("list_id", str(after["id"])))
         elif name == "comment":
-            comment = item.get("comment") or {}
-            text = comment.get("text_content") or "".join(
-                part.get("text", "") for part in comment.get("comment") or [] if isinstance(part, dict)
+            comment = _comment_of(item)
+            comment_id = _comment_id(item, comment)
+            if comment_id is None:
+                continue
+            text = comment_text(comment)
+            digest = _digest(text)
+            changes.append(
+                Change(
+                    "comment",
+                    text,
+                    date_ms=date,
+                    key=f"history:{item['id']}#{digest}",  # one history id may carry several versions
+                    actor=actor,
+                    data={"comment_id": comment_id},
+                    kind=COMMENT_KINDS.get(event, "generic"),
+                )
             )
-            changes.append(change("comment", text, {"comment_id": str(after or comment.get("id"))}))
     if event == "taskDeleted":
         changes.append(Change("deleted", True, date_ms=0, key=f"deleted:{task_id}"))
     return changes
@@ -139,6 +158,93 @@ def changes_from_task(task: Task) -> list[Change]:
         state("assignees", {"set": sorted(int(a.id) for a in task.assignees)}),
         state("list_id", task.list_id),
     ]
+
+
+def _comment_of(item: dict[str, Any]) -> dict[str, Any]:
+    """The comment a history item carries. ClickUp's documented taskCommentPosted payload has an object
+    (`{"id", "comment": [blocks], "text_content", ...}`, developer.clickup.com/docs/webhooktaskpayloads); other
+    published samples of taskCommentPosted/taskCommentUpdated carry the blocks array itself under `comment`
+    (activepieces' ClickUp triggers). Both are read."""
+    comment = item.get("comment")
+    if isinstance(comment, list):
+        return {"comment": comment}
+    return comment if isinstance(comment, dict) else {}
+
+
+def _comment_id(item: dict[str, Any], comment: dict[str, Any]) -> str | None:
+    """The comment's id: the item's `after` (a string, or a number) or the comment's own `id`."""
+    for value in (comment.get("id"), item.get("after")):
+        if value not in (None, "") and not isinstance(value, (dict, list, bool)):
+            return str(value)
+    return None
+
+
+def comment_text(comment: dict[str, Any]) -> str:
+    """The comment's text as its author wrote it: ClickUp's `text_content`, else its blocks joined, else
+    `comment_text`, without the closing newline ClickUp's rendering ends with (the last block is `"\\n"` and
+    `text_content` ends with it: taskCommentPosted payload, developer.clickup.com/docs/webhooktaskpayloads)."""
+    if isinstance(comment.get("text_content"), str):
+        text = str(comment["text_content"])
+    elif isinstance(comment.get("comment"), list):
+        text = "".join(str(b.get("text") or "") for b in comment["comment"] if isinstance(b, dict))
+    else:
+        text = str(comment.get("comment_text") or "")
+    return text[:-1] if text.endswith("\n") else text
+
+
+def _digest(text: str | None) -> str:
+    return hashlib.sha256(echo_marks.comment_text(text or "").encode()).hexdigest()[:12]
+
+
+def record_own_comment(link: dict[str, Any], comment_id: str, text: str, date_ms: int) -> None:
+    """The task pipeline posted this comment (ClickUp answered its id): its webhook is not news, an edit of it is."""
+    comments = dict(link.get("comments") or {})
+    state = dict(comments.get(comment_id) or {"d": 0, "h": "", "k": []})
+    state.update({"a": True, "own": True})
+    if int(date_ms) >= int(state.get("d") or 0):
+        state["d"], state["h"] = int(date_ms), _digest(text)
+    comments[comment_id] = state
+    link["comments"] = comments
+
+
+def comment_changes(comments: list[dict[str, Any]], link: dict[str, Any], date_ms: int) -> list[Change]:
+    """What the task's comments as read now (`GET /task/{id}/comment`, all pages back to the oldest comment the
+    link knows) say that no webhook did: a known comment gone is deleted (ClickUp documents no webhook event for a
+    deleted comment), a known comment whose text differs was edited. Dated `date_ms` (the task's date_updated)."""
+    present = {str(c.get("id")): c for c in comments if c.get("id") is not None}
+    out = []
+    for comment_id, state in (link.get("comments") or {}).items():
+        if state.get("x"):
+            continue
+        found = present.get(comment_id)
+        if found is None:
+            out.append(
+                Change(
+                    "comment",
+                    None,
+                    date_ms=date_ms,
+                    key=f"gone:{comment_id}",
+                    data={"comment_id": comment_id},
+                    kind="deleted",
+                )
+            )
+            continue
+        text = comment_text(found)
+        # GET answers `comment_text` and blocks where the webhook had `text_content`: any of them matching the
+        # known version is that version (a rendering difference is not an edit)
+        renderings = {text, str(found.get("comment_text") or ""), comment_text({"comment": found.get("comment")})}
+        if state.get("h") not in {_digest(r) for r in renderings}:
+            out.append(
+                Change(
+                    "comment",
+                    text,
+                    date_ms=max(date_ms, int(state.get("d") or 0) + 1),
+                    key=f"read:{comment_id}#{_digest(text)}",
+                    data={"comment_id": comment_id},
+                    kind="updated",
+                )
+            )
+    return out
 
 
 # -- applying ------------------------------------------------------------------------------------------------
@@ -192,10 +298,17 @@ def apply_changes(org_id: str, task_id: str, changes: list[Change], owner: str |
         stored_keys: dict[str, str] = dict(link.get("field_keys") or {})
         dates, keys = dict(stored_dates), dict(stored_keys)
         outbox: list[dict[str, Any]] = list(link.get("outbox") or [])
+        stored_comments = link.get("comments") or {}
+        comments: dict[str, Any] = {k: dict(v) for k, v in stored_comments.items()}
         pending, lease_until_ms = len(outbox), int(time.time() * 1000) + OUTBOX_LEASE_MS
         time_zone = None
         reported: set[str] = set()  # link fields set by a ClickUp user's change (not our echo): audited
         for change in sorted(changes, key=lambda c: c.date_ms):
+            if change.field == "comment":
+                news = _comment_news(org_id, task_id, change, comments)
+                if news is not None:
+                    outbox.append({**news, "owner": owner, "lease_until": lease_until_ms})
+                continue
             if change.field == "due_date" and time_zone is None:
                 time_zone = _time_zone(org_id)
             field, known_since = _link_field(change.field), dates.get(change.field, 0)
@@ -216,9 +329,12 @@ def apply_changes(org_id: str, task_id: str, changes: list[Change], owner: str |
             news = _news(task_id, change, value, newer, prior)
             outbox.append({**news, "owner": owner, "lease_until": lease_until_ms})
         after = {k: link.get(k) for k in before}
-        if after == before and (dates, keys) == (stored_dates, stored_keys) and len(outbox) == pending:
+        same = (dates, keys, comments) == (stored_dates, stored_keys, stored_comments)
+        if after == before and same and len(outbox) == pending:
             return _flush(link, owner, fresh=set()) if pending else 0  # nothing new; a dead one's outbox
         link["field_dates"], link["field_keys"], link["outbox"] = dates, keys, outbox
+        if comments:
+            link["comments"] = comments
         if ticket_links.save(link):
             changed = {k: v for k, v in after.items() if before.get(k) != v and k in reported}
             if changed:
@@ -303,15 +419,102 @@ def _link_value(change: Change, link: dict[str, Any], time_zone: str | None) -> 
 
 
 def _is_echo(org_id: str, task_id: str, change: Change, value: Any) -> bool:
+    """Whether the change is ClickUp's echo of a value the task pipeline wrote, compared in ClickUp's rendering of
+    it (echo_marks.canonical: status case, priority forms, dates as ClickUp rounds them, ids as numbers or
+    strings)."""
     if change.field == "assignees":  # ClickUp reports each assignee apart; we wrote whole sets
         written = [{int(u) for u in users} for users in echo_marks.written(org_id, task_id, "assignees")]
         if "set" in change.value:
             return set(value) in written
         user = int(change.value.get("add", change.value.get("rem")))
         return any((user in users) == ("add" in change.value) for users in written)
-    if change.field in ("status", "priority", "due_date", "comment"):
+    if change.field == "due_date":
+        return echo_marks.is_echo(org_id, task_id, "due_date", change.value)  # ms, before it is rendered
+    if change.field in ("status", "priority"):
         return echo_marks.is_echo(org_id, task_id, change.field, value)
     return False
+
+
+def _comment_news(org_id: str, task_id: str, change: Change, comments: dict[str, Any]) -> dict[str, Any] | None:
+    """The portal event a comment's history item is worth, given what the link knows of the comment (`comments`,
+    updated in place: per comment id `d` the date and `h` the text digest of the newest version seen, `a` its
+    addition seen, `x` deleted, `own` posted by the bridge, `k` the history keys handled).
+
+    - A comment is added once: a re-send, and the generic taskUpdated beside the granular event, are the same
+      history key; a second "posted" for a comment whose addition was seen is not a second comment.
+    - An edit (taskCommentUpdated) is `comment_updated` with the comment id and the new text, also when it arrives
+      before the comment's addition (which is then reported as added, not current); each distinct edit once.
+    - The generic taskUpdated alone cannot tell an addition from an edit: a comment not known is added, a known
+      one with other text was edited, a known one with the same text is a copy.
+    - Our own comment (the pipeline's marks: the id ClickUp answered, or the text before the answer arrived) is
+      recorded, not reported; a ClickUp user's edit of it is reported like any edit."""
+    comment_id = str(change.data["comment_id"])
+    state = comments.get(comment_id)
+    digest = _digest(change.value) if change.kind != "deleted" else ""
+    if state is not None and change.key in (state.get("k") or []):
+        return None  # handled: a re-send, or the generic copy of a granular event
+    fresh = state is None
+    state = state if state is not None else {"d": 0, "h": "", "a": False, "k": []}
+    comments[comment_id] = state
+    state["k"] = [*(state.get("k") or []), change.key][-COMMENT_KEYS_KEPT:]
+    kind = change.kind
+    if kind == "deleted":
+        if state.get("x"):
+            return None
+        state["x"] = True
+        return _comment_event(task_id, change, "deleted", current=True)
+    if kind == "generic":
+        if fresh or not state.get("a"):
+            kind = "posted"
+        elif digest != state.get("h"):
+            kind = "updated"
+        else:
+            return None
+    current = change.date_ms >= int(state.get("d") or 0)
+    if kind == "posted":
+        if state.get("a"):
+            return None  # its addition was seen (or was ours): not a second comment
+        state["a"] = True
+        if current:
+            state["d"], state["h"] = change.date_ms, digest
+        if _own_comment(org_id, task_id, comment_id, change.value):
+            state["own"] = True
+            metrics.add_metric(name="WebhookEchoSuppressed", unit="Count", value=1)
+            return None
+        return _comment_event(task_id, change, "added", current=current)
+    if state.get("d") == change.date_ms and state.get("h") == digest:
+        return None  # this version was seen (under another history key)
+    if current:
+        state["d"], state["h"] = change.date_ms, digest
+    return _comment_event(task_id, change, "updated", current=current)
+
+
+def _own_comment(org_id: str, task_id: str, comment_id: str, text: str | None) -> bool:
+    return echo_marks.is_echo(org_id, task_id, "comment_id", comment_id) or echo_marks.is_echo(
+        org_id, task_id, "comment", text or ""
+    )
+
+
+def _comment_event(task_id: str, change: Change, what: str, current: bool) -> dict[str, Any]:
+    """A comment's event in its type's one shape (bridge.events.models)."""
+    common: dict[str, Any] = {
+        "comment_id": str(change.data["comment_id"]),
+        "changed_at": _iso(change.date_ms),
+        "by": change.actor,
+        "current": current,
+    }
+    data: events.EventData
+    if what == "deleted":
+        data = events.CommentDeleted(**common)
+    elif what == "updated":
+        data = events.CommentUpdated(**common, text=change.value)
+    else:
+        data = events.CommentAdded(**common, text=change.value)
+    return {
+        "type": COMMENT_EVENT_TYPES[what],
+        "data": data.model_dump(mode="json", exclude_none=what != "added"),
+        "key": f"{task_id}|{change.key}|comment:{what}",
+    }
 
 
 def _news(task_id: str, change: Change, value: Any, newer: bool, prior: Any = None) -> dict[str, Any]:

@@ -1,17 +1,28 @@
 """The reconciliation sweep: ClickUp drops an event for good after 5 failed tries, so every organisation's task
 updates are read back periodically (filtered team tasks, closed tasks and subtasks included, oldest update
-first) and applied through the same path as webhooks. A dropped webhook is repaired within one sweep interval."""
+first) and applied through the same path as webhooks. A dropped webhook is repaired within one sweep interval.
+
+Comments: ClickUp documents no webhook event for a deleted comment, so for each linked task it reads whose link
+knows comments, the sweep reads the task's comments back (`GET /task/{id}/comment`, paged to the oldest known one)
+and reports a known comment gone as `clickup.task.comment_deleted` (and a text that changed without its
+taskCommentUpdated as `clickup.task.comment_updated`). Whether deleting a comment moves the task's `date_updated`
+is undocumented: when it does not, the deletion is found the next time the task changes."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bridge.connection import service as connection
 from bridge.core.observability import logger, metrics
-from bridge.repositories import checkpoints
-from bridge.webhooks.processing import apply_changes, changes_from_task
+from bridge.repositories import checkpoints, ticket_links
+from bridge.webhooks.processing import apply_changes, changes_from_task, comment_changes
+
+if TYPE_CHECKING:
+    from bridge.clickup.client import ClickUpClient
+    from bridge.clickup.models import Task
 
 OVERLAP_MS = 60_000  # updates that land late in ClickUp's index are read again; applying twice changes nothing
 FIRST_SWEEP_LOOKBACK_MS = 3_600_000
@@ -54,6 +65,7 @@ def sweep(org_id: str, remaining_s: Callable[[], float], owner: str | None = Non
                         checkpoints.advance(org_id, workspace_id, max(since, int(task.date_updated or 0) - 1))
                         raise Interrupted(f"{seen} tasks read")
                     reported += apply_changes(org_id, task.id, changes_from_task(task), owner=owner)
+                    reported += _comments(org_id, task, client, owner)
                     seen += 1
                 newest = max([newest, *(int(t.date_updated or 0) for t in tasks)])
                 checkpoints.advance(org_id, workspace_id, newest)
@@ -68,6 +80,20 @@ def sweep(org_id: str, remaining_s: Callable[[], float], owner: str | None = Non
     metrics.add_metric(name="SweepChangesReported", unit="Count", value=reported)
     logger.info("reconciliation sweep", extra={"org_id": org_id, "tasks": seen, "reported": reported})
     return {"tasks": seen, "reported": reported}
+
+
+def _comments(org_id: str, task: Task, client: ClickUpClient, owner: str | None) -> int:
+    """Report what the task's comments, read now, say that no webhook did (processing.comment_changes)."""
+    ref = ticket_links.find_by_task(task.id)
+    if ref is None or ref.get("org_id") != org_id:
+        return 0
+    link = ticket_links.get(org_id, ref["ticket_id"])
+    known = [s for s in ((link or {}).get("comments") or {}).values() if not s.get("x")]
+    if link is None or not known:
+        return 0
+    oldest = min(int(s.get("d") or 0) for s in known)
+    comments = list(client.iter_comments(task.id, since_ms=oldest))
+    return apply_changes(org_id, task.id, comment_changes(comments, link, int(task.date_updated or 0)), owner=owner)
 
 
 def _connected_ms(connected_at: str | None) -> int:
