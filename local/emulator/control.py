@@ -12,6 +12,7 @@ from werkzeug.wrappers import Request, Response
 
 from local.emulator import render
 from local.emulator.errors import ClickUpError
+from local.emulator.routes import ARCHIVED_READINGS
 from local.emulator.seed import seed_demo, seed_workspace
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ class ControlApi:
                 r("/_emulator/teams/<team_id>/members", endpoint="add_member", methods=["POST"]),
                 r("/_emulator/act", endpoint="act", methods=["POST"]),
                 r("/_emulator/limits", endpoint="limits", methods=["GET", "PUT"]),
+                r("/_emulator/settings", endpoint="settings", methods=["GET", "PUT"]),
                 r("/_emulator/faults", endpoint="add_fault", methods=["POST"]),
                 r("/_emulator/faults", endpoint="clear_faults", methods=["DELETE"]),
                 r("/_emulator/faults", endpoint="list_faults", methods=["GET"]),
@@ -146,6 +148,7 @@ class ControlApi:
             "create_space": lambda: b.create_space(body["team_id"], body["name"], actor=actor),
             "rename": lambda: b.rename(body["kind"], body["id"], body["name"], actor=actor),
             "delete_item": lambda: b.delete(body["kind"], body["id"], actor=actor),
+            "set_archived": lambda: b.set_archived(body["kind"], body["id"], bool(body["archived"]), actor=actor),
         }
         with b.lock:
             if "task_id" in body and action != "create_task" and body["task_id"] not in b.tasks:
@@ -176,6 +179,21 @@ class ControlApi:
                 "team_plans": self.emu.api.team_plans,
             }
         )
+
+    def on_settings(self, request: Request, body: dict[str, Any]) -> Response:
+        """The readings of what ClickUp's documentation leaves open: `{"archived_reading": "archived_only"|"all"}`
+        (what `archived=true` selects on the hierarchy reads; `POST /_emulator/reset` restores the emulator's
+        own default)."""
+        api = self.emu.api
+        if request.method == "PUT":
+            unknown = set(body) - {"archived_reading"}
+            if unknown:
+                return _json({"err": f"unknown settings: {sorted(unknown)}", "ECODE": "EMU_400"}, 400)
+            reading = body.get("archived_reading", api.archived_reading)
+            if reading not in ARCHIVED_READINGS:
+                return _json({"err": f"archived_reading must be one of {ARCHIVED_READINGS}", "ECODE": "EMU_400"}, 400)
+            api.archived_reading = reading
+        return _json({"archived_reading": api.archived_reading})
 
     def on_add_fault(self, request: Request, body: dict[str, Any]) -> Response:
         rule = self.emu.faults.add(body)

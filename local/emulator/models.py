@@ -436,7 +436,9 @@ class ClickUpBackend:
             self._emit_hierarchy("spaceCreated", team.id, space_id=space.id, actor=actor)
             return space
 
-    def create_folder(self, space_id: str, name: str, hidden: bool = False, actor: int | None = None) -> Folder:
+    def create_folder(
+        self, space_id: str, name: str, hidden: bool = False, actor: int | None = None, archived: bool = False
+    ) -> Folder:
         with self.lock:
             space = self.spaces[space_id]
             folder = Folder(
@@ -444,6 +446,7 @@ class ClickUpBackend:
                 space_id=space.id,
                 name=name,
                 hidden=hidden,
+                archived=archived,
                 orderindex=sum(1 for f in self.folders.values() if f.space_id == space.id),
             )
             self.folders[folder.id] = folder
@@ -466,6 +469,7 @@ class ClickUpBackend:
         space_id: str | None = None,
         statuses: list[tuple[str, str, str]] | None = None,
         actor: int | None = None,
+        archived: bool = False,
     ) -> ClickList:
         with self.lock:
             folder = self.folders[folder_id] if folder_id else self.hidden_folder(str(space_id))
@@ -477,6 +481,7 @@ class ClickUpBackend:
                 name=name,
                 statuses=_statuses(statuses) if statuses else [Status(**vars(s)) for s in space.statuses],
                 override_statuses=bool(statuses),
+                archived=archived,
                 orderindex=sum(1 for x in self.lists.values() if x.folder_id == folder.id),
             )
             self.lists[lst.id] = lst
@@ -514,6 +519,25 @@ class ClickUpBackend:
                 field_name="name",
                 before=before,
                 after=name,
+                **self._location_of(kind, item_id),
+            )
+
+    def set_archived(self, kind: str, item_id: str, archived: bool, actor: int | None = None) -> None:
+        """Archive or unarchive a space, folder or list (a ClickUp user doing it in the app): the item's own
+        `archived` changes, its contents keep theirs, and `{kind}Updated` fires (the event ClickUp documents for
+        a change to the item; the history item's `field` is the emulator's guess, ClickUp documents none)."""
+        with self.lock:
+            item = self._store(kind).get(item_id)
+            if item is None:
+                raise errors.unknown_id()
+            before, item.archived = item.archived, bool(archived)
+            self._emit_hierarchy(
+                f"{kind}Updated",
+                self._team_of(kind, item_id),
+                actor=actor,
+                field_name="archived",
+                before=before,
+                after=item.archived,
                 **self._location_of(kind, item_id),
             )
 

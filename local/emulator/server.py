@@ -9,7 +9,7 @@ from local.emulator.control import ControlApi
 from local.emulator.delivery import WebhookDispatcher
 from local.emulator.limits import Faults, RateLimiter
 from local.emulator.models import ClickUpBackend
-from local.emulator.routes import ClickUpApi
+from local.emulator.routes import ARCHIVED_READINGS, DEFAULT_ARCHIVED_READING, ClickUpApi
 from local.emulator.seed import DEMO_REDIRECT_URI, seed_demo
 from local.servers import BackgroundServer
 
@@ -20,13 +20,21 @@ class Emulator:
         base_url: str = "http://127.0.0.1:8010",
         demo_redirect_uri: str = DEMO_REDIRECT_URI,
         seed: int | None = None,
+        archived_reading: str = DEFAULT_ARCHIVED_READING,
     ) -> None:
+        """`archived_reading`: what `archived=true` selects on the hierarchy reads, one of `ARCHIVED_READINGS`
+        ("archived_only", the default, or "all"; see `local.emulator.routes`). `reset()` comes back to it; the
+        control API (`PUT /_emulator/settings`) changes it until then."""
+        if archived_reading not in ARCHIVED_READINGS:
+            raise ValueError(f"archived_reading must be one of {ARCHIVED_READINGS}")
+        self.archived_reading = archived_reading
         self.backend = ClickUpBackend(base_url)
         self.limiter = RateLimiter()
         self.faults = Faults(seed)
         self.dispatcher = WebhookDispatcher(self.backend, seed=seed)
         self.control = ControlApi(self)
         self.api = ClickUpApi(self.backend, self.limiter, self.faults, self.control)
+        self.api.archived_reading = archived_reading
         self.demo_redirect_uri = demo_redirect_uri
         self.demo: dict[str, object] | None = None
 
@@ -37,12 +45,21 @@ class Emulator:
         self.dispatcher.reset()
         self.api.requests.clear()
         self.api.team_plans.clear()
+        self.api.archived_reading = self.archived_reading
         self.demo = seed_demo(self.backend, self.demo_redirect_uri) if demo else None
 
 
 class EmulatorServer:
-    def __init__(self, port: int = 8010, demo: bool = True, demo_redirect_uri: str | None = None) -> None:
-        self.emulator = Emulator(demo_redirect_uri=demo_redirect_uri or DEMO_REDIRECT_URI)
+    def __init__(
+        self,
+        port: int = 8010,
+        demo: bool = True,
+        demo_redirect_uri: str | None = None,
+        archived_reading: str = DEFAULT_ARCHIVED_READING,
+    ) -> None:
+        self.emulator = Emulator(
+            demo_redirect_uri=demo_redirect_uri or DEMO_REDIRECT_URI, archived_reading=archived_reading
+        )
         self._server = BackgroundServer(self.emulator.api, port)
         self.emulator.backend.base_url = self._server.url  # task urls point at this emulator
         if demo:

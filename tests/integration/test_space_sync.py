@@ -1,6 +1,9 @@
-"""Space sync over the local stack: first sync after connect, 1 + 2S requests, archived spaces, folderless
-lists, coalescing, sweeps only after complete runs, resume from a checkpoint, targeted refresh, assignments,
-and isolation between organisations."""
+"""Space sync over the local stack: first sync after connect (1 + 2S requests when ClickUp reads `archived=true`
+as "archived items too", 2 + 4S + F when it reads it as "archived items only"), archived spaces, folders and lists
+at every depth, folderless lists, coalescing, sweeps only after complete runs, resume from a checkpoint, targeted
+refresh, assignments, and isolation between organisations.
+
+Every test here runs under both readings of `archived=true` (the `archived_reading` fixture sets the emulator)."""
 
 from __future__ import annotations
 
@@ -10,9 +13,18 @@ import time
 import httpx
 import pytest
 
-from bridge.repositories import sync_state
+from bridge.repositories import hierarchy, sync_state
 from tests import flows
 from tests.conftest import send, wait_for
+
+pytestmark = pytest.mark.usefixtures("archived_reading")
+
+
+def expected_reads(reading: str, spaces: int, folders: int) -> int:
+    """Hierarchy reads of a full sync: the "archived items too" reading is proven by the first answer holding an
+    active space (1 + 2S); under "archived items only" every read is paired and each folder's other lists are read
+    (2 + 4S + F)."""
+    return 1 + 2 * spaces if reading == "all" else 2 + 4 * spaces + folders
 
 
 def _connect(stack, api, clickup, auth, org_id, workspace) -> None:
@@ -42,7 +54,9 @@ def _oauth_token_id(emulator, user_id: int) -> str:
     return next(t.id for t in emulator.backend.tokens.values() if t.user_id == user_id and t.kind == "oauth")
 
 
-def test_first_sync_after_connect_reads_1_plus_2s(stack, api, clickup, auth, org_id, workspace, emulator) -> None:
+def test_first_sync_after_connect_reads_as_few_as_the_reading_allows(
+    stack, api, clickup, auth, org_id, workspace, emulator, archived_reading
+) -> None:
     mark = _mark(clickup)
     _connect(stack, api, clickup, auth, org_id, workspace)
     tree = _synced(api, auth)
@@ -60,8 +74,8 @@ def test_first_sync_after_connect_reads_1_plus_2s(stack, api, clickup, auth, org
         for r in _requests(clickup, mark, token_id)
         if "/space" in r["path"] or r["path"].endswith("/folder") or r["path"].endswith("/list")
     ]
-    spaces = 2
-    assert len(hierarchy_reads) == 1 + 2 * spaces, [r["path"] for r in hierarchy_reads]
+    expected = expected_reads(archived_reading, spaces=2, folders=1)
+    assert len(hierarchy_reads) == expected, [r["path"] for r in hierarchy_reads]
     without_archived = api.get("/api/v1/clickup/spaces", headers=auth()).json()
     assert [s["name"] for s in without_archived["spaces"]] == ["Support"]
     assert api.get("/api/v1/clickup/connection", headers=auth()).json()["last_sync_at"]
@@ -261,3 +275,143 @@ def test_a_sync_queued_from_a_stale_read_of_a_fresh_hierarchy_reads_nothing(
     token_reads = [r for r in _requests(clickup, mark) if r["path"].startswith("/api/v2/")]
     assert token_reads == []
     assert api.get("/api/v1/clickup/spaces", headers=auth()).json()["synced_at"] == synced_at
+
+
+# -- archived items at every depth, under both readings of `archived=true` ----------------------------------------
+MIXED = {
+    "name": "Mixed",
+    "plan": "business",
+    "spaces": [
+        {
+            "name": "Active",
+            "folders": [
+                {"name": "Open folder", "lists": [{"name": "open/open"}, {"name": "open/archived", "archived": True}]},
+                {
+                    "name": "Archived folder",
+                    "archived": True,
+                    "lists": [{"name": "archived/open"}, {"name": "archived/archived", "archived": True}],
+                },
+            ],
+            "lists": [{"name": "loose open"}, {"name": "loose archived", "archived": True}],
+        },
+        {
+            "name": "Shelved",
+            "archived": True,
+            "folders": [{"name": "Folder in shelved", "lists": [{"name": "shelved/open"}]}],
+            "lists": [{"name": "shelved loose"}, {"name": "shelved loose archived", "archived": True}],
+        },
+        {"name": "Empty"},
+    ],
+}
+# name -> archived, as ClickUp flags each item itself (an item keeps its own flag inside an archived parent)
+MIXED_FLAGS = {
+    "Active": False,
+    "Shelved": True,
+    "Empty": False,
+    "Open folder": False,
+    "Archived folder": True,
+    "Folder in shelved": False,
+    "open/open": False,
+    "open/archived": True,
+    "archived/open": False,
+    "archived/archived": True,
+    "loose open": False,
+    "loose archived": True,
+    "shelved/open": False,
+    "shelved loose": False,
+    "shelved loose archived": True,
+}
+
+
+def _mixed_workspace(clickup: httpx.Client, spec: dict) -> dict:
+    tag = str(time.monotonic_ns())[-8:]
+    user = clickup.post("/_emulator/users", json={"username": f"Mixed {tag}", "email": f"m{tag}@example.com"}).json()
+    seeded = clickup.post("/_emulator/seed", json={"user_id": user["id"], "workspace": spec}).json()
+    token = clickup.post(f"/_emulator/users/{user['id']}/tokens").json()
+    return {"user": user, "token": token["token"], "token_id": token["token_id"], **seeded}
+
+
+def _flags(org_id: str, team_id: str) -> dict[str, bool]:
+    return {r["name"]: bool(r.get("archived")) for r in hierarchy.load(org_id, team_id)}
+
+
+def test_every_archived_item_is_found_and_flagged_at_every_depth(
+    api, auth, org_id, clickup, archived_reading
+) -> None:
+    ws = _mixed_workspace(clickup, MIXED)
+    mark = _mark(clickup)
+    flows.connect_with_token(api, auth(), ws["token"])
+    wait_for(lambda: sync_state.get_run(org_id, ws["team_id"]).get("status") == "idle", timeout_s=30)
+    assert _flags(org_id, ws["team_id"]) == MIXED_FLAGS
+    reads = [
+        r["path"]
+        for r in _requests(clickup, mark, ws["token_id"])
+        if r["method"] == "GET" and r["path"].split("/")[-1] in ("space", "folder", "list")
+    ]
+    assert len(reads) == expected_reads(archived_reading, spaces=3, folders=3), reads
+    # what the portal sees: active items only by default; everything with include_archived
+    default = api.get("/api/v1/clickup/spaces", headers=auth()).json()
+    assert {s["name"]: [f["name"] for f in s["folders"]] for s in default["spaces"]} == {
+        "Active": ["Open folder"],
+        "Empty": [],
+    }
+    active = next(s for s in default["spaces"] if s["name"] == "Active")
+    assert [x["name"] for x in active["folders"][0]["lists"]] == ["open/open"]
+    assert [x["name"] for x in active["lists"]] == ["loose open"]
+    everything = api.get("/api/v1/clickup/spaces", headers=auth(), params={"include_archived": "true"}).json()
+    names = {s["name"] for s in everything["spaces"]}
+    names |= {f["name"] for s in everything["spaces"] for f in s["folders"]}
+    names |= {x["name"] for s in everything["spaces"] for f in s["folders"] for x in f["lists"]}
+    names |= {x["name"] for s in everything["spaces"] for x in s["lists"]}
+    assert names == set(MIXED_FLAGS)
+
+
+def test_a_workspace_of_archived_spaces_only_proves_nothing_and_still_finds_everything(
+    api, auth, org_id, clickup, archived_reading
+) -> None:
+    # Every answer to archived=true holds archived items only (or nothing): neither reading can be told from
+    # them, so each read is paired with its archived=false read under both.
+    spec = {
+        "name": "Shelf",
+        "spaces": [
+            {
+                "name": "Old",
+                "archived": True,
+                "folders": [{"name": "Old folder", "archived": True, "lists": [{"name": "old list", "archived": True}]}],
+            }
+        ],
+    }
+    ws = _mixed_workspace(clickup, spec)
+    mark = _mark(clickup)
+    flows.connect_with_token(api, auth(), ws["token"])
+    wait_for(lambda: sync_state.get_run(org_id, ws["team_id"]).get("status") == "idle", timeout_s=30)
+    assert _flags(org_id, ws["team_id"]) == {"Old": True, "Old folder": True, "old list": True}
+    reads = [
+        r["path"]
+        for r in _requests(clickup, mark, ws["token_id"])
+        if r["method"] == "GET" and r["path"].split("/")[-1] in ("space", "folder", "list")
+    ]
+    assert len(reads) == 2 + 4 + 1, reads  # unproven under both: 2 + 4S + F
+
+
+@pytest.mark.parametrize("kind", ["list", "folder", "space"])
+def test_archiving_at_clickup_reaches_the_store_through_the_refresh(
+    api, auth, org_id, clickup, archived_reading, kind
+) -> None:
+    ws = _mixed_workspace(clickup, MIXED)
+    flows.connect_with_token(api, auth(), ws["token"])
+    wait_for(lambda: sync_state.get_run(org_id, ws["team_id"]).get("status") == "idle", timeout_s=30)
+    active = ws["spaces"][0]
+    target = {
+        "list": active["folders"][0]["lists"][0],  # open/open, inside an active folder
+        "folder": active["folders"][0],
+        "space": active,
+    }[kind]
+    answer = clickup.post(
+        "/_emulator/act",
+        json={"action": "set_archived", "kind": kind, "id": target["id"], "archived": True, "user_id": ws["user"]["id"]},
+    )
+    assert answer.status_code == 200, answer.text
+    # spaceUpdated / folderUpdated / listUpdated: a targeted refresh of the space re-reads it
+    wait_for(lambda: _flags(org_id, ws["team_id"]).get(target["name"]) is True, timeout_s=30)
+    assert _flags(org_id, ws["team_id"]) == {**MIXED_FLAGS, target["name"]: True}  # the rest as it was
