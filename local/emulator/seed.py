@@ -85,9 +85,7 @@ def seed_workspace(backend: ClickUpBackend, spec: dict[str, Any], member_ids: li
                     space.id, folder_spec["name"], archived=bool(folder_spec.get("archived", False))
                 )
                 lists = [_seed_list(backend, lst, folder_id=folder.id) for lst in folder_spec.get("lists", [])]
-                folders_out.append(
-                    {"id": folder.id, "name": folder.name, "archived": folder.archived, "lists": lists}
-                )
+                folders_out.append({"id": folder.id, "name": folder.name, "archived": folder.archived, "lists": lists})
             folderless = [_seed_list(backend, lst, space_id=space.id) for lst in space_spec.get("lists", [])]
             spaces_out.append(
                 {

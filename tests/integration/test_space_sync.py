@@ -335,9 +335,7 @@ def _flags(org_id: str, team_id: str) -> dict[str, bool]:
     return {r["name"]: bool(r.get("archived")) for r in hierarchy.load(org_id, team_id)}
 
 
-def test_every_archived_item_is_found_and_flagged_at_every_depth(
-    api, auth, org_id, clickup, archived_reading
-) -> None:
+def test_every_archived_item_is_found_and_flagged_at_every_depth(api, auth, org_id, clickup, archived_reading) -> None:
     ws = _mixed_workspace(clickup, MIXED)
     mark = _mark(clickup)
     flows.connect_with_token(api, auth(), ws["token"])
@@ -377,7 +375,9 @@ def test_a_workspace_of_archived_spaces_only_proves_nothing_and_still_finds_ever
             {
                 "name": "Old",
                 "archived": True,
-                "folders": [{"name": "Old folder", "archived": True, "lists": [{"name": "old list", "archived": True}]}],
+                "folders": [
+                    {"name": "Old folder", "archived": True, "lists": [{"name": "old list", "archived": True}]}
+                ],
             }
         ],
     }
@@ -409,7 +409,13 @@ def test_archiving_at_clickup_reaches_the_store_through_the_refresh(
     }[kind]
     answer = clickup.post(
         "/_emulator/act",
-        json={"action": "set_archived", "kind": kind, "id": target["id"], "archived": True, "user_id": ws["user"]["id"]},
+        json={
+            "action": "set_archived",
+            "kind": kind,
+            "id": target["id"],
+            "archived": True,
+            "user_id": ws["user"]["id"],
+        },
     )
     assert answer.status_code == 200, answer.text
     # spaceUpdated / folderUpdated / listUpdated: a targeted refresh of the space re-reads it

@@ -196,9 +196,7 @@ def _read_step(
     return proved
 
 
-def _read_space(
-    org_id: str, client: ClickUpClient, ws: str, space_id: str, run: str, all_items: bool = False
-) -> None:
+def _read_space(org_id: str, client: ClickUpClient, ws: str, space_id: str, run: str, all_items: bool = False) -> None:
     """Every read of one space's contents (a targeted refresh: 2 requests once a read proves "archived items
     too", else 4 + the space's folders)."""
     progress: dict[str, Any] = {}
