@@ -963,7 +963,9 @@ class ClickUpBackend:
                     "type": {"space": 4, "folder": 5, "list": 6}[kind],
                     "date": str(now_ms()),
                     "field": field_name,
-                    "parent_id": location.get("space_id"),
+                    # listUpdated (webhook-samples/listUpdated.json): `parent_id` is the list's own id; for
+                    # folders and spaces ClickUp shows no sample, so theirs is the emulator's guess (the item itself)
+                    "parent_id": location.get(entity_key),
                     "data": {},
                     "source": None,
                     "user": self._user_brief(actor) if actor else None,

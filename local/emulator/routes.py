@@ -415,7 +415,10 @@ class ClickUpApi:
             tasks = [t for t in tasks if t.status.type != "closed"]
         if not _flag(request, "subtasks"):
             tasks = [t for t in tasks if not t.parent]
-        tasks = [t for t in tasks if t.archived == _flag(request, "archived")]
+        # Get Tasks' `archived` is the same undocumented flag: it follows the same reading (Get Filtered Team Tasks
+        # documents no `archived`; without it a task list holds the active tasks).
+        ok = self._archived_ok(request)
+        tasks = [t for t in tasks if ok(t.archived)]
         statuses = {s.lower() for s in _many(request, "statuses")}
         if statuses:
             tasks = [t for t in tasks if t.status.status.lower() in statuses]

@@ -165,6 +165,16 @@ def test_archived_reading_selects_what_archived_true_answers(reading: str) -> No
             }
             assert embedded == ({"F": ["L", "L archived"], "F archived": ["L2"]} if everything else {"F archived": []})
 
+            # Get Tasks' `archived` is the same flag
+            inbox = space["lists"][0]["id"]
+            for name, archived in (("active task", False), ("archived task", True)):
+                task = c.post(f"/api/v2/list/{inbox}/task", headers=auth, json={"name": name}).json()
+                c.put(f"/api/v2/task/{task['id']}", headers=auth, json={"archived": archived})
+            assert read(f"/list/{inbox}/task", "tasks", "true") == (
+                ["active task", "archived task"] if everything else ["archived task"]
+            )
+            assert read(f"/list/{inbox}/task", "tasks", None) == ["active task"]
+
             # the control API flips it (tests run the product under each), refuses what it does not know, and a
             # reset comes back to the constructed reading
             other = "archived_only" if everything else "all"
