@@ -421,3 +421,32 @@ def test_archiving_at_clickup_reaches_the_store_through_the_refresh(
     # spaceUpdated / folderUpdated / listUpdated: a targeted refresh of the space re-reads it
     wait_for(lambda: _flags(org_id, ws["team_id"]).get(target["name"]) is True, timeout_s=30)
     assert _flags(org_id, ws["team_id"]) == {**MIXED_FLAGS, target["name"]: True}  # the rest as it was
+
+
+def test_a_folder_gone_before_its_lists_are_read_does_not_stall_the_run(
+    api, auth, org_id, clickup, archived_reading
+) -> None:
+    # ClickUp answers an id it no longer shows with 401 OAUTH_023: the folder's own read answers nothing and the
+    # run completes (it used to be retried for ever). Only "archived items only" reads lists per folder.
+    ws = _mixed_workspace(clickup, MIXED)
+    open_folder = ws["spaces"][0]["folders"][0]["id"]
+    fault = clickup.post(
+        "/_emulator/faults",
+        json={
+            "action": "status",
+            "status": 401,
+            "body": {"err": "Team(s) not authorized", "ECODE": "OAUTH_023"},
+            "path": f"/folder/{open_folder}/list$",
+        },
+    ).json()
+    try:
+        flows.connect_with_token(api, auth(), ws["token"])
+        wait_for(lambda: sync_state.get_run(org_id, ws["team_id"]).get("status") == "idle", timeout_s=30)
+        hits = next(f["hits"] for f in clickup.get("/_emulator/faults").json()["faults"] if f["id"] == fault["id"])
+    finally:
+        clickup.delete("/_emulator/faults")
+    flags = _flags(org_id, ws["team_id"])
+    if archived_reading == "all":
+        assert hits == 0 and flags == MIXED_FLAGS
+    else:  # the archived list only that read would have found is missing; the rest is all there
+        assert hits == 1 and flags == {k: v for k, v in MIXED_FLAGS.items() if k != "open/archived"}

@@ -171,27 +171,44 @@ def _next_read(progress: dict[str, Any], all_items: bool) -> str | None:
 
 
 def _read_step(
-    org_id: str, client: ClickUpClient, ws: str, space_id: str, run: str, key: str, progress: dict[str, Any]
+    org_id: str,
+    client: ClickUpClient,
+    ws: str,
+    space_id: str,
+    run: str,
+    key: str,
+    progress: dict[str, Any],
+    space_gone_ok: bool = False,
 ) -> bool:
     """Make one read of a space's contents, write its rows and note it in `progress`. True: it proved the
-    "archived items too" reading."""
+    "archived items too" reading.
+
+    A folder that is gone by the time its lists are read (404, or ClickUp's `OAUTH_023` for an id it no longer
+    shows) answers nothing: its rows are not stamped and the sweep removes them, rather than the run failing on
+    that read for ever. With `space_gone_ok` (a full sync) the same holds for a space gone in the middle of a run;
+    otherwise (a targeted refresh) `NotFound` / `WorkspaceNotAuthorized` are raised for the caller to sweep."""
     kind, _, rest = key.partition(":")
     target, _, flag = rest.rpartition(":") if kind == "folder" else ("", "", rest)
     asked, now = flag == "true", utc_now_iso()
     proved = False
-    if kind == "folders":
-        folders = client.get_folders(space_id, archived=asked)
-        hierarchy.write(org_id, _contents_rows(ws, space_id, run, now, folders, [], asked))
-        progress.setdefault("folders", {}).update({f.id: _archived(f, asked) for f in folders})
-        proved = asked and proves_all_items(folders)
-    elif kind == "lists":
-        folderless = client.get_folderless_lists(space_id, archived=asked)
-        hierarchy.write(org_id, _contents_rows(ws, space_id, run, now, [], folderless, asked))
-        proved = asked and proves_all_items(folderless)
-    else:
-        lists = client.get_folder_lists(target, archived=asked)
-        hierarchy.write(org_id, [_list_row(ws, space_id, lst, target, run, now, asked) for lst in lists])
-        proved = asked and proves_all_items(lists)
+    try:
+        if kind == "folders":
+            folders = client.get_folders(space_id, archived=asked)
+            hierarchy.write(org_id, _contents_rows(ws, space_id, run, now, folders, [], asked))
+            progress.setdefault("folders", {}).update({f.id: _archived(f, asked) for f in folders})
+            proved = asked and proves_all_items(folders)
+        elif kind == "lists":
+            folderless = client.get_folderless_lists(space_id, archived=asked)
+            hierarchy.write(org_id, _contents_rows(ws, space_id, run, now, [], folderless, asked))
+            proved = asked and proves_all_items(folderless)
+        else:
+            lists = client.get_folder_lists(target, archived=asked)
+            hierarchy.write(org_id, [_list_row(ws, space_id, lst, target, run, now, asked) for lst in lists])
+            proved = asked and proves_all_items(lists)
+    except (NotFound, WorkspaceNotAuthorized):
+        if kind != "folder" and not space_gone_ok:
+            raise
+        logger.info("hierarchy item gone during the sync", extra={"org_id": org_id, "space_id": space_id, "read": key})
     progress.setdefault("done", []).append(key)
     return proved
 
@@ -263,7 +280,7 @@ def sync_workspace(org_id: str, ws: str, client: ClickUpClient, remaining_s: Cal
         while (key := _next_read(progress, bool(state.get("all_items")))) is not None:
             if remaining_s() < MIN_REMAINING_S:
                 raise Interrupted(f"stopped at space {index}/{len(spaces)} of {ws}")
-            if _read_step(org_id, client, ws, spaces[index], run, key, progress):
+            if _read_step(org_id, client, ws, spaces[index], run, key, progress, space_gone_ok=True):
                 state["all_items"] = True
             state["space"] = progress
             sync_state.put_run(org_id, ws, state)  # each read is its own checkpoint
