@@ -450,3 +450,40 @@ def test_a_folder_gone_before_its_lists_are_read_does_not_stall_the_run(
         assert hits == 0 and flags == MIXED_FLAGS
     else:  # the archived list only that read would have found is missing; the rest is all there
         assert hits == 1 and flags == {k: v for k, v in MIXED_FLAGS.items() if k != "open/archived"}
+
+
+def test_archived_lists_and_lists_of_archived_folders_are_neither_assigned_nor_chosen(
+    api, auth, org_id, clickup, archived_reading
+) -> None:
+    # Now that both readings find every archived list, the flags must keep them out of use: an assignment to one is
+    # refused, and a customer assigned to a space only gets a list that is live (the first folder here is archived).
+    from bridge.repositories import org_settings
+    from bridge.tasks import mapping
+
+    spec = {
+        "name": "Use",
+        "spaces": [
+            {
+                "name": "Work",
+                "folders": [
+                    {"name": "Shelf", "archived": True, "lists": [{"name": "in shelf"}]},
+                    {"name": "Desk", "lists": [{"name": "retired", "archived": True}, {"name": "live"}]},
+                ],
+            }
+        ],
+    }
+    ws = _mixed_workspace(clickup, spec)
+    flows.connect_with_token(api, auth(), ws["token"])
+    wait_for(lambda: sync_state.get_run(org_id, ws["team_id"]).get("status") == "idle", timeout_s=30)
+    space = ws["spaces"][0]
+    shelf, desk = space["folders"]
+    for lst in (shelf["lists"][0], desk["lists"][0]):
+        answer = api.put(
+            "/api/v1/customers/c-1/clickup-space", headers=auth(), json={"space_id": space["id"], "list_id": lst["id"]}
+        )
+        assert answer.status_code == 422 and answer.json()["error"]["code"] == "list_archived", lst["name"]
+    live = desk["lists"][1]["id"]
+    ok = api.put("/api/v1/customers/c-1/clickup-space", headers=auth(), json={"space_id": space["id"], "list_id": live})
+    assert ok.status_code == 200
+    customer = {"space_id": space["id"], "workspace_id": ws["team_id"], "status": "ok"}
+    assert mapping.resolve_list(org_id, customer, org_settings.get(org_id)) == live

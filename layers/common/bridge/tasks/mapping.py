@@ -47,7 +47,8 @@ def check(org_id: str, value: OrgSettings) -> None:
 
 
 def resolve_list(org_id: str, customer: dict[str, Any] | None, value: OrgSettings) -> str | None:
-    """The customer's assigned list; else its space's default list (settings); else the space's first list."""
+    """The customer's assigned list; else its space's default list (settings); else the space's first list that is
+    neither archived nor in an archived folder."""
     if not customer or customer.get("status") == "broken":
         return None
     if customer.get("list_id"):
@@ -56,7 +57,10 @@ def resolve_list(org_id: str, customer: dict[str, Any] | None, value: OrgSetting
     if value.space_default_lists.get(space_id):
         return value.space_default_lists[space_id]
     rows = hierarchy.load_space(org_id, customer["workspace_id"], space_id)
-    in_space = [r for r in rows if r["kind"] == "list" and not r.get("archived")]
+    archived_folders = {r["id"] for r in rows if r["kind"] == "folder" and r.get("archived")}
+    in_space = [
+        r for r in rows if r["kind"] == "list" and not r.get("archived") and r.get("folder_id") not in archived_folders
+    ]
     folderless = sorted((r for r in in_space if not r.get("folder_id")), key=lambda r: r.get("orderindex", 0))
     foldered = sorted((r for r in in_space if r.get("folder_id")), key=lambda r: r.get("orderindex", 0))
     candidates = folderless or foldered
