@@ -487,3 +487,8 @@ def test_archived_lists_and_lists_of_archived_folders_are_neither_assigned_nor_c
     assert ok.status_code == 200
     customer = {"space_id": space["id"], "workspace_id": ws["team_id"], "status": "ok"}
     assert mapping.resolve_list(org_id, customer, org_settings.get(org_id)) == live
+    # nor is one a space's default list in the settings
+    for lst, status in ((shelf["lists"][0]["id"], 422), (desk["lists"][0]["id"], 422), (live, 200)):
+        put = api.put("/api/v1/clickup/settings", headers=auth(), json={"space_default_lists": {space["id"]: lst}})
+        assert put.status_code == status, put.text
+        assert status == 200 or put.json()["error"]["code"] == "list_archived"

@@ -21,6 +21,14 @@ def _lists(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {r["id"]: r for r in rows if r["kind"] == "list"}
 
 
+def _archived_list(rows: list[dict[str, Any]], lst: dict[str, Any]) -> bool:
+    """An archived list, or one in an archived folder: no new task goes there."""
+    folder_id = lst.get("folder_id")
+    return bool(lst.get("archived")) or any(
+        r["kind"] == "folder" and r["id"] == folder_id and r.get("archived") for r in rows if folder_id
+    )
+
+
 def check(org_id: str, value: OrgSettings) -> None:
     """Reject settings that point at lists or statuses the organisation's hierarchy does not have."""
     if not (value.status_mapping or value.space_default_lists):
@@ -33,6 +41,8 @@ def check(org_id: str, value: OrgSettings) -> None:
             raise Unprocessable(f"space {space_id} is not in the synced hierarchy", code="space_not_found")
         if list_id not in lists or lists[list_id]["space_id"] != space_id:
             raise Unprocessable(f"list {list_id} is not in space {space_id}", code="list_not_in_space")
+        if _archived_list(rows, lists[list_id]):
+            raise Unprocessable(f"list {list_id} (or its folder) is archived", code="list_archived")
     for list_id, mapping in value.status_mapping.items():
         if list_id not in lists:
             raise Unprocessable(f"list {list_id} is not in the synced hierarchy", code="list_not_found")
