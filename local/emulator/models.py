@@ -270,6 +270,7 @@ class ClickUpBackend:
         self._ids = itertools.count(90_000_001)
         self._history_ids = itertools.count(2_800_000_000_000_000_000)
         self.sink: EventSink = lambda event: None
+        self.unknown_id_answer = "oauth_023"  # errors.UNKNOWN_ID_ANSWERS: what an unknown id gets on the API
         self.reset()
 
     # -- state ---------------------------------------------------------------------------------------
@@ -585,30 +586,34 @@ class ClickUpBackend:
     def space_for(self, token: Token, space_id: str) -> Space:
         space = self.spaces.get(space_id)
         if space is None:
-            raise errors.unknown_id()
+            raise self._unknown("space")
         self.team_for(token, space.team_id)
         return space
 
     def folder_for(self, token: Token, folder_id: str) -> Folder:
         folder = self.folders.get(folder_id)
         if folder is None or folder.hidden:
-            raise errors.unknown_id()
+            raise self._unknown("folder")
         self.space_for(token, folder.space_id)
         return folder
 
     def list_for(self, token: Token, list_id: str) -> ClickList:
         lst = self.lists.get(list_id)
         if lst is None:
-            raise errors.unknown_id()
+            raise self._unknown("list")
         self.space_for(token, lst.space_id)
         return lst
 
     def task_for(self, token: Token, task_id: str) -> Task:
         task = self.tasks.get(task_id)
         if task is None:
-            raise errors.unknown_id()
+            raise self._unknown("task")
         self.list_for(token, task.list_id)
         return task
+
+    def _unknown(self, kind: str) -> errors.ClickUpError:
+        """An API read or write of a space, folder, list or task id that does not exist (or is not visible)."""
+        return errors.not_found(kind) if self.unknown_id_answer == "not_found" else errors.unknown_id()
 
     def _team_of(self, kind: str, item_id: str) -> str:
         if kind == "space":

@@ -133,7 +133,7 @@ def test_archived_reading_selects_what_archived_true_answers(reading: str) -> No
             auth = {"Authorization": c.post(f"/_emulator/users/{user['id']}/tokens").json()["token"]}
             team, space = seeded["team_id"], seeded["spaces"][0]
             folder = space["folders"][0]["id"]
-            assert c.get("/_emulator/settings").json() == {"archived_reading": reading}
+            assert c.get("/_emulator/settings").json()["archived_reading"] == reading
 
             def read(path: str, key: str, archived: str | None) -> list[str]:
                 params = {} if archived is None else {"archived": archived}
@@ -178,14 +178,14 @@ def test_archived_reading_selects_what_archived_true_answers(reading: str) -> No
             # the control API flips it (tests run the product under each), refuses what it does not know, and a
             # reset comes back to the constructed reading
             other = "archived_only" if everything else "all"
-            assert c.put("/_emulator/settings", json={"archived_reading": other}).json() == {"archived_reading": other}
+            assert c.put("/_emulator/settings", json={"archived_reading": other}).json()["archived_reading"] == other
             assert c.put("/_emulator/settings", json={"archived_reading": "both"}).status_code == 400
             assert c.put("/_emulator/settings", json={"unknown": 1}).status_code == 400
             assert read(f"/space/{space['id']}/list", "lists", "true") == (
                 ["loose archived"] if everything else ["loose", "loose archived"]
             )
             c.post("/_emulator/reset")
-            assert c.get("/_emulator/settings").json() == {"archived_reading": reading}
+            assert c.get("/_emulator/settings").json()["archived_reading"] == reading
     finally:
         server.stop()
 
@@ -193,3 +193,33 @@ def test_archived_reading_selects_what_archived_true_answers(reading: str) -> No
 def test_an_unknown_archived_reading_is_refused_at_construction() -> None:
     with pytest.raises(ValueError, match="archived_reading"):
         EmulatorServer(port=0, demo=False, archived_reading="some")
+
+
+def test_unknown_ids_get_either_answer_clickup_is_seen_to_give() -> None:
+    # n8n saw 401 OAUTH_023 for an unknown id; a recorded Get Space answered 404 PROJ_006 (FACTS.md §5)
+    server = EmulatorServer(port=0, demo=False).start()
+    try:
+        with httpx.Client(base_url=server.url) as c:
+            user = c.post("/_emulator/users", json={"username": "A B", "email": "a@b.c"}).json()
+            c.post("/_emulator/seed", json={"user_id": user["id"], "workspace": {"name": "W", "spaces": []}})
+            auth = {"Authorization": c.post(f"/_emulator/users/{user['id']}/tokens").json()["token"]}
+            paths = {"space": "/space/1", "folder": "/folder/1/list", "list": "/list/1", "task": "/task/nope"}
+
+            def answers() -> dict[str, tuple[int, str]]:
+                out = {}
+                for kind, path in paths.items():
+                    answer = c.get(f"/api/v2{path}", headers=auth)
+                    out[kind] = (answer.status_code, answer.json()["ECODE"])
+                return out
+
+            assert c.get("/_emulator/settings").json()["unknown_id_answer"] == "oauth_023"
+            assert answers() == dict.fromkeys(paths, (401, "OAUTH_023"))
+            assert c.put("/_emulator/settings", json={"unknown_id_answer": "not_found"}).status_code == 200
+            found = answers()
+            assert found["space"] == (404, "PROJ_006")  # as recorded
+            assert all(status == 404 for status, _ in found.values())
+            assert c.put("/_emulator/settings", json={"unknown_id_answer": "gone"}).status_code == 400
+            c.post("/_emulator/reset")
+            assert c.get("/_emulator/settings").json()["unknown_id_answer"] == "oauth_023"
+    finally:
+        server.stop()

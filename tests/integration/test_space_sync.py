@@ -492,3 +492,42 @@ def test_archived_lists_and_lists_of_archived_folders_are_neither_assigned_nor_c
         put = api.put("/api/v1/clickup/settings", headers=auth(), json={"space_default_lists": {space["id"]: lst}})
         assert put.status_code == status, put.text
         assert status == 200 or put.json()["error"]["code"] == "list_archived"
+
+
+def test_a_refresh_of_a_space_clickup_no_longer_has_sweeps_it(
+    api, auth, org_id, clickup, stack, archived_reading, unknown_id_answer
+) -> None:
+    # The space was deleted at ClickUp and its spaceDeleted delivery lost; a later list event names a list of it.
+    # Whichever answer ClickUp gives the gone id (401 OAUTH_023 or 404), the refresh sweeps the space's rows.
+    ws = _mixed_workspace(clickup, MIXED)
+    flows.connect_with_token(api, auth(), ws["token"])
+    wait_for(lambda: sync_state.get_run(org_id, ws["team_id"]).get("status") == "idle", timeout_s=30)
+    active = ws["spaces"][0]
+    clickup.put("/_emulator/webhooks/delivery", json={"drop_ratio": 1})
+    try:
+        clickup.post(
+            "/_emulator/act",
+            json={"action": "delete_item", "kind": "space", "id": active["id"], "user_id": ws["user"]["id"]},
+        )
+    finally:
+        clickup.put("/_emulator/webhooks/delivery", json={"drop_ratio": 0})
+    assert "Active" in _flags(org_id, ws["team_id"])
+    send(
+        stack,
+        "space-sync",
+        {
+            "kind": "refresh",
+            "org_id": org_id,
+            "workspace_id": ws["team_id"],
+            "space_id": None,
+            "folder_id": None,
+            "list_id": active["lists"][0]["id"],
+            "deleted": False,
+        },
+        MessageGroupId=org_id,
+        MessageDeduplicationId=f"refresh-{org_id}",
+    )
+    gone = {"Active", "Open folder", "Archived folder", "open/open", "open/archived", "archived/open"}
+    gone |= {"archived/archived", "loose open", "loose archived"}
+    wait_for(lambda: not gone & set(_flags(org_id, ws["team_id"])), timeout_s=30)
+    assert _flags(org_id, ws["team_id"]) == {k: v for k, v in MIXED_FLAGS.items() if k not in gone}
