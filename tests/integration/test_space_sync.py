@@ -192,7 +192,7 @@ def test_targeted_refresh_and_broken_assignment(api, auth, org_id, workspace, cl
     )
     reads = [r["path"] for r in _requests(clickup, mark) if r["method"] == "GET"]
     # the delete re-reads the one space it concerns; a created list is not in the store yet, so its event asks
-    # for a full sync (1 + 2S reads) to place it
+    # for a full sync (1 + 2S or 2 + 4S + F reads, by reading) to place it
     assert f"/api/v2/space/{space['id']}/folder" in reads, reads
     feed = stack.aws.client("dynamodb").query(
         TableName=stack.environment()["TABLE_NAME"],
