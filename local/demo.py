@@ -74,7 +74,11 @@ def main() -> int:
     step(6, "The portal tests the connection now")
     show(api.post("/api/v1/clickup/connection/test", headers=auth).json())
 
-    step(7, "The first space sync ran after connect (1 + 2S requests): the hierarchy, from our store")
+    step(
+        7,
+        "The first space sync ran after connect (1 + 2S requests, or 2 + 4S + F where ClickUp reads archived=true "
+        "as archived items only): the hierarchy, from our store",
+    )
     tree: dict[str, Any] = {}
     for _ in range(60):
         tree = api.get("/api/v1/clickup/spaces", headers=auth).json()

@@ -37,6 +37,9 @@ class StackConfig:
     # Tests may add functions (and the queues they consume) beside the declared ones.
     extra_functions: dict[str, tuple[d.FunctionDef, Path]] = field(default_factory=dict)
     extra_queues: tuple[d.QueueDef, ...] = ()
+    # What the emulator's `archived=true` selects on the hierarchy reads: "archived_only" or "all" (README,
+    # "Where the emulator differs from ClickUp"); tests flip it with `PUT /_emulator/settings`.
+    emulator_archived_reading: str = "archived_only"
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -44,6 +47,7 @@ class StackConfig:
             api_port=int(os.environ.get("BRIDGE_API_PORT", "8000")),
             emulator_port=int(os.environ.get("CLICKUP_EMULATOR_PORT", "8010")),
             aws_port=int(os.environ.get("AWS_EMULATOR_PORT", "8020")),
+            emulator_archived_reading=os.environ.get("CLICKUP_EMULATOR_ARCHIVED_READING", "archived_only"),
         )
 
 
@@ -145,7 +149,11 @@ class LocalStack:
     def _start_emulator(self, redirect_uri: str) -> Any:
         from local.emulator.server import EmulatorServer
 
-        return EmulatorServer(port=self.config.emulator_port, demo_redirect_uri=redirect_uri).start()
+        return EmulatorServer(
+            port=self.config.emulator_port,
+            demo_redirect_uri=redirect_uri,
+            archived_reading=self.config.emulator_archived_reading,
+        ).start()
 
     def _register_bridge_app(self) -> None:
         """The demo app's client secret goes where the deployment keeps it: Secrets Manager."""

@@ -108,6 +108,31 @@ def emulator(stack: LocalStack) -> Any:
     return stack.emulator.emulator
 
 
+ARCHIVED_READINGS = ("archived_only", "all")
+
+
+@pytest.fixture(params=ARCHIVED_READINGS)
+def archived_reading(request: pytest.FixtureRequest, stack: LocalStack) -> Iterator[str]:
+    """Runs a test under each reading of ClickUp's `archived=true` (archived items only / archived items too; the
+    emulator's `archived_reading` setting), back to the emulator's default afterwards."""
+    with httpx.Client(base_url=stack.emulator.url, timeout=30) as client:
+        set_to = client.put("/_emulator/settings", json={"archived_reading": request.param})
+        assert set_to.status_code == 200 and set_to.json()["archived_reading"] == request.param
+        yield str(request.param)
+        client.put("/_emulator/settings", json={"archived_reading": "archived_only"})
+
+
+@pytest.fixture(params=("oauth_023", "not_found"))
+def unknown_id_answer(request: pytest.FixtureRequest, stack: LocalStack) -> Iterator[str]:
+    """Runs a test under each answer ClickUp is seen to give an unknown space/folder/list/task id (401 OAUTH_023 or
+    404 with a code; the emulator's `unknown_id_answer` setting), back to the emulator's default afterwards."""
+    with httpx.Client(base_url=stack.emulator.url, timeout=30) as client:
+        set_to = client.put("/_emulator/settings", json={"unknown_id_answer": request.param})
+        assert set_to.status_code == 200 and set_to.json()["unknown_id_answer"] == request.param
+        yield str(request.param)
+        client.put("/_emulator/settings", json={"unknown_id_answer": "oauth_023"})
+
+
 @pytest.fixture
 def clickup(stack: LocalStack) -> Iterator[httpx.Client]:
     """HTTP client on the emulator (its ClickUp API and its /_emulator control API)."""

@@ -11,7 +11,8 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from local.emulator import render
-from local.emulator.errors import ClickUpError
+from local.emulator.errors import UNKNOWN_ID_ANSWERS, ClickUpError
+from local.emulator.routes import ARCHIVED_READINGS
 from local.emulator.seed import seed_demo, seed_workspace
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ class ControlApi:
                 r("/_emulator/act", endpoint="act", methods=["POST"]),
                 r("/_emulator/rendering", endpoint="rendering", methods=["GET", "PUT"]),
                 r("/_emulator/limits", endpoint="limits", methods=["GET", "PUT"]),
+                r("/_emulator/settings", endpoint="settings", methods=["GET", "PUT"]),
                 r("/_emulator/faults", endpoint="add_fault", methods=["POST"]),
                 r("/_emulator/faults", endpoint="clear_faults", methods=["DELETE"]),
                 r("/_emulator/faults", endpoint="list_faults", methods=["GET"]),
@@ -149,6 +151,7 @@ class ControlApi:
             "create_space": lambda: b.create_space(body["team_id"], body["name"], actor=actor),
             "rename": lambda: b.rename(body["kind"], body["id"], body["name"], actor=actor),
             "delete_item": lambda: b.delete(body["kind"], body["id"], actor=actor),
+            "set_archived": lambda: b.set_archived(body["kind"], body["id"], bool(body["archived"]), actor=actor),
         }
         with b.lock:
             if "task_id" in body and action != "create_task" and body["task_id"] not in b.tasks:
@@ -189,6 +192,25 @@ class ControlApi:
                 "team_plans": self.emu.api.team_plans,
             }
         )
+
+    def on_settings(self, request: Request, body: dict[str, Any]) -> Response:
+        """The readings of what ClickUp's documentation leaves open: `{"archived_reading": "archived_only"|"all"}`
+        (what `archived=true` selects on the hierarchy reads), `{"unknown_id_answer": "oauth_023"|"not_found"}`
+        (what an unknown space, folder, list or task id gets); `POST /_emulator/reset` restores the emulator's
+        own defaults."""
+        api, backend = self.emu.api, self.emu.backend
+        if request.method == "PUT":
+            unknown = set(body) - {"archived_reading", "unknown_id_answer"}
+            if unknown:
+                return _json({"err": f"unknown settings: {sorted(unknown)}", "ECODE": "EMU_400"}, 400)
+            reading = body.get("archived_reading", api.archived_reading)
+            if reading not in ARCHIVED_READINGS:
+                return _json({"err": f"archived_reading must be one of {ARCHIVED_READINGS}", "ECODE": "EMU_400"}, 400)
+            answer = body.get("unknown_id_answer", backend.unknown_id_answer)
+            if answer not in UNKNOWN_ID_ANSWERS:
+                return _json({"err": f"unknown_id_answer must be one of {UNKNOWN_ID_ANSWERS}", "ECODE": "EMU_400"}, 400)
+            api.archived_reading, backend.unknown_id_answer = reading, answer
+        return _json({"archived_reading": api.archived_reading, "unknown_id_answer": backend.unknown_id_answer})
 
     def on_add_fault(self, request: Request, body: dict[str, Any]) -> Response:
         rule = self.emu.faults.add(body)

@@ -37,6 +37,22 @@ def unknown_id() -> ClickUpError:
     return ClickUpError(401, "Team(s) not authorized", "OAUTH_023")
 
 
+# What ClickUp answers for a space, folder, list or task id it does not have (or no longer shows) is not documented:
+# n8n saw 401 OAUTH_023 (above), a recorded Get Space answered 404 {"err":"Space not found","ECODE":"PROJ_006"}
+# (bstag/ClickUpApiMcpLib, FACTS.md §5). Both are offered (`unknown_id_answer`: "oauth_023" | "not_found").
+UNKNOWN_ID_ANSWERS = ("oauth_023", "not_found")
+NOT_FOUND_CODES = {
+    "space": "PROJ_006",  # recorded
+    "folder": "CAT_016",  # the emulator's guess (ClickUp calls folders categories internally)
+    "list": "SUBCAT_016",  # the emulator's guess (lists are subcategories)
+    "task": "ITEM_013",  # the emulator's guess
+}
+
+
+def not_found(kind: str) -> ClickUpError:
+    return ClickUpError(404, f"{kind.capitalize()} not found", NOT_FOUND_CODES[kind])
+
+
 def client_not_found() -> ClickUpError:
     return ClickUpError(400, "Client not found", "OAUTH_010")
 

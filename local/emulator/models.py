@@ -292,6 +292,7 @@ class ClickUpBackend:
         self._ids = itertools.count(90_000_001)
         self._history_ids = itertools.count(2_800_000_000_000_000_000)
         self.sink: EventSink = lambda event: None
+        self.unknown_id_answer = "oauth_023"  # errors.UNKNOWN_ID_ANSWERS: what an unknown id gets on the API
         self.reset()
 
     # -- state ---------------------------------------------------------------------------------------
@@ -464,7 +465,9 @@ class ClickUpBackend:
             self._emit_hierarchy("spaceCreated", team.id, space_id=space.id, actor=actor)
             return space
 
-    def create_folder(self, space_id: str, name: str, hidden: bool = False, actor: int | None = None) -> Folder:
+    def create_folder(
+        self, space_id: str, name: str, hidden: bool = False, actor: int | None = None, archived: bool = False
+    ) -> Folder:
         with self.lock:
             space = self.spaces[space_id]
             folder = Folder(
@@ -472,6 +475,7 @@ class ClickUpBackend:
                 space_id=space.id,
                 name=name,
                 hidden=hidden,
+                archived=archived,
                 orderindex=sum(1 for f in self.folders.values() if f.space_id == space.id),
             )
             self.folders[folder.id] = folder
@@ -494,6 +498,7 @@ class ClickUpBackend:
         space_id: str | None = None,
         statuses: list[tuple[str, str, str]] | None = None,
         actor: int | None = None,
+        archived: bool = False,
     ) -> ClickList:
         with self.lock:
             folder = self.folders[folder_id] if folder_id else self.hidden_folder(str(space_id))
@@ -505,6 +510,7 @@ class ClickUpBackend:
                 name=name,
                 statuses=_statuses(statuses) if statuses else [Status(**vars(s)) for s in space.statuses],
                 override_statuses=bool(statuses),
+                archived=archived,
                 orderindex=sum(1 for x in self.lists.values() if x.folder_id == folder.id),
             )
             self.lists[lst.id] = lst
@@ -542,6 +548,25 @@ class ClickUpBackend:
                 field_name="name",
                 before=before,
                 after=name,
+                **self._location_of(kind, item_id),
+            )
+
+    def set_archived(self, kind: str, item_id: str, archived: bool, actor: int | None = None) -> None:
+        """Archive or unarchive a space, folder or list (a ClickUp user doing it in the app): the item's own
+        `archived` changes, its contents keep theirs, and `{kind}Updated` fires (the event ClickUp documents for
+        a change to the item; the history item's `field` is the emulator's guess, ClickUp documents none)."""
+        with self.lock:
+            item = self._store(kind).get(item_id)
+            if item is None:
+                raise errors.unknown_id()
+            before, item.archived = item.archived, bool(archived)
+            self._emit_hierarchy(
+                f"{kind}Updated",
+                self._team_of(kind, item_id),
+                actor=actor,
+                field_name="archived",
+                before=before,
+                after=item.archived,
                 **self._location_of(kind, item_id),
             )
 
@@ -589,30 +614,34 @@ class ClickUpBackend:
     def space_for(self, token: Token, space_id: str) -> Space:
         space = self.spaces.get(space_id)
         if space is None:
-            raise errors.unknown_id()
+            raise self._unknown("space")
         self.team_for(token, space.team_id)
         return space
 
     def folder_for(self, token: Token, folder_id: str) -> Folder:
         folder = self.folders.get(folder_id)
         if folder is None or folder.hidden:
-            raise errors.unknown_id()
+            raise self._unknown("folder")
         self.space_for(token, folder.space_id)
         return folder
 
     def list_for(self, token: Token, list_id: str) -> ClickList:
         lst = self.lists.get(list_id)
         if lst is None:
-            raise errors.unknown_id()
+            raise self._unknown("list")
         self.space_for(token, lst.space_id)
         return lst
 
     def task_for(self, token: Token, task_id: str) -> Task:
         task = self.tasks.get(task_id)
         if task is None:
-            raise errors.unknown_id()
+            raise self._unknown("task")
         self.list_for(token, task.list_id)
         return task
+
+    def _unknown(self, kind: str) -> errors.ClickUpError:
+        """An API read or write of a space, folder, list or task id that does not exist (or is not visible)."""
+        return errors.not_found(kind) if self.unknown_id_answer == "not_found" else errors.unknown_id()
 
     def _team_of(self, kind: str, item_id: str) -> str:
         if kind == "space":
@@ -1064,7 +1093,9 @@ class ClickUpBackend:
                     "type": {"space": 4, "folder": 5, "list": 6}[kind],
                     "date": str(now_ms()),
                     "field": field_name,
-                    "parent_id": location.get("space_id"),
+                    # listUpdated (webhook-samples/listUpdated.json): `parent_id` is the list's own id; for
+                    # folders and spaces ClickUp shows no sample, so theirs is the emulator's guess (the item itself)
+                    "parent_id": location.get(entity_key),
                     "data": {},
                     "source": None,
                     "user": self._user_brief(actor) if actor else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from local.emulator.models import ClickList, ClickUpBackend, Folder, Space, Task, Team, User, priority_object
@@ -97,9 +98,12 @@ def list_item(b: ClickUpBackend, lst: ClickList, with_statuses: bool = True) -> 
     return out
 
 
-def folder(b: ClickUpBackend, f: Folder, archived: bool = False) -> dict[str, Any]:
+def folder(b: ClickUpBackend, f: Folder, lists_ok: Callable[[bool], bool] | None = None) -> dict[str, Any]:
+    """A folder with its lists embedded: those `lists_ok(list.archived)` selects (Get Folders applies its
+    `archived` selection to them too; Get Folder embeds the active ones)."""
     sp = b.spaces[f.space_id]
-    lists = [list_item(b, x) for x in b.lists.values() if x.folder_id == f.id and (archived or not x.archived)]
+    ok = lists_ok or (lambda archived: not archived)
+    lists = [list_item(b, x) for x in b.lists.values() if x.folder_id == f.id and ok(x.archived)]
     return {
         "id": f.id,
         "name": f.name,

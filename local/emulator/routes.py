@@ -63,10 +63,28 @@ def _flag(request: Request, name: str) -> bool:
     return request.args.get(name, "false").lower() == "true"
 
 
-def _archived_ok(request: Request, archived: bool) -> bool:
-    # `archived=true` includes archived items with the others (the document does not say; one request then
-    # gives the whole set, which is what the bridge's 1 + 2S sync budget relies on).
-    return not archived or _flag(request, "archived")
+# What `archived=true` selects on Get Spaces / Get Folders / Get Folderless Lists / Get Lists. ClickUp's reference
+# (developer.clickup.com/reference/getspaces, getfolders, getfolderlesslists, getlists) gives the boolean query
+# parameter with an empty description and the example `false`; it does not say whether `true` means "archived items
+# only" or "archived items too". Both readings are emulated, chosen per emulator (README, "Where the emulator
+# differs from ClickUp"):
+#   "archived_only"  archived=true -> only archived items; archived=false or absent -> only active ones (the
+#                    reading of public connectors, e.g. steampipe's clickup_list: "to return archived items only
+#                    set archived = true"; the default);
+#   "all"            archived=true -> active and archived items; archived=false or absent -> only active ones.
+# The lists embedded in each folder of Get Folders are selected the same way as the folders themselves (the
+# document's `lists` is an array of strings there, so it says nothing either; this is the emulator's guess).
+ARCHIVED_READINGS = ("archived_only", "all")
+DEFAULT_ARCHIVED_READING = "archived_only"
+
+
+def archived_filter(reading: str, wanted: bool) -> Callable[[bool], bool]:
+    """The items (by their own `archived`) an answer holds for `archived=<wanted>` under `reading`."""
+    if not wanted:
+        return lambda archived: not archived
+    if reading == "all":
+        return lambda archived: True
+    return lambda archived: archived
 
 
 def _many(request: Request, name: str) -> list[str]:
@@ -99,6 +117,7 @@ class ClickUpApi:
         self.observers: list[Callable[[Request, Response], None]] = []
         self._log_lock = threading.Lock()
         self.team_plans: dict[str, str] = {}
+        self.archived_reading = DEFAULT_ARCHIVED_READING
         r = Rule
         self.url_map = Map(
             [
@@ -278,9 +297,13 @@ class ClickUpApi:
         b = self.backend
         return _json({"teams": [render.team(b, b.teams[t]) for t in token.team_ids if t in b.teams]})
 
+    def _archived_ok(self, request: Request) -> Callable[[bool], bool]:
+        return archived_filter(self.archived_reading, _flag(request, "archived"))
+
     def on_spaces(self, request: Request, token: Token, team_id: str) -> Response:
         self.backend.team_for(token, team_id)
-        spaces = [s for s in self.backend.spaces.values() if s.team_id == team_id and _archived_ok(request, s.archived)]
+        ok = self._archived_ok(request)
+        spaces = [s for s in self.backend.spaces.values() if s.team_id == team_id and ok(s.archived)]
         return _json({"spaces": [render.space(s) for s in spaces]})
 
     def on_space(self, request: Request, token: Token, space_id: str) -> Response:
@@ -289,12 +312,9 @@ class ClickUpApi:
     def on_folders(self, request: Request, token: Token, space_id: str) -> Response:
         b = self.backend
         b.space_for(token, space_id)
-        folders = [
-            f
-            for f in b.folders.values()
-            if f.space_id == space_id and not f.hidden and _archived_ok(request, f.archived)
-        ]
-        return _json({"folders": [render.folder(b, f) for f in folders]})
+        ok = self._archived_ok(request)
+        folders = [f for f in b.folders.values() if f.space_id == space_id and not f.hidden and ok(f.archived)]
+        return _json({"folders": [render.folder(b, f, lists_ok=ok) for f in folders]})
 
     def on_folder(self, request: Request, token: Token, folder_id: str) -> Response:
         return _json(render.folder(self.backend, self.backend.folder_for(token, folder_id)))
@@ -302,16 +322,16 @@ class ClickUpApi:
     def on_folder_lists(self, request: Request, token: Token, folder_id: str) -> Response:
         b = self.backend
         b.folder_for(token, folder_id)
-        lists = [x for x in b.lists.values() if x.folder_id == folder_id and _archived_ok(request, x.archived)]
+        ok = self._archived_ok(request)
+        lists = [x for x in b.lists.values() if x.folder_id == folder_id and ok(x.archived)]
         return _json({"lists": [render.list_item(b, x) for x in lists]})
 
     def on_folderless_lists(self, request: Request, token: Token, space_id: str) -> Response:
         b = self.backend
         b.space_for(token, space_id)
+        ok = self._archived_ok(request)
         lists = [
-            x
-            for x in b.lists.values()
-            if x.space_id == space_id and b.folders[x.folder_id].hidden and _archived_ok(request, x.archived)
+            x for x in b.lists.values() if x.space_id == space_id and b.folders[x.folder_id].hidden and ok(x.archived)
         ]
         return _json({"lists": [render.list_item(b, x) for x in lists]})
 
@@ -421,7 +441,10 @@ class ClickUpApi:
             tasks = [t for t in tasks if t.status.type != "closed"]
         if not _flag(request, "subtasks"):
             tasks = [t for t in tasks if not t.parent]
-        tasks = [t for t in tasks if t.archived == _flag(request, "archived")]
+        # Get Tasks' `archived` is the same undocumented flag: it follows the same reading (Get Filtered Team Tasks
+        # documents no `archived`; without it a task list holds the active tasks).
+        ok = self._archived_ok(request)
+        tasks = [t for t in tasks if ok(t.archived)]
         statuses = {s.lower() for s in _many(request, "statuses")}
         if statuses:
             tasks = [t for t in tasks if t.status.status.lower() in statuses]

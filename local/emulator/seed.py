@@ -81,9 +81,11 @@ def seed_workspace(backend: ClickUpBackend, spec: dict[str, Any], member_ids: li
             )
             folders_out = []
             for folder_spec in space_spec.get("folders", []):
-                folder = backend.create_folder(space.id, folder_spec["name"])
+                folder = backend.create_folder(
+                    space.id, folder_spec["name"], archived=bool(folder_spec.get("archived", False))
+                )
                 lists = [_seed_list(backend, lst, folder_id=folder.id) for lst in folder_spec.get("lists", [])]
-                folders_out.append({"id": folder.id, "name": folder.name, "lists": lists})
+                folders_out.append({"id": folder.id, "name": folder.name, "archived": folder.archived, "lists": lists})
             folderless = [_seed_list(backend, lst, space_id=space.id) for lst in space_spec.get("lists", [])]
             spaces_out.append(
                 {
@@ -100,11 +102,18 @@ def seed_workspace(backend: ClickUpBackend, spec: dict[str, Any], member_ids: li
 def _seed_list(
     backend: ClickUpBackend, spec: dict[str, Any], folder_id: str | None = None, space_id: str | None = None
 ) -> dict[str, Any]:
-    lst = backend.create_list(spec["name"], folder_id=folder_id, space_id=space_id, statuses=spec.get("statuses"))
+    lst = backend.create_list(
+        spec["name"],
+        folder_id=folder_id,
+        space_id=space_id,
+        statuses=spec.get("statuses"),
+        archived=bool(spec.get("archived", False)),
+    )
     fields = [backend.create_field(lst.id, f["name"], f["type"], f.get("options")) for f in spec.get("fields", [])]
     return {
         "id": lst.id,
         "name": lst.name,
+        "archived": lst.archived,
         "statuses": [s.status for s in lst.statuses],
         "fields": [
             {"id": f.id, "name": f.name, "type": f.type, "options": {o["name"]: o["id"] for o in f.options}}

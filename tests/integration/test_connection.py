@@ -29,6 +29,7 @@ def _token_of(emulator, user_id: int) -> str:
     )
 
 
+@pytest.mark.usefixtures("archived_reading")  # the first sync, under each reading of archived=true
 def test_full_connect_flow(stack, api, clickup, auth, org_id, workspace, emulator) -> None:
     result = flows.connect(stack, api, clickup, auth(), org_id, workspace["user"]["id"])
     assert result["clickup"] == ["connected"]

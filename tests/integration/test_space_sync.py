@@ -1,6 +1,9 @@
-"""Space sync over the local stack: first sync after connect, 1 + 2S requests, archived spaces, folderless
-lists, coalescing, sweeps only after complete runs, resume from a checkpoint, targeted refresh, assignments,
-and isolation between organisations."""
+"""Space sync over the local stack: first sync after connect (1 + 2S requests when ClickUp reads `archived=true`
+as "archived items too", 2 + 4S + F when it reads it as "archived items only"), archived spaces, folders and lists
+at every depth, folderless lists, coalescing, sweeps only after complete runs, resume from a checkpoint, targeted
+refresh, assignments, and isolation between organisations.
+
+Every test here runs under both readings of `archived=true` (the `archived_reading` fixture sets the emulator)."""
 
 from __future__ import annotations
 
@@ -10,9 +13,18 @@ import time
 import httpx
 import pytest
 
-from bridge.repositories import sync_state
+from bridge.repositories import hierarchy, sync_state
 from tests import flows
 from tests.conftest import send, wait_for
+
+pytestmark = pytest.mark.usefixtures("archived_reading")
+
+
+def expected_reads(reading: str, spaces: int, folders: int) -> int:
+    """Hierarchy reads of a full sync: the "archived items too" reading is proven by the first answer holding an
+    active space (1 + 2S); under "archived items only" every read is paired and each folder's other lists are read
+    (2 + 4S + F)."""
+    return 1 + 2 * spaces if reading == "all" else 2 + 4 * spaces + folders
 
 
 def _connect(stack, api, clickup, auth, org_id, workspace) -> None:
@@ -42,7 +54,9 @@ def _oauth_token_id(emulator, user_id: int) -> str:
     return next(t.id for t in emulator.backend.tokens.values() if t.user_id == user_id and t.kind == "oauth")
 
 
-def test_first_sync_after_connect_reads_1_plus_2s(stack, api, clickup, auth, org_id, workspace, emulator) -> None:
+def test_first_sync_after_connect_reads_as_few_as_the_reading_allows(
+    stack, api, clickup, auth, org_id, workspace, emulator, archived_reading
+) -> None:
     mark = _mark(clickup)
     _connect(stack, api, clickup, auth, org_id, workspace)
     tree = _synced(api, auth)
@@ -60,8 +74,8 @@ def test_first_sync_after_connect_reads_1_plus_2s(stack, api, clickup, auth, org
         for r in _requests(clickup, mark, token_id)
         if "/space" in r["path"] or r["path"].endswith("/folder") or r["path"].endswith("/list")
     ]
-    spaces = 2
-    assert len(hierarchy_reads) == 1 + 2 * spaces, [r["path"] for r in hierarchy_reads]
+    expected = expected_reads(archived_reading, spaces=2, folders=1)
+    assert len(hierarchy_reads) == expected, [r["path"] for r in hierarchy_reads]
     without_archived = api.get("/api/v1/clickup/spaces", headers=auth()).json()
     assert [s["name"] for s in without_archived["spaces"]] == ["Support"]
     assert api.get("/api/v1/clickup/connection", headers=auth()).json()["last_sync_at"]
@@ -178,7 +192,7 @@ def test_targeted_refresh_and_broken_assignment(api, auth, org_id, workspace, cl
     )
     reads = [r["path"] for r in _requests(clickup, mark) if r["method"] == "GET"]
     # the delete re-reads the one space it concerns; a created list is not in the store yet, so its event asks
-    # for a full sync (1 + 2S reads) to place it
+    # for a full sync (1 + 2S or 2 + 4S + F reads, by reading) to place it
     assert f"/api/v2/space/{space['id']}/folder" in reads, reads
     feed = stack.aws.client("dynamodb").query(
         TableName=stack.environment()["TABLE_NAME"],
@@ -261,3 +275,259 @@ def test_a_sync_queued_from_a_stale_read_of_a_fresh_hierarchy_reads_nothing(
     token_reads = [r for r in _requests(clickup, mark) if r["path"].startswith("/api/v2/")]
     assert token_reads == []
     assert api.get("/api/v1/clickup/spaces", headers=auth()).json()["synced_at"] == synced_at
+
+
+# -- archived items at every depth, under both readings of `archived=true` ----------------------------------------
+MIXED = {
+    "name": "Mixed",
+    "plan": "business",
+    "spaces": [
+        {
+            "name": "Active",
+            "folders": [
+                {"name": "Open folder", "lists": [{"name": "open/open"}, {"name": "open/archived", "archived": True}]},
+                {
+                    "name": "Archived folder",
+                    "archived": True,
+                    "lists": [{"name": "archived/open"}, {"name": "archived/archived", "archived": True}],
+                },
+            ],
+            "lists": [{"name": "loose open"}, {"name": "loose archived", "archived": True}],
+        },
+        {
+            "name": "Shelved",
+            "archived": True,
+            "folders": [{"name": "Folder in shelved", "lists": [{"name": "shelved/open"}]}],
+            "lists": [{"name": "shelved loose"}, {"name": "shelved loose archived", "archived": True}],
+        },
+        {"name": "Empty"},
+    ],
+}
+# name -> archived, as ClickUp flags each item itself (an item keeps its own flag inside an archived parent)
+MIXED_FLAGS = {
+    "Active": False,
+    "Shelved": True,
+    "Empty": False,
+    "Open folder": False,
+    "Archived folder": True,
+    "Folder in shelved": False,
+    "open/open": False,
+    "open/archived": True,
+    "archived/open": False,
+    "archived/archived": True,
+    "loose open": False,
+    "loose archived": True,
+    "shelved/open": False,
+    "shelved loose": False,
+    "shelved loose archived": True,
+}
+
+
+def _mixed_workspace(clickup: httpx.Client, spec: dict) -> dict:
+    tag = str(time.monotonic_ns())[-8:]
+    user = clickup.post("/_emulator/users", json={"username": f"Mixed {tag}", "email": f"m{tag}@example.com"}).json()
+    seeded = clickup.post("/_emulator/seed", json={"user_id": user["id"], "workspace": spec}).json()
+    token = clickup.post(f"/_emulator/users/{user['id']}/tokens").json()
+    return {"user": user, "token": token["token"], "token_id": token["token_id"], **seeded}
+
+
+def _flags(org_id: str, team_id: str) -> dict[str, bool]:
+    return {r["name"]: bool(r.get("archived")) for r in hierarchy.load(org_id, team_id)}
+
+
+def test_every_archived_item_is_found_and_flagged_at_every_depth(api, auth, org_id, clickup, archived_reading) -> None:
+    ws = _mixed_workspace(clickup, MIXED)
+    mark = _mark(clickup)
+    flows.connect_with_token(api, auth(), ws["token"])
+    wait_for(lambda: sync_state.get_run(org_id, ws["team_id"]).get("status") == "idle", timeout_s=30)
+    assert _flags(org_id, ws["team_id"]) == MIXED_FLAGS
+    reads = [
+        r["path"]
+        for r in _requests(clickup, mark, ws["token_id"])
+        if r["method"] == "GET" and r["path"].split("/")[-1] in ("space", "folder", "list")
+    ]
+    assert len(reads) == expected_reads(archived_reading, spaces=3, folders=3), reads
+    # what the portal sees: active items only by default; everything with include_archived
+    default = api.get("/api/v1/clickup/spaces", headers=auth()).json()
+    assert {s["name"]: [f["name"] for f in s["folders"]] for s in default["spaces"]} == {
+        "Active": ["Open folder"],
+        "Empty": [],
+    }
+    active = next(s for s in default["spaces"] if s["name"] == "Active")
+    assert [x["name"] for x in active["folders"][0]["lists"]] == ["open/open"]
+    assert [x["name"] for x in active["lists"]] == ["loose open"]
+    everything = api.get("/api/v1/clickup/spaces", headers=auth(), params={"include_archived": "true"}).json()
+    names = {s["name"] for s in everything["spaces"]}
+    names |= {f["name"] for s in everything["spaces"] for f in s["folders"]}
+    names |= {x["name"] for s in everything["spaces"] for f in s["folders"] for x in f["lists"]}
+    names |= {x["name"] for s in everything["spaces"] for x in s["lists"]}
+    assert names == set(MIXED_FLAGS)
+
+
+def test_a_workspace_of_archived_spaces_only_proves_nothing_and_still_finds_everything(
+    api, auth, org_id, clickup, archived_reading
+) -> None:
+    # Every answer to archived=true holds archived items only (or nothing): neither reading can be told from
+    # them, so each read is paired with its archived=false read under both.
+    spec = {
+        "name": "Shelf",
+        "spaces": [
+            {
+                "name": "Old",
+                "archived": True,
+                "folders": [
+                    {"name": "Old folder", "archived": True, "lists": [{"name": "old list", "archived": True}]}
+                ],
+            }
+        ],
+    }
+    ws = _mixed_workspace(clickup, spec)
+    mark = _mark(clickup)
+    flows.connect_with_token(api, auth(), ws["token"])
+    wait_for(lambda: sync_state.get_run(org_id, ws["team_id"]).get("status") == "idle", timeout_s=30)
+    assert _flags(org_id, ws["team_id"]) == {"Old": True, "Old folder": True, "old list": True}
+    reads = [
+        r["path"]
+        for r in _requests(clickup, mark, ws["token_id"])
+        if r["method"] == "GET" and r["path"].split("/")[-1] in ("space", "folder", "list")
+    ]
+    assert len(reads) == 2 + 4 + 1, reads  # unproven under both: 2 + 4S + F
+
+
+@pytest.mark.parametrize("kind", ["list", "folder", "space"])
+def test_archiving_at_clickup_reaches_the_store_through_the_refresh(
+    api, auth, org_id, clickup, archived_reading, kind
+) -> None:
+    ws = _mixed_workspace(clickup, MIXED)
+    flows.connect_with_token(api, auth(), ws["token"])
+    wait_for(lambda: sync_state.get_run(org_id, ws["team_id"]).get("status") == "idle", timeout_s=30)
+    active = ws["spaces"][0]
+    target = {
+        "list": active["folders"][0]["lists"][0],  # open/open, inside an active folder
+        "folder": active["folders"][0],
+        "space": active,
+    }[kind]
+    answer = clickup.post(
+        "/_emulator/act",
+        json={
+            "action": "set_archived",
+            "kind": kind,
+            "id": target["id"],
+            "archived": True,
+            "user_id": ws["user"]["id"],
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    # spaceUpdated / folderUpdated / listUpdated: a targeted refresh of the space re-reads it
+    wait_for(lambda: _flags(org_id, ws["team_id"]).get(target["name"]) is True, timeout_s=30)
+    assert _flags(org_id, ws["team_id"]) == {**MIXED_FLAGS, target["name"]: True}  # the rest as it was
+
+
+def test_a_folder_gone_before_its_lists_are_read_does_not_stall_the_run(
+    api, auth, org_id, clickup, archived_reading
+) -> None:
+    # ClickUp answers an id it no longer shows with 401 OAUTH_023: the folder's own read answers nothing and the
+    # run completes (it used to be retried for ever). Only "archived items only" reads lists per folder.
+    ws = _mixed_workspace(clickup, MIXED)
+    open_folder = ws["spaces"][0]["folders"][0]["id"]
+    fault = clickup.post(
+        "/_emulator/faults",
+        json={
+            "action": "status",
+            "status": 401,
+            "body": {"err": "Team(s) not authorized", "ECODE": "OAUTH_023"},
+            "path": f"/folder/{open_folder}/list$",
+        },
+    ).json()
+    try:
+        flows.connect_with_token(api, auth(), ws["token"])
+        wait_for(lambda: sync_state.get_run(org_id, ws["team_id"]).get("status") == "idle", timeout_s=30)
+        hits = next(f["hits"] for f in clickup.get("/_emulator/faults").json()["faults"] if f["id"] == fault["id"])
+    finally:
+        clickup.delete("/_emulator/faults")
+    flags = _flags(org_id, ws["team_id"])
+    if archived_reading == "all":
+        assert hits == 0 and flags == MIXED_FLAGS
+    else:  # the archived list only that read would have found is missing; the rest is all there
+        assert hits == 1 and flags == {k: v for k, v in MIXED_FLAGS.items() if k != "open/archived"}
+
+
+def test_archived_lists_and_lists_of_archived_folders_are_neither_assigned_nor_chosen(
+    api, auth, org_id, clickup, archived_reading
+) -> None:
+    # Now that both readings find every archived list, the flags must keep them out of use: an assignment to one is
+    # refused, and a customer assigned to a space only gets a list that is live (the first folder here is archived).
+    from bridge.repositories import org_settings
+    from bridge.tasks import mapping
+
+    spec = {
+        "name": "Use",
+        "spaces": [
+            {
+                "name": "Work",
+                "folders": [
+                    {"name": "Shelf", "archived": True, "lists": [{"name": "in shelf"}]},
+                    {"name": "Desk", "lists": [{"name": "retired", "archived": True}, {"name": "live"}]},
+                ],
+            }
+        ],
+    }
+    ws = _mixed_workspace(clickup, spec)
+    flows.connect_with_token(api, auth(), ws["token"])
+    wait_for(lambda: sync_state.get_run(org_id, ws["team_id"]).get("status") == "idle", timeout_s=30)
+    space = ws["spaces"][0]
+    shelf, desk = space["folders"]
+    for lst in (shelf["lists"][0], desk["lists"][0]):
+        answer = api.put(
+            "/api/v1/customers/c-1/clickup-space", headers=auth(), json={"space_id": space["id"], "list_id": lst["id"]}
+        )
+        assert answer.status_code == 422 and answer.json()["error"]["code"] == "list_archived", lst["name"]
+    live = desk["lists"][1]["id"]
+    ok = api.put("/api/v1/customers/c-1/clickup-space", headers=auth(), json={"space_id": space["id"], "list_id": live})
+    assert ok.status_code == 200
+    customer = {"space_id": space["id"], "workspace_id": ws["team_id"], "status": "ok"}
+    assert mapping.resolve_list(org_id, customer, org_settings.get(org_id)) == live
+    # nor is one a space's default list in the settings
+    for lst, status in ((shelf["lists"][0]["id"], 422), (desk["lists"][0]["id"], 422), (live, 200)):
+        put = api.put("/api/v1/clickup/settings", headers=auth(), json={"space_default_lists": {space["id"]: lst}})
+        assert put.status_code == status, put.text
+        assert status == 200 or put.json()["error"]["code"] == "list_archived"
+
+
+def test_a_refresh_of_a_space_clickup_no_longer_has_sweeps_it(
+    api, auth, org_id, clickup, stack, archived_reading, unknown_id_answer
+) -> None:
+    # The space was deleted at ClickUp and its spaceDeleted delivery lost; a later list event names a list of it.
+    # Whichever answer ClickUp gives the gone id (401 OAUTH_023 or 404), the refresh sweeps the space's rows.
+    ws = _mixed_workspace(clickup, MIXED)
+    flows.connect_with_token(api, auth(), ws["token"])
+    wait_for(lambda: sync_state.get_run(org_id, ws["team_id"]).get("status") == "idle", timeout_s=30)
+    active = ws["spaces"][0]
+    clickup.put("/_emulator/webhooks/delivery", json={"drop_ratio": 1})
+    try:
+        clickup.post(
+            "/_emulator/act",
+            json={"action": "delete_item", "kind": "space", "id": active["id"], "user_id": ws["user"]["id"]},
+        )
+    finally:
+        clickup.put("/_emulator/webhooks/delivery", json={"drop_ratio": 0})
+    assert "Active" in _flags(org_id, ws["team_id"])
+    send(
+        stack,
+        "space-sync",
+        {
+            "kind": "refresh",
+            "org_id": org_id,
+            "workspace_id": ws["team_id"],
+            "space_id": None,
+            "folder_id": None,
+            "list_id": active["lists"][0]["id"],
+            "deleted": False,
+        },
+        MessageGroupId=org_id,
+        MessageDeduplicationId=f"refresh-{org_id}",
+    )
+    gone = {"Active", "Open folder", "Archived folder", "open/open", "open/archived", "archived/open"}
+    gone |= {"archived/archived", "loose open", "loose archived"}
+    wait_for(lambda: not gone & set(_flags(org_id, ws["team_id"])), timeout_s=30)
+    assert _flags(org_id, ws["team_id"]) == {k: v for k, v in MIXED_FLAGS.items() if k not in gone}

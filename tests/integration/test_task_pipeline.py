@@ -127,6 +127,7 @@ def test_a_date_only_due_date_lands_on_that_day_in_the_workspace_zone(api, auth,
     assert landed.date().isoformat() == day
 
 
+@pytest.mark.usefixtures("archived_reading")  # the list and its statuses come from the sync
 def test_no_list_for_the_customer_fails_with_a_code_and_an_event_then_retry_creates(
     api, auth, workspace, clickup, org_id, stack
 ) -> None:
@@ -169,6 +170,7 @@ def test_custom_fields_go_through_the_mapping_and_drop_downs_take_option_ids(api
     assert wait_for(field_value) == severity["options"]["S2"]
 
 
+@pytest.mark.usefixtures("archived_reading")  # the list and its statuses come from the sync
 def test_status_mapping_is_checked_on_save_and_changes_apply_in_order(api, auth, workspace, clickup, org_id) -> None:
     _ready(api, auth, workspace)
     inbox = _inbox(workspace)["id"]

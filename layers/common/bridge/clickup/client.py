@@ -234,15 +234,30 @@ class ClickUpClient:
         return [models.Team.model_validate(t) for t in self._get("/team")["teams"]]
 
     # -- hierarchy ---------------------------------------------------------------------------------------------
+    # ClickUp's reference leaves open what `archived=true` selects (archived items only, or archived items too:
+    # developer.clickup.com/reference/getspaces, getfolders, getfolderlesslists, getlists); the space sync
+    # (`bridge.sync.service`) is right under both readings. `archived=false` gives the active items.
     def get_spaces(self, team_id: str, archived: bool = False) -> list[models.Space]:
+        """`GET /team/{team_id}/space?archived=`: the workspace's spaces."""
         data = self._get(f"/team/{_seg(team_id)}/space", archived=str(archived).lower())
         return [models.Space.model_validate(s) for s in data["spaces"]]
 
+    def get_space(self, space_id: str) -> models.Space:
+        """`GET /space/{space_id}`: one space (its `archived` is not in the reference's schema of this answer)."""
+        return models.Space.model_validate(self._get(f"/space/{_seg(space_id)}"))
+
     def get_folders(self, space_id: str, archived: bool = False) -> list[models.Folder]:
+        """`GET /space/{space_id}/folder?archived=`: the space's folders, their lists embedded."""
         data = self._get(f"/space/{_seg(space_id)}/folder", archived=str(archived).lower())
         return [models.Folder.model_validate(f) for f in data["folders"]]
 
+    def get_folder_lists(self, folder_id: str, archived: bool = False) -> list[models.ListItem]:
+        """`GET /folder/{folder_id}/list?archived=`: the lists of one folder."""
+        data = self._get(f"/folder/{_seg(folder_id)}/list", archived=str(archived).lower())
+        return [models.ListItem.model_validate(x) for x in data["lists"]]
+
     def get_folderless_lists(self, space_id: str, archived: bool = False) -> list[models.ListItem]:
+        """`GET /space/{space_id}/list?archived=`: the space's lists that are in no folder."""
         data = self._get(f"/space/{_seg(space_id)}/list", archived=str(archived).lower())
         return [models.ListItem.model_validate(x) for x in data["lists"]]
 

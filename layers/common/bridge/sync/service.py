@@ -1,10 +1,22 @@
-"""Space sync: the ClickUp hierarchy of every authorized workspace into our store, in 1 + 2S requests.
+"""Space sync: the ClickUp hierarchy of every authorized workspace into our store.
 
-Per workspace: `GET /team/{ws}/space?archived=true` (archived and active, 1 request), then per space
-`GET /space/{id}/folder?archived=true` (folders with their lists and statuses embedded) and
-`GET /space/{id}/list?archived=true` (folderless lists): 2 requests. Rows are stamped with the run; rows not seen
-by a complete run are swept afterwards (never after an interrupted one). Progress is checkpointed per space, so a
-run interrupted by the time budget, the rate limit or an error resumes where it stopped.
+ClickUp's reference does not say what `archived=true` selects on Get Spaces / Get Folders / Get Folderless Lists /
+Get Lists (developer.clickup.com/reference/getspaces, getfolders, getfolderlesslists, getlists: a boolean with no
+description). Public connectors read it as "archived items only"; the bridge read it as "archived items too". The
+sync is right under both:
+
+- it reads `archived=true` first. An answer holding an item that says `"archived": false` proves the "archived
+  items too" reading (under "archived only" it could not hold one); the run remembers it and reads nothing more for
+  active items: **1 + 2S** requests for S spaces (as before).
+- until that is proven (an answer of archived items only, or an empty one, proves nothing) each `archived=true`
+  read is paired with its `archived=false` read, and the lists of each folder that the folder answers may not
+  embed (the archived lists of an active folder, the active lists of an archived folder) are read per folder
+  (`GET /folder/{id}/list`): under "archived only" **2 + 4S + F** requests (F folders).
+
+Items keep the `archived` ClickUp gives them (an item without the field takes the flag of the read that found
+it). Rows are stamped with the run; rows not seen by a complete run are swept afterwards (never after an
+interrupted one). Progress is checkpointed after every read, so a run interrupted by the time budget, the rate
+limit or an error resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -12,7 +24,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -70,7 +82,20 @@ def _statuses(statuses: list[models.Status]) -> list[dict[str, Any]]:
     return [{"status": s.status, "type": s.type, "color": s.color, "orderindex": s.orderindex} for s in statuses]
 
 
-def _space_rows(ws: str, run: str, now: str, spaces: list[models.Space]) -> list[dict[str, Any]]:
+def _archived(item: models.Space | models.Folder | models.ListItem, asked: bool) -> bool:
+    """The item's own `archived`, or, when the answer omits it, the flag of the read that found it."""
+    return item.archived if "archived" in item.model_fields_set else asked
+
+
+def proves_all_items(items: Sequence[models.Space | models.Folder | models.ListItem]) -> bool:
+    """True when an `archived=true` answer holds an item that says `"archived": false`: ClickUp then reads the flag
+    as "archived items too" (under "archived only" such an answer holds archived items only). An answer without
+    one proves nothing (empty, or every item archived). Only the answer's own items count, never the lists a
+    folder embeds (what those follow is not documented either)."""
+    return any("archived" in i.model_fields_set and i.archived is False for i in items)
+
+
+def _space_rows(ws: str, run: str, now: str, spaces: list[models.Space], asked: bool) -> list[dict[str, Any]]:
     return [
         {
             "sk": hierarchy.space_key(ws, s.id),
@@ -78,7 +103,7 @@ def _space_rows(ws: str, run: str, now: str, spaces: list[models.Space]) -> list
             "id": s.id,
             "space_id": s.id,
             "name": s.name,
-            "archived": s.archived,
+            "archived": _archived(s, asked),
             "statuses": _statuses(s.statuses),
             "run": run,
             "synced_at": now,
@@ -88,7 +113,13 @@ def _space_rows(ws: str, run: str, now: str, spaces: list[models.Space]) -> list
 
 
 def _contents_rows(
-    ws: str, space_id: str, run: str, now: str, folders: list[models.Folder], folderless: list[models.ListItem]
+    ws: str,
+    space_id: str,
+    run: str,
+    now: str,
+    folders: list[models.Folder],
+    folderless: list[models.ListItem],
+    asked: bool,
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for folder in folders:
@@ -99,18 +130,18 @@ def _contents_rows(
                 "id": folder.id,
                 "space_id": space_id,
                 "name": folder.name,
-                "archived": folder.archived,
+                "archived": _archived(folder, asked),
                 "run": run,
                 "synced_at": now,
             }
         )
-        rows += [_list_row(ws, space_id, lst, folder.id, run, now) for lst in folder.lists]
-    rows += [_list_row(ws, space_id, lst, None, run, now) for lst in folderless]
+        rows += [_list_row(ws, space_id, lst, folder.id, run, now, asked) for lst in folder.lists]
+    rows += [_list_row(ws, space_id, lst, None, run, now, asked) for lst in folderless]
     return rows
 
 
 def _list_row(
-    ws: str, space_id: str, lst: models.ListItem, folder_id: str | None, run: str, now: str
+    ws: str, space_id: str, lst: models.ListItem, folder_id: str | None, run: str, now: str, asked: bool
 ) -> dict[str, Any]:
     row = {
         "sk": hierarchy.list_key(ws, space_id, lst.id),
@@ -118,7 +149,7 @@ def _list_row(
         "id": lst.id,
         "space_id": space_id,
         "name": lst.name,
-        "archived": lst.archived,
+        "archived": _archived(lst, asked),
         "statuses": _statuses(lst.statuses),
         "run": run,
         "synced_at": now,
@@ -128,11 +159,77 @@ def _list_row(
     return row
 
 
-def _read_space(client: ClickUpClient, ws: str, space_id: str, run: str) -> list[dict[str, Any]]:
-    now = utc_now_iso()
-    folders = client.get_folders(space_id, archived=True)
-    folderless = client.get_folderless_lists(space_id, archived=True)
-    return _contents_rows(ws, space_id, run, now, folders, folderless)
+def _next_read(progress: dict[str, Any], all_items: bool) -> str | None:
+    """The next read of one space's contents, or None when they are complete.
+
+    `progress`: `{"done": [read keys], "folders": {folder id: archived}}` of the space so far. Keys:
+    `folders:true|false` (Get Folders), `lists:true|false` (Get Folderless Lists), `folder:{id}:true|false`
+    (Get Lists of one folder)."""
+    done = set(progress.get("done", []))
+    for key in ("folders:true", "lists:true"):
+        if key not in done:
+            return key
+    if all_items:  # the archived=true answers hold everything, with each folder's lists
+        return None
+    for key in ("folders:false", "lists:false"):
+        if key not in done:
+            return key
+    for folder_id, archived in sorted(progress.get("folders", {}).items()):
+        key = f"folder:{folder_id}:{'false' if archived else 'true'}"  # what the folder answers may not embed
+        if key not in done:
+            return key
+    return None
+
+
+def _read_step(
+    org_id: str,
+    client: ClickUpClient,
+    ws: str,
+    space_id: str,
+    run: str,
+    key: str,
+    progress: dict[str, Any],
+    space_gone_ok: bool = False,
+) -> bool:
+    """Make one read of a space's contents, write its rows and note it in `progress`. True: it proved the
+    "archived items too" reading.
+
+    A folder that is gone by the time its lists are read (404, or ClickUp's `OAUTH_023` for an id it no longer
+    shows) answers nothing: its rows are not stamped and the sweep removes them, rather than the run failing on
+    that read for ever. With `space_gone_ok` (a full sync) the same holds for a space gone in the middle of a run;
+    otherwise (a targeted refresh) `NotFound` / `WorkspaceNotAuthorized` are raised for the caller to sweep."""
+    kind, _, rest = key.partition(":")
+    target, _, flag = rest.rpartition(":") if kind == "folder" else ("", "", rest)
+    asked, now = flag == "true", utc_now_iso()
+    proved = False
+    try:
+        if kind == "folders":
+            folders = client.get_folders(space_id, archived=asked)
+            hierarchy.write(org_id, _contents_rows(ws, space_id, run, now, folders, [], asked))
+            progress.setdefault("folders", {}).update({f.id: _archived(f, asked) for f in folders})
+            proved = asked and proves_all_items(folders)
+        elif kind == "lists":
+            folderless = client.get_folderless_lists(space_id, archived=asked)
+            hierarchy.write(org_id, _contents_rows(ws, space_id, run, now, [], folderless, asked))
+            proved = asked and proves_all_items(folderless)
+        else:
+            lists = client.get_folder_lists(target, archived=asked)
+            hierarchy.write(org_id, [_list_row(ws, space_id, lst, target, run, now, asked) for lst in lists])
+            proved = asked and proves_all_items(lists)
+    except (NotFound, WorkspaceNotAuthorized):
+        if kind != "folder" and not space_gone_ok:
+            raise
+        logger.info("hierarchy item gone during the sync", extra={"org_id": org_id, "space_id": space_id, "read": key})
+    progress.setdefault("done", []).append(key)
+    return proved
+
+
+def _read_space(org_id: str, client: ClickUpClient, ws: str, space_id: str, run: str, all_items: bool = False) -> None:
+    """Every read of one space's contents (a targeted refresh: 2 requests once a read proves "archived items
+    too", else 4 + the space's folders)."""
+    progress: dict[str, Any] = {}
+    while (key := _next_read(progress, all_items)) is not None:
+        all_items = _read_step(org_id, client, ws, space_id, run, key, progress) or all_items
 
 
 # -- runs --------------------------------------------------------------------------------------------------
@@ -168,39 +265,51 @@ def run_full_sync(org_id: str, remaining_s: Callable[[], float], reason: str = "
 
 
 def sync_workspace(org_id: str, ws: str, client: ClickUpClient, remaining_s: Callable[[], float]) -> None:
+    """A full sync of one workspace: `GET /team/{ws}/space?archived=true` (and `archived=false` unless that
+    answer proves the "archived items too" reading), then each space's contents (`_next_read`), checkpointed
+    after every read in `SYNC#{ws}`; then the rows this run did not see are swept."""
     state = sync_state.get_run(org_id, ws)
     if state.get("status") != "running":
         run = uuid.uuid4().hex[:12]
         found = client.get_spaces(ws, archived=True)
-        hierarchy.write(org_id, _space_rows(ws, run, utc_now_iso(), found))
+        hierarchy.write(org_id, _space_rows(ws, run, utc_now_iso(), found, True))
+        all_items = proves_all_items(found)
+        spaces = [s.id for s in found]
+        if not all_items:
+            active = client.get_spaces(ws, archived=False)
+            hierarchy.write(org_id, _space_rows(ws, run, utc_now_iso(), active, False))
+            spaces = [s.id for s in active] + [i for i in spaces if i not in {s.id for s in active}]  # active first
         state = {
             "status": "running",
             "run": run,
-            "spaces": [s.id for s in found],
+            "spaces": spaces,
+            "all_items": all_items,
             "done": 0,
+            "space": {},
             "started_at": utc_now_iso(),
             "synced_at": state.get("synced_at"),
         }
         sync_state.put_run(org_id, ws, state)
     run, spaces = state["run"], list(state["spaces"])
     for index in range(int(state["done"]), len(spaces)):
-        if remaining_s() < MIN_REMAINING_S:
-            raise Interrupted(f"stopped at space {index}/{len(spaces)} of {ws}")
-        space_id, now = spaces[index], utc_now_iso()
-        if state.get("folders_done") != index:  # each of the two reads is its own checkpoint
-            folders = client.get_folders(space_id, archived=True)
-            hierarchy.write(org_id, _contents_rows(ws, space_id, run, now, folders, []))
-            state["folders_done"] = index
-            sync_state.put_run(org_id, ws, state)
-        folderless = client.get_folderless_lists(space_id, archived=True)
-        hierarchy.write(org_id, _contents_rows(ws, space_id, run, now, [], folderless))
-        state["done"] = index + 1
-        sync_state.put_run(org_id, ws, state)  # checkpoint: a retry resumes after this space
+        progress: dict[str, Any] = state.get("space") or {}
+        while (key := _next_read(progress, bool(state.get("all_items")))) is not None:
+            if remaining_s() < MIN_REMAINING_S:
+                raise Interrupted(f"stopped at space {index}/{len(spaces)} of {ws}")
+            if _read_step(org_id, client, ws, spaces[index], run, key, progress, space_gone_ok=True):
+                state["all_items"] = True
+            state["space"] = progress
+            sync_state.put_run(org_id, ws, state)  # each read is its own checkpoint
+        state.update(done=index + 1, space={})
+        sync_state.put_run(org_id, ws, state)  # a retry resumes after this space
     _sweep(org_id, ws, [r for r in hierarchy.load(org_id, ws) if r.get("run") != run])
-    state.update(status="idle", synced_at=utc_now_iso(), finished_at=utc_now_iso(), spaces=[], done=0, folders_done=-1)
+    state.update(status="idle", synced_at=utc_now_iso(), finished_at=utc_now_iso(), spaces=[], done=0, space={})
     sync_state.put_run(org_id, ws, state)
     metrics.add_metric(name="SpaceSyncCompleted", unit="Count", value=1)
-    logger.info("workspace synced", extra={"org_id": org_id, "workspace_id": ws, "spaces": len(spaces)})
+    logger.info(
+        "workspace synced",
+        extra={"org_id": org_id, "workspace_id": ws, "spaces": len(spaces), "all_items": state.get("all_items")},
+    )
 
 
 def refresh(
@@ -212,7 +321,8 @@ def refresh(
     deleted: bool,
     remaining_s: Callable[[], float],
 ) -> None:
-    """Targeted refresh of the one space a hierarchy webhook concerns."""
+    """Targeted refresh of the one space a hierarchy webhook concerns: the space itself when the event is about
+    it (`GET /space/{id}`), then its contents (`_read_space`); rows of the space not seen are swept."""
     rows = hierarchy.load(org_id, ws)
     if space_id is None:
         ref = list_id or folder_id
@@ -226,13 +336,18 @@ def refresh(
         return
     client = connection.client_for(org_id, remaining_s=remaining_s)
     run = uuid.uuid4().hex[:12]
+    known = [r for r in in_space if r["kind"] == "space"]
     try:
-        fresh = _read_space(client, ws, space_id, run)  # 2 requests
+        if list_id is None and folder_id is None:  # the space itself was created or changed (name, archived)
+            space = client.get_space(space_id)  # 1 request
+            asked = bool(known and known[0].get("archived"))  # kept when the answer omits `archived`
+            hierarchy.write(org_id, _space_rows(ws, run, utc_now_iso(), [space], asked))
+        _read_space(org_id, client, ws, space_id, run)  # 2 requests, or 4 + F (see the module's docstring)
     except (WorkspaceNotAuthorized, NotFound):
         _sweep(org_id, ws, in_space)  # the space is gone
         return
-    space_row = [{**r, "run": run} for r in in_space if r["kind"] == "space"]
-    hierarchy.write(org_id, space_row + fresh)
+    if list_id is not None or folder_id is not None:
+        hierarchy.write(org_id, [{**r, "run": run} for r in known])
     _sweep(org_id, ws, [r for r in hierarchy.load_space(org_id, ws, space_id) if r.get("run") != run])
 
 

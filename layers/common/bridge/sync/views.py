@@ -91,6 +91,9 @@ def assign(org_id: str, customer_id: str, space_id: str, list_id: str | None) ->
                 raise NotFound("no such list in the synced hierarchy", code="list_not_found")
             if lst["space_id"] != space_id:
                 raise Unprocessable("that list is not in that space", code="list_not_in_space")
+            folder = _find(rows, "folder", str(lst["folder_id"])) if lst.get("folder_id") else None
+            if lst.get("archived") or (folder is not None and folder.get("archived")):
+                raise Unprocessable("that list (or its folder) is archived", code="list_archived")
         record = {
             "workspace_id": ws,
             "space_id": space_id,

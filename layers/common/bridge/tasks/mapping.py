@@ -21,6 +21,14 @@ def _lists(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {r["id"]: r for r in rows if r["kind"] == "list"}
 
 
+def _archived_list(rows: list[dict[str, Any]], lst: dict[str, Any]) -> bool:
+    """An archived list, or one in an archived folder: no new task goes there."""
+    folder_id = lst.get("folder_id")
+    return bool(lst.get("archived")) or any(
+        r["kind"] == "folder" and r["id"] == folder_id and r.get("archived") for r in rows if folder_id
+    )
+
+
 def check(org_id: str, value: OrgSettings) -> OrgSettings:
     """Reject settings that point at lists or statuses the organisation's hierarchy does not have; return them
     with each mapped status in its list's own spelling.
@@ -38,6 +46,8 @@ def check(org_id: str, value: OrgSettings) -> OrgSettings:
             raise Unprocessable(f"space {space_id} is not in the synced hierarchy", code="space_not_found")
         if list_id not in lists or lists[list_id]["space_id"] != space_id:
             raise Unprocessable(f"list {list_id} is not in space {space_id}", code="list_not_in_space")
+        if _archived_list(rows, lists[list_id]):
+            raise Unprocessable(f"list {list_id} (or its folder) is archived", code="list_archived")
     canonical: dict[str, dict[str, str]] = {}
     for list_id, mapping in value.status_mapping.items():
         if list_id not in lists:
@@ -60,7 +70,8 @@ def _fold(name: str) -> str:
 
 
 def resolve_list(org_id: str, customer: dict[str, Any] | None, value: OrgSettings) -> str | None:
-    """The customer's assigned list; else its space's default list (settings); else the space's first list."""
+    """The customer's assigned list; else its space's default list (settings); else the space's first list that is
+    neither archived nor in an archived folder."""
     if not customer or customer.get("status") == "broken":
         return None
     if customer.get("list_id"):
@@ -69,7 +80,10 @@ def resolve_list(org_id: str, customer: dict[str, Any] | None, value: OrgSetting
     if value.space_default_lists.get(space_id):
         return value.space_default_lists[space_id]
     rows = hierarchy.load_space(org_id, customer["workspace_id"], space_id)
-    in_space = [r for r in rows if r["kind"] == "list" and not r.get("archived")]
+    archived_folders = {r["id"] for r in rows if r["kind"] == "folder" and r.get("archived")}
+    in_space = [
+        r for r in rows if r["kind"] == "list" and not r.get("archived") and r.get("folder_id") not in archived_folders
+    ]
     folderless = sorted((r for r in in_space if not r.get("folder_id")), key=lambda r: r.get("orderindex", 0))
     foldered = sorted((r for r in in_space if r.get("folder_id")), key=lambda r: r.get("orderindex", 0))
     candidates = folderless or foldered
