@@ -58,7 +58,7 @@ def require_connected(
 def view(org_id: str) -> dict[str, Any]:
     """The connection as the portal sees it: never a token or a secret."""
     conn = current(org_id)
-    hooks = {w["workspace_id"]: w.get("health", "unknown") for w in webhooks.list_for(org_id)}
+    hooks = {w["workspace_id"]: _webhook_health(w) for w in webhooks.list_for(org_id)}
     return {
         "status": conn.status,
         "mode": conn.mode,
@@ -71,6 +71,17 @@ def view(org_id: str) -> dict[str, Any]:
         "last_sync_at": conn.last_sync_at,
         "webhooks": [{"workspace_id": ws, "health": health} for ws, health in sorted(hooks.items())],
     }
+
+
+def _webhook_health(row: dict[str, Any]) -> str:
+    """The health of the organisation's webhook as last seen at ClickUp by any organisation using it (a shared
+    webhook deleted behind our back reads `missing` for each of them), else as the organisation's row has it."""
+    if not row.get("webhook_id"):
+        return str(row.get("health", "unknown"))
+    meta = webhooks.shared(row["webhook_id"])
+    if row["org_id"] not in webhooks.members(meta):
+        return "missing"  # no longer ours to receive: its users deleted it, or it was re-created without us
+    return str((meta or {}).get("health") or row.get("health", "unknown"))
 
 
 def client_for(

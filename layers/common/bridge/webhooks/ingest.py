@@ -4,6 +4,7 @@ that is not genuine is rejected with nothing queued."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -34,15 +35,24 @@ class Rejected(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-_hooks: Recent[Hook | None] = Recent(SECRET_MAX_AGE_S)
+_secrets: Recent[str] = Recent(SECRET_MAX_AGE_S)
 
 
-def _load(webhook_id: str) -> Hook | None:
-    row = webhooks.lookup(webhook_id)
-    if not row or not row.get("secret"):
-        return None
-    secret = envelope.open_envelope(row["org_id"], envelope.WEBHOOK_SECRET, row["secret"])
-    return Hook(row["org_id"], row["workspace_id"], webhook_id, secret)
+def _load(webhook_id: str) -> list[Hook]:
+    """Every organisation using the webhook, each with the secret from its own row (read on every delivery, so an
+    organisation that joined a shared webhook receives from its first delivery on; the opened secret is cached
+    per envelope)."""
+    hooks = []
+    for row in webhooks.lookup(webhook_id):
+        sealed = row.get("secret")
+        if not sealed:
+            continue
+        key = f"{row['org_id']}|{sealed.get('nonce', '')}|{sealed.get('ct', '')}"
+        secret = _secrets.get(
+            key, functools.partial(envelope.open_envelope, row["org_id"], envelope.WEBHOOK_SECRET, sealed)
+        )
+        hooks.append(Hook(row["org_id"], row["workspace_id"], webhook_id, secret))
+    return hooks
 
 
 def _signed_by(hook: Hook, raw: bytes, signature: str) -> bool:
@@ -50,8 +60,10 @@ def _signed_by(hook: Hook, raw: bytes, signature: str) -> bool:
     return hmac.compare_digest(expected, signature.strip().lower())
 
 
-def verify(raw: bytes, signature: str | None) -> tuple[Hook, dict[str, Any]]:
-    """The webhook that signed these bytes, and the parsed payload; `Rejected` otherwise."""
+def verify(raw: bytes, signature: str | None) -> tuple[list[Hook], dict[str, Any]]:
+    """The organisations this delivery is for (each one whose stored secret signed these bytes: a webhook shared by
+    organisations connecting the same ClickUp user goes to each of them), and the parsed payload; `Rejected`
+    otherwise."""
     try:
         payload = json.loads(raw)
     except (UnicodeDecodeError, ValueError):
@@ -61,25 +73,40 @@ def verify(raw: bytes, signature: str | None) -> tuple[Hook, dict[str, Any]]:
     if not signature:
         raise Rejected(401, "missing_signature", "the X-Signature header is missing")
     webhook_id = payload["webhook_id"][:64]
-    hook = _hooks.get(webhook_id, lambda: _load(webhook_id))
-    if hook is not None and _signed_by(hook, raw, signature):
-        return hook, payload
-    _hooks.forget(webhook_id)  # a re-created webhook has a new secret: read it again once before rejecting
-    hook = _hooks.get(webhook_id, lambda: _load(webhook_id))
-    if hook is None:
+    hooks = _load(webhook_id)
+    if not hooks:
         raise Rejected(401, "unknown_webhook", "the payload names no webhook of this bridge")
-    if not _signed_by(hook, raw, signature):
+    signed = [hook for hook in hooks if _signed_by(hook, raw, signature)]
+    if not signed:
         raise Rejected(401, "invalid_signature", "the signature does not match the body")
-    return hook, payload
+    return signed, payload
 
 
-def enqueue(hook: Hook, payload: dict[str, Any]) -> None:
-    message = {
-        "kind": "delivery",
-        "org_id": hook.org_id,
-        "workspace_id": hook.workspace_id,
-        "webhook_id": hook.webhook_id,
-        "received_ms": int(time.time() * 1000),
-        "payload": payload,
-    }
-    aws.client("sqs").send_message(QueueUrl=settings().webhook_queue_url, MessageBody=json.dumps(message))
+def enqueue(hooks: list[Hook], payload: dict[str, Any]) -> None:
+    """One message per organisation: each processes the delivery against its own links only."""
+    received_ms = int(time.time() * 1000)
+    entries = [
+        {
+            "Id": str(n),
+            "MessageBody": json.dumps(
+                {
+                    "kind": "delivery",
+                    "org_id": hook.org_id,
+                    "workspace_id": hook.workspace_id,
+                    "webhook_id": hook.webhook_id,
+                    "received_ms": received_ms,
+                    "payload": payload,
+                }
+            ),
+        }
+        for n, hook in enumerate(hooks)
+    ]
+    sqs = aws.client("sqs")
+    for start in range(0, len(entries), 10):  # SendMessageBatch takes at most 10 entries
+        batch = entries[start : start + 10]
+        if len(batch) == 1:
+            sqs.send_message(QueueUrl=settings().webhook_queue_url, MessageBody=batch[0]["MessageBody"])
+            continue
+        answer = sqs.send_message_batch(QueueUrl=settings().webhook_queue_url, Entries=batch)
+        if answer.get("Failed"):
+            raise RuntimeError(f"{len(answer['Failed'])} deliveries could not be queued")
