@@ -257,3 +257,39 @@ def test_one_leaving_while_another_joins_leaves_the_joiner_receiving(api, auth, 
         _health_matches_clickup(clickup, workspace, b)
         b.disconnect()
         assert _hooks_at_clickup(clickup, workspace) == []
+
+
+# -- the emulator's readings of OAUTH_171 -------------------------------------------------------------------
+EXPECTED_DUPLICATE = {  # (same endpoint, same events) -> OAUTH_171?, per reading; the same user and location
+    "endpoint_location": {(True, True): True, (False, True): False, (True, False): True, (False, False): False},
+    "events_location": {(True, True): True, (False, True): True, (True, False): False, (False, False): False},
+    "endpoint_events_location": {(True, True): True, (False, True): False, (True, False): False, (False, False): False},
+}
+
+
+def test_the_emulator_answers_oauth_171_as_each_reading_says(clickup, workspace, reading) -> None:
+    team, headers = workspace["team_id"], {"Authorization": workspace["token"]}
+    base = {"endpoint": "https://one.example/hook", "events": ["taskCreated", "taskUpdated"]}
+    first = clickup.post(f"/api/v2/team/{team}/webhook", headers=headers, json=base)
+    assert first.status_code == 200, first.text
+    for (same_endpoint, same_events), duplicate in EXPECTED_DUPLICATE[reading].items():
+        body = {
+            "endpoint": base["endpoint"] if same_endpoint else f"https://{uuid.uuid4().hex[:8]}.example/hook",
+            "events": list(reversed(base["events"])) if same_events else ["taskDeleted"],  # order is not identity
+        }
+        answer = clickup.post(f"/api/v2/team/{team}/webhook", headers=headers, json=body)
+        if duplicate:
+            assert (answer.status_code, answer.json()["ECODE"]) == (400, "OAUTH_171"), (body, answer.text)
+        else:
+            assert answer.status_code == 200, (body, answer.text)
+            clickup.delete(f"/api/v2/webhook/{answer.json()['id']}", headers=headers).raise_for_status()
+    # another location, or another user, is never the same configuration
+    space = {**base, "space_id": int(_space(workspace)["id"])}
+    assert clickup.post(f"/api/v2/team/{team}/webhook", headers=headers, json=space).status_code == 200
+    tag = uuid.uuid4().hex[:6]
+    other = clickup.post("/_emulator/users", json={"username": f"O {tag}", "email": f"o{tag}@example.com"}).json()
+    clickup.post(f"/_emulator/teams/{team}/members", json={"user_id": other["id"]})
+    other_token = clickup.post(f"/_emulator/users/{other['id']}/tokens").json()["token"]
+    answer = clickup.post(f"/api/v2/team/{team}/webhook", headers={"Authorization": other_token}, json=base)
+    assert answer.status_code == 200, answer.text
+    assert clickup.put("/_emulator/webhooks/uniqueness", json={"reading": "nope"}).status_code == 400
