@@ -145,17 +145,6 @@ def set_health(webhook_id: str, health: str, fail_count: int, checked_at: str) -
             raise
 
 
-def lookup(webhook_id: str) -> list[dict[str, Any]]:
-    """The rows of every organisation that uses this webhook and holds it as its current one (ingestion)."""
-    meta = shared(webhook_id)
-    rows = []
-    for org_id in sorted(members(meta)):
-        row = get(org_id, str(meta["workspace_id"])) if meta and meta.get("workspace_id") else None
-        if row and row.get("webhook_id") == webhook_id:
-            rows.append(row)
-    return rows
-
-
 def delete(org_id: str, workspace_id: str) -> None:
     """Forget the organisation's row (its membership is left through `leave`)."""
     main_table().delete_item(Key={"pk": org_pk(org_id), "sk": f"{PREFIX}{workspace_id}"})

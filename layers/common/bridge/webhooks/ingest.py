@@ -35,23 +35,36 @@ class Rejected(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-_secrets: Recent[str] = Recent(SECRET_MAX_AGE_S)
+_hooks: Recent[Hook | None] = Recent(SECRET_MAX_AGE_S)
 
 
-def _load(webhook_id: str) -> list[Hook]:
-    """Every organisation using the webhook, each with the secret from its own row (read on every delivery, so an
-    organisation that joined a shared webhook receives from its first delivery on; the opened secret is cached
-    per envelope)."""
+def _org_hook(org_id: str, workspace_id: str, webhook_id: str) -> Hook | None:
+    row = webhooks.get(org_id, workspace_id)
+    if not row or row.get("webhook_id") != webhook_id or not row.get("secret"):
+        return None
+    secret = envelope.open_envelope(org_id, envelope.WEBHOOK_SECRET, row["secret"])
+    return Hook(org_id, workspace_id, webhook_id, secret)
+
+
+def _load(webhook_id: str, fresh: bool = False) -> list[Hook]:
+    """Every organisation using the webhook, each with the secret from its own row. Who uses it is read on every
+    delivery (one consistent GetItem), so an organisation that joined a shared webhook receives from its first
+    delivery on and one that left receives no more; each organisation's secret is kept 60 s per container (a
+    webhook's secret never changes: a re-created webhook has a new id)."""
+    meta = webhooks.shared(webhook_id)
+    if not meta or not meta.get("workspace_id"):
+        return []
+    workspace_id = str(meta["workspace_id"])
     hooks = []
-    for row in webhooks.lookup(webhook_id):
-        sealed = row.get("secret")
-        if not sealed:
+    for org_id in sorted(webhooks.members(meta)):
+        key = f"{org_id}|{webhook_id}"
+        if fresh:
+            _hooks.forget(key)
+        hook = _hooks.get(key, functools.partial(_org_hook, org_id, workspace_id, webhook_id))
+        if hook is None:
+            _hooks.forget(key)  # never kept: its row may be written a moment after it joined
             continue
-        key = f"{row['org_id']}|{sealed.get('nonce', '')}|{sealed.get('ct', '')}"
-        secret = _secrets.get(
-            key, functools.partial(envelope.open_envelope, row["org_id"], envelope.WEBHOOK_SECRET, sealed)
-        )
-        hooks.append(Hook(row["org_id"], row["workspace_id"], webhook_id, secret))
+        hooks.append(hook)
     return hooks
 
 
@@ -74,9 +87,12 @@ def verify(raw: bytes, signature: str | None) -> tuple[list[Hook], dict[str, Any
         raise Rejected(401, "missing_signature", "the X-Signature header is missing")
     webhook_id = payload["webhook_id"][:64]
     hooks = _load(webhook_id)
+    signed = [hook for hook in hooks if _signed_by(hook, raw, signature)]
+    if not signed:  # a row read before the organisation (re)joined: read the rows once more before rejecting
+        hooks = _load(webhook_id, fresh=True)
+        signed = [hook for hook in hooks if _signed_by(hook, raw, signature)]
     if not hooks:
         raise Rejected(401, "unknown_webhook", "the payload names no webhook of this bridge")
-    signed = [hook for hook in hooks if _signed_by(hook, raw, signature)]
     if not signed:
         raise Rejected(401, "invalid_signature", "the signature does not match the body")
     return signed, payload
