@@ -175,10 +175,7 @@ def test_health_follows_the_shared_webhook_deleted_behind_our_back(
 
 # -- the rest of the kind -----------------------------------------------------------------------------------
 def test_different_clickup_users_in_one_workspace_get_a_webhook_each(api, auth, clickup, workspace, reading) -> None:
-    tag = uuid.uuid4().hex[:6]
-    colleague = clickup.post("/_emulator/users", json={"username": f"C {tag}", "email": f"c{tag}@example.com"}).json()
-    clickup.post(f"/_emulator/teams/{workspace['team_id']}/members", json={"user_id": colleague["id"]})
-    colleague_token = clickup.post(f"/_emulator/users/{colleague['id']}/tokens").json()["token"]
+    colleague, colleague_token = _colleague_token(clickup, workspace)
     a, b = _org(api, auth), _org(api, auth)
     a.connect(workspace["token"], workspace)
     b.connect(colleague_token, workspace)
@@ -213,6 +210,36 @@ def test_reconnecting_keeps_one_webhook_for_every_organisation(api, auth, clicku
     ticket_b2, task_b2 = b.task(clickup)
     _changes_reach(clickup, workspace, b, ticket_b2, task_b2, "done")
     _health_matches_clickup(clickup, workspace, a, b)
+
+
+def _colleague_token(clickup: httpx.Client, workspace: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    tag = uuid.uuid4().hex[:6]
+    colleague = clickup.post("/_emulator/users", json={"username": f"C {tag}", "email": f"c{tag}@example.com"}).json()
+    clickup.post(f"/_emulator/teams/{workspace['team_id']}/members", json={"user_id": colleague["id"]})
+    return colleague, str(clickup.post(f"/_emulator/users/{colleague['id']}/tokens").json()["token"])
+
+
+@pytest.mark.parametrize("shared_with_b", [False, True])
+def test_reconnecting_as_another_clickup_user_moves_to_that_users_webhook(
+    api, auth, clickup, workspace, shared_with_b
+) -> None:
+    a, b = _org(api, auth), _org(api, auth)
+    a.connect(workspace["token"], workspace)
+    if shared_with_b:
+        b.connect(_second_token(clickup, workspace), workspace)
+    ticket_a, task_a = a.task(clickup)
+    colleague, colleague_token = _colleague_token(clickup, workspace)
+    a.connect(colleague_token, workspace)  # A now connects the colleague
+    owners = sorted(h["userid"] for h in _hooks_at_clickup(clickup, workspace))
+    # the first user's webhook is deleted with that user's token, unless B still uses it
+    assert owners == sorted([colleague["id"]] + ([workspace["user"]["id"]] if shared_with_b else []))
+    _changes_reach(clickup, workspace, a, ticket_a, task_a, "doing")
+    assert len([e for e in a.status_events(ticket_a) if e["data"].get("status") == "doing"]) == 1  # not twice
+    _health_matches_clickup(clickup, workspace, a)
+    if shared_with_b:
+        ticket_b, task_b = b.task(clickup)
+        _changes_reach(clickup, workspace, b, ticket_b, task_b, "doing")
+        _health_matches_clickup(clickup, workspace, b)
 
 
 def _at_once(*steps: Callable[[], None]) -> None:

@@ -150,9 +150,16 @@ def connect_with_token(org_id: str, token: str, mode: str, remaining_s: Any = No
     user, teams = client.get_user(), client.get_teams()
     if not teams:
         raise Unprocessable("the ClickUp token gives access to no workspace", code="no_workspace")
+    before = connections.get(org_id)
     conn = store_token(org_id, token, mode, user, teams, obtained_at)
+    previous_owner = _previous_client(org_id, before, user.id)
     for team in teams:
-        registration.register(org_id, client, team.id)
+        registration.register(org_id, client, team.id, previous_owner=previous_owner)
+    for row in webhooks.list_for(org_id):  # a workspace this connection no longer authorizes: leave its webhook
+        if row["workspace_id"] not in {t.id for t in teams}:
+            if row.get("webhook_id"):
+                registration.leave(org_id, previous_owner or client, row["webhook_id"])
+            webhooks.delete(org_id, row["workspace_id"])
     org_index.add(org_id)
     from bridge.sync.service import request_sync
 
@@ -162,6 +169,17 @@ def connect_with_token(org_id: str, token: str, mode: str, remaining_s: Any = No
     resume(org_id)  # what waited for a token (queued creations, accepted changes) goes again
     publish(org_id, "clickup.connection.connected", {"mode": mode, "workspaces": [t.id for t in teams]})
     return conn
+
+
+def _previous_client(org_id: str, before: connections.Connection | None, user_id: Any) -> ClickUpClient | None:
+    """A client on the token this organisation held before reconnecting as another ClickUp user: that user owns
+    the webhooks it leaves, so only their token can delete them. None when it is the same user, or no token."""
+    if not before or not before.token or str((before.user or {}).get("id")) == str(user_id):
+        return None
+    try:
+        return ClickUpClient(envelope.open_envelope(org_id, envelope.TOKEN, before.token), hooks=OrgRateLimiter(org_id))
+    except envelope.VaultError:
+        return None
 
 
 def set_default_workspace(org_id: str, workspace_id: str) -> dict[str, Any]:

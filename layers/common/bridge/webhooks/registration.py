@@ -46,12 +46,15 @@ def _create_or_adopt(client: ClickUpClient, workspace_id: str, endpoint: str) ->
         return updated if updated.secret else existing[0]
 
 
-def register(org_id: str, client: ClickUpClient, workspace_id: str) -> dict[str, Any]:
+def register(
+    org_id: str, client: ClickUpClient, workspace_id: str, previous_owner: ClickUpClient | None = None
+) -> dict[str, Any]:
     """Create our webhook in the workspace, or adopt the one the token's ClickUp user already has (OAUTH_171), and
     join it: one webhook per ClickUp user and workspace, shared by every organisation connecting that user
     (README, "Webhooks shared by organisations"). The organisation's row gets the id and the secret sealed under
     its own vault context; a webhook it used before and no longer does is left (deleted at ClickUp by its last
-    user). Returns the row written; ClickUp refusing leaves `health: unregistered` with ClickUp's code."""
+    user, with `previous_owner`'s token when the organisation reconnected as another ClickUp user). Returns the row
+    written; ClickUp refusing leaves `health: unregistered` with ClickUp's code."""
     endpoint = settings().webhook_endpoint
     previous = store.get(org_id, workspace_id)
     try:
@@ -74,7 +77,7 @@ def register(org_id: str, client: ClickUpClient, workspace_id: str) -> dict[str,
             "updated_at": utc_now_iso(),
         }
         store.put(org_id, workspace_id, record)
-        _leave_previous(org_id, client, previous, None)
+        _leave_previous(org_id, previous_owner or client, previous, None)
         return record
     if not hook.secret:
         store.leave(org_id, hook.id)
@@ -91,7 +94,7 @@ def register(org_id: str, client: ClickUpClient, workspace_id: str) -> dict[str,
     }
     store.put(org_id, workspace_id, record)
     store.set_health(hook.id, hook.health.status, hook.health.fail_count, now)
-    _leave_previous(org_id, client, previous, hook.id)
+    _leave_previous(org_id, previous_owner or client, previous, hook.id)
     return record
 
 
@@ -99,7 +102,8 @@ def _leave_previous(
     org_id: str, client: ClickUpClient | None, previous: dict[str, Any] | None, now: str | None
 ) -> None:
     if previous and previous.get("webhook_id") and previous["webhook_id"] != now:
-        leave(org_id, client, previous["webhook_id"])
+        outcome = leave(org_id, client, previous["webhook_id"])
+        logger.info("left the webhook used before", extra={"org_id": org_id, "outcome": outcome})
 
 
 def leave(org_id: str, client: ClickUpClient | None, webhook_id: str) -> str:
