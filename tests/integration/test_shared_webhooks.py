@@ -320,3 +320,34 @@ def test_the_emulator_answers_oauth_171_as_each_reading_says(clickup, workspace,
     answer = clickup.post(f"/api/v2/team/{team}/webhook", headers={"Authorization": other_token}, json=base)
     assert answer.status_code == 200, answer.text
     assert clickup.put("/_emulator/webhooks/uniqueness", json={"reading": "nope"}).status_code == 400
+
+
+def _meta(stack, hook_id: str) -> dict[str, Any]:
+    answer = stack.aws.client("dynamodb").get_item(
+        TableName=stack.environment()["TABLE_NAME"],
+        Key={"pk": {"S": f"WEBHOOK#{hook_id}"}, "sk": {"S": "META"}},
+        ConsistentRead=True,
+    )
+    return dict(answer.get("Item") or {})
+
+
+def test_a_leaver_that_died_after_claiming_the_deletion_does_not_block_joiners(
+    api, auth, clickup, workspace, stack
+) -> None:
+    a, b = _org(api, auth), _org(api, auth)
+    a.connect(workspace["token"], workspace)
+    (hook,) = _hooks_at_clickup(clickup, workspace)
+    # A's disconnect claimed the deletion and died before deleting (what its leave writes, ten minutes ago)
+    stack.aws.client("dynamodb").update_item(
+        TableName=stack.environment()["TABLE_NAME"],
+        Key={"pk": {"S": f"WEBHOOK#{hook['id']}"}, "sk": {"S": "META"}},
+        UpdateExpression="REMOVE orgs SET #s = :d, claimed_at = :t",
+        ExpressionAttributeNames={"#s": "state"},
+        ExpressionAttributeValues={":d": {"S": "deleting"}, ":t": {"N": str(int(time.time()) - 600)}},
+    )
+    b.connect(_second_token(clickup, workspace), workspace)  # takes the stale claim over
+    meta = _meta(stack, hook["id"])
+    assert "state" not in meta and set(meta["orgs"]["SS"]) == {b.org_id}
+    ticket, task = b.task(clickup)
+    _changes_reach(clickup, workspace, b, ticket, task, "doing")
+    assert b.health() == [{"workspace_id": workspace["team_id"], "health": "active"}]

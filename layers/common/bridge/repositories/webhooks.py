@@ -16,12 +16,14 @@ by organisations"). Every membership change is one atomic UpdateItem on the `MET
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from bridge.repositories.table import is_conditional_failure, main_table, org_pk, plain, query_org
 
 PREFIX = "WEBHOOK#"
 DELETING = "deleting"
+CLAIM_STALE_S = 300  # longer than any function holding a claim can run (the longest Lambda timeout is 120 s)
 
 
 def _meta_key(webhook_id: str) -> dict[str, str]:
@@ -42,7 +44,8 @@ def put(org_id: str, workspace_id: str, record: dict[str, Any]) -> None:
 
 
 def get(org_id: str, workspace_id: str) -> dict[str, Any] | None:
-    item = main_table().get_item(Key={"pk": org_pk(org_id), "sk": f"{PREFIX}{workspace_id}"}).get("Item")
+    key = {"pk": org_pk(org_id), "sk": f"{PREFIX}{workspace_id}"}
+    item = main_table().get_item(Key=key, ConsistentRead=True).get("Item")
     return plain(item) if item else None
 
 
@@ -68,14 +71,20 @@ def members(meta: dict[str, Any] | None) -> set[str]:
 
 def join(org_id: str, workspace_id: str, webhook_id: str) -> bool:
     """Add the organisation to the webhook's users. False while its last user is deleting it at ClickUp (the
-    caller registers again once it is gone)."""
+    caller registers again once it is gone). A claim older than `CLAIM_STALE_S` is of a leaver that died between
+    its claim and `forget`: the joiner takes the webhook over (and the late leaver's `forget` then does nothing)."""
     try:
         main_table().update_item(
             Key=_meta_key(webhook_id),
-            UpdateExpression="ADD orgs :o SET workspace_id = :ws",
-            ConditionExpression="attribute_not_exists(#s) OR #s <> :deleting",
+            UpdateExpression="ADD orgs :o SET workspace_id = :ws REMOVE #s, claimed_at",
+            ConditionExpression="attribute_not_exists(#s) OR #s <> :deleting OR claimed_at < :stale",
             ExpressionAttributeNames={"#s": "state"},
-            ExpressionAttributeValues={":o": {org_id}, ":ws": workspace_id, ":deleting": DELETING},
+            ExpressionAttributeValues={
+                ":o": {org_id},
+                ":ws": workspace_id,
+                ":deleting": DELETING,
+                ":stale": int(time.time()) - CLAIM_STALE_S,
+            },
         )
     except Exception as exc:
         if is_conditional_failure(exc):
@@ -112,11 +121,11 @@ def leave(org_id: str, webhook_id: str) -> bool:
     try:
         table.update_item(
             Key=_meta_key(webhook_id),
-            UpdateExpression="SET #s = :deleting",
+            UpdateExpression="SET #s = :deleting, claimed_at = :now",
             ConditionExpression="attribute_exists(pk) AND attribute_not_exists(orgs) AND "
             "attribute_not_exists(org_id) AND (attribute_not_exists(#s) OR #s <> :deleting)",
             ExpressionAttributeNames={"#s": "state"},
-            ExpressionAttributeValues={":deleting": DELETING},
+            ExpressionAttributeValues={":deleting": DELETING, ":now": int(time.time())},
         )
     except Exception as exc:
         if is_conditional_failure(exc):
@@ -126,8 +135,18 @@ def leave(org_id: str, webhook_id: str) -> bool:
 
 
 def forget(webhook_id: str) -> None:
-    """Drop the `META` item of a webhook its last user deleted (or tried to delete) at ClickUp."""
-    main_table().delete_item(Key=_meta_key(webhook_id))
+    """Drop the `META` item of a webhook its last user deleted (or tried to delete) at ClickUp; nothing when a
+    joiner took a stale claim over meanwhile (its health check then finds the webhook missing and repairs it)."""
+    try:
+        main_table().delete_item(
+            Key=_meta_key(webhook_id),
+            ConditionExpression="#s = :deleting",
+            ExpressionAttributeNames={"#s": "state"},
+            ExpressionAttributeValues={":deleting": DELETING},
+        )
+    except Exception as exc:
+        if not is_conditional_failure(exc):
+            raise
 
 
 def set_health(webhook_id: str, health: str, fail_count: int, checked_at: str) -> None:
