@@ -130,7 +130,7 @@ def test_one_organisation_disconnecting_never_silences_another(api, auth, clicku
     assert _hooks_at_clickup(clickup, workspace) == []
 
 
-def test_a_revoked_token_of_one_organisation_does_not_silence_the_other(api, auth, clickup, workspace) -> None:
+def test_a_revoked_token_of_one_organisation_does_not_silence_the_other(api, auth, clickup, workspace, reading) -> None:
     a, b = _org(api, auth), _org(api, auth)
     b.connect(_second_token(clickup, workspace), workspace)
     a.connect(workspace["token"], workspace)  # A joins B's webhook (it never takes it over)
@@ -221,7 +221,7 @@ def _colleague_token(clickup: httpx.Client, workspace: dict[str, Any]) -> tuple[
 
 @pytest.mark.parametrize("shared_with_b", [False, True])
 def test_reconnecting_as_another_clickup_user_moves_to_that_users_webhook(
-    api, auth, clickup, workspace, shared_with_b
+    api, auth, clickup, workspace, reading, shared_with_b
 ) -> None:
     a, b = _org(api, auth), _org(api, auth)
     a.connect(workspace["token"], workspace)
@@ -261,7 +261,9 @@ def _at_once(*steps: Callable[[], None]) -> None:
     assert not errors, errors
 
 
-def test_two_organisations_connecting_at_the_same_moment_share_one_webhook(api, auth, clickup, workspace) -> None:
+def test_two_organisations_connecting_at_the_same_moment_share_one_webhook(
+    api, auth, clickup, workspace, reading
+) -> None:
     a, b = _org(api, auth), _org(api, auth)
     b_token = _second_token(clickup, workspace)
     _at_once(lambda: a.connect(workspace["token"], workspace), lambda: b.connect(b_token, workspace))
@@ -272,7 +274,7 @@ def test_two_organisations_connecting_at_the_same_moment_share_one_webhook(api, 
     _changes_reach(clickup, workspace, b, ticket_b, task_b, "doing")
 
 
-def test_one_leaving_while_another_joins_leaves_the_joiner_receiving(api, auth, clickup, workspace) -> None:
+def test_one_leaving_while_another_joins_leaves_the_joiner_receiving(api, auth, clickup, workspace, reading) -> None:
     for _ in range(3):
         a, b = _org(api, auth), _org(api, auth)
         a.connect(workspace["token"], workspace)
