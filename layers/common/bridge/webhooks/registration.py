@@ -1,10 +1,12 @@
-"""Register the bridge's webhook in a workspace, surviving "Webhook configuration already exists" (OAUTH_171)."""
+"""Register the bridge's webhook in a workspace, surviving "Webhook configuration already exists" (OAUTH_171), and
+share it with every organisation connecting the same ClickUp user (README, "Webhooks shared by organisations")."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
+from bridge.clickup import models
 from bridge.clickup.client import HIERARCHY_EVENTS, TASK_EVENTS, ClickUpClient
 from bridge.clickup.errors import ClickUpError, NotFound, Permanent
 from bridge.core.clock import utc_now_iso
@@ -20,12 +22,12 @@ JOIN_ATTEMPTS = 8
 JOIN_WAIT_S = 0.1
 
 
-def ours(hooks: list[Any], endpoint: str) -> list[Any]:
+def ours(hooks: list[models.Webhook], endpoint: str) -> list[models.Webhook]:
     """Our webhooks among a user's: our endpoint, the whole workspace (no location filter)."""
     return [h for h in hooks if h.endpoint == endpoint and not (h.space_id or h.folder_id or h.list_id or h.task_id)]
 
 
-def _create_or_adopt(client: ClickUpClient, workspace_id: str, endpoint: str) -> Any | None:
+def _create_or_adopt(client: ClickUpClient, workspace_id: str, endpoint: str) -> models.Webhook | None:
     """The webhook created, or the user's existing one adopted; None when the existing one vanished between the
     create and the listing (its last user deleted it meanwhile: the caller tries again)."""
     try:
