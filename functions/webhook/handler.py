@@ -41,12 +41,12 @@ def clickup_delivery(
     x_signature: Annotated[str | None, Header(alias="X-Signature", description="hex HMAC-SHA256 of the body")] = None,
 ) -> Response[dict[str, Any]]:
     try:
-        hook, payload = ingest.verify(_raw_body(), x_signature)
+        hooks, payload = ingest.verify(_raw_body(), x_signature)
     except ingest.Rejected as rejected:
         metrics.add_metric(name=f"WebhookRejected_{rejected.code}", unit="Count", value=1)
         logger.warning("webhook delivery rejected", extra={"code": rejected.code})
         return error_response(rejected.status, rejected.code, rejected.message)
-    ingest.enqueue(hook, payload)
+    ingest.enqueue(hooks, payload)
     metrics.add_metric(name="WebhookAccepted", unit="Count", value=1)
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body={"status": "queued"})
 

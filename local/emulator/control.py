@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from local.emulator.server import Emulator
 
 
+UNIQUENESS_READINGS = ("endpoint_location", "events_location", "endpoint_events_location")
+
+
 def _json(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body), status=status, content_type="application/json")
 
@@ -47,6 +50,7 @@ class ControlApi:
                 r("/_emulator/faults", endpoint="clear_faults", methods=["DELETE"]),
                 r("/_emulator/faults", endpoint="list_faults", methods=["GET"]),
                 r("/_emulator/webhooks/delivery", endpoint="delivery", methods=["PUT"]),
+                r("/_emulator/webhooks/uniqueness", endpoint="uniqueness", methods=["GET", "PUT"]),
                 r("/_emulator/webhooks/<webhook_id>/health", endpoint="webhook_health", methods=["PUT"]),
                 r("/_emulator/webhooks", endpoint="list_webhooks", methods=["GET"]),
                 r("/_emulator/requests", endpoint="requests", methods=["GET"]),
@@ -242,6 +246,17 @@ class ControlApi:
     def on_delivery(self, request: Request, body: dict[str, Any]) -> Response:
         self.emu.dispatcher.configure(**body)
         return _json(vars(self.emu.dispatcher.config))
+
+    def on_uniqueness(self, request: Request, body: dict[str, Any]) -> Response:
+        """What makes a second create answer OAUTH_171: one reading of ClickUp's docs each (models.py)."""
+        b = self.emu.backend
+        if request.method == "PUT":
+            reading = body["reading"]
+            if reading not in UNIQUENESS_READINGS:
+                raise ValueError(f"reading must be one of {', '.join(UNIQUENESS_READINGS)}")
+            with b.lock:
+                b.webhook_uniqueness = reading
+        return _json({"reading": b.webhook_uniqueness})
 
     def on_webhook_health(self, request: Request, body: dict[str, Any], webhook_id: str) -> Response:
         b = self.emu.backend

@@ -318,6 +318,7 @@ class ClickUpBackend:
             # field unchanged). The README's differences table; the product's tests run under each.
             self.update_null: str = "clears"
             self.rendering = Rendering()
+            self.webhook_uniqueness: str = "endpoint_location"  # see _same_configuration
 
     def new_id(self) -> str:
         return str(next(self._ids))
@@ -948,8 +949,8 @@ class ClickUpBackend:
                 if (
                     hook.team_id == team_id
                     and hook.user_id == token.user_id
-                    and hook.endpoint == endpoint
                     and all(getattr(hook, k) == v for k, v in location.items())
+                    and self._same_configuration(hook, endpoint, events)
                 ):
                     raise errors.webhook_exists()
             import uuid
@@ -969,6 +970,24 @@ class ClickUpBackend:
             )
             self.webhooks[hook.id] = hook
             return hook
+
+    def _same_configuration(self, hook: Webhook, endpoint: str, events: list[str]) -> bool:
+        """Whether a create duplicates `hook` ("Webhook configuration already exists", OAUTH_171). ClickUp's
+        common_errors page (https://developer.clickup.com/docs/common_errors) names the error and not what makes
+        two webhooks the same, so each reading reported publicly is a setting (`PUT /_emulator/webhooks/uniqueness`):
+        `endpoint_location` (default: one webhook per user, endpoint and location, the reading issue 14 reports),
+        `events_location` (the api-evangelist errors registry quoted in FACTS.md: "duplicate events+location"), and
+        `endpoint_events_location` (Apache Camel's ClickUp component reuses the webhook matching endpoint and
+        events). In every reading the webhook is the user's own: webhooks are "tied to the user" whose token
+        created them (https://developer.clickup.com/docs/webhooks) and each user lists only their own."""
+        reading = self.webhook_uniqueness
+        same_endpoint = hook.endpoint == endpoint
+        same_events = sorted(hook.events) == sorted(events)
+        if reading == "events_location":
+            return same_events
+        if reading == "endpoint_events_location":
+            return same_endpoint and same_events
+        return same_endpoint
 
     def webhook_for(self, token: Token, webhook_id: str) -> Webhook:
         hook = self.webhooks.get(webhook_id)

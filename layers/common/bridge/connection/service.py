@@ -60,7 +60,7 @@ def require_connected(
 def view(org_id: str) -> dict[str, Any]:
     """The connection as the portal sees it: never a token or a secret."""
     conn = current(org_id)
-    hooks = {w["workspace_id"]: w.get("health", "unknown") for w in webhooks.list_for(org_id)}
+    hooks = {w["workspace_id"]: _webhook_health(w) for w in webhooks.list_for(org_id)}
     return {
         "status": conn.status,
         "mode": conn.mode,
@@ -73,6 +73,17 @@ def view(org_id: str) -> dict[str, Any]:
         "last_sync_at": conn.last_sync_at,
         "webhooks": [{"workspace_id": ws, "health": health} for ws, health in sorted(hooks.items())],
     }
+
+
+def _webhook_health(row: dict[str, Any]) -> str:
+    """The health of the organisation's webhook as last seen at ClickUp by any organisation using it (a shared
+    webhook deleted behind our back reads `missing` for each of them), else as the organisation's row has it."""
+    if not row.get("webhook_id"):
+        return str(row.get("health", "unknown"))
+    meta = webhooks.shared(row["webhook_id"])
+    if row["org_id"] not in webhooks.members(meta):
+        return "missing"  # no longer ours to receive: its users deleted it, or it was re-created without us
+    return str((meta or {}).get("health") or row.get("health", "unknown"))
 
 
 def client_for(
@@ -165,10 +176,17 @@ def connect_with_token(
     user, teams = client.get_user(), client.get_teams()
     if not teams:
         raise Unprocessable("the ClickUp token gives access to no workspace", code="no_workspace")
+    before = connections.get(org_id)
     conn = store_token(org_id, token, mode, user, teams, obtained_at, oauth_state)
+    previous_owner = _previous_client(org_id, before, user.id)
     for team in teams:
         members.put(org_id, team.id, team.member_ids)  # who may be assigned (refreshed by each full sync)
-        registration.register(org_id, client, team.id)
+        registration.register(org_id, client, team.id, previous_owner=previous_owner)
+    for row in webhooks.list_for(org_id):  # a workspace this connection no longer authorizes: leave its webhook
+        if row["workspace_id"] not in {t.id for t in teams}:
+            if row.get("webhook_id"):
+                registration.leave(org_id, previous_owner or client, row["webhook_id"])
+            webhooks.delete(org_id, row["workspace_id"])
     org_index.add(org_id)
     from bridge.sync.service import request_sync
 
@@ -182,6 +200,17 @@ def connect_with_token(
         ConnectionConnected.model_validate({"mode": mode, "workspaces": [t.id for t in teams]}),
     )
     return conn
+
+
+def _previous_client(org_id: str, before: connections.Connection | None, user_id: Any) -> ClickUpClient | None:
+    """A client on the token this organisation held before reconnecting as another ClickUp user: that user owns
+    the webhooks it leaves, so only their token can delete them. None when it is the same user, or no token."""
+    if not before or not before.token or str((before.user or {}).get("id")) == str(user_id):
+        return None
+    try:
+        return ClickUpClient(envelope.open_envelope(org_id, envelope.TOKEN, before.token), hooks=OrgRateLimiter(org_id))
+    except envelope.VaultError:
+        return None
 
 
 def set_default_workspace(org_id: str, workspace_id: str) -> dict[str, Any]:

@@ -29,15 +29,22 @@ def check(org_id: str, remaining_s: Callable[[], float]) -> list[dict[str, Any]]
 
 def _check_workspace(org_id: str, client: ClickUpClient, ws: str, row: dict[str, Any] | None) -> dict[str, Any]:
     endpoint = settings().webhook_endpoint
-    ours = [h for h in client.get_webhooks(ws) if h.endpoint == endpoint]
-    hook = next((h for h in ours if row and h.id == row.get("webhook_id")), ours[0] if ours else None)
-    if hook is None or row is None or row.get("webhook_id") != hook.id:
-        # Missing at ClickUp, or not the one we hold the secret of: register (adopts an existing one, OAUTH_171)
+    ours = registration.ours(client.get_webhooks(ws), endpoint)
+    held = row.get("webhook_id") if row else None
+    hook = next((h for h in ours if h.id == held), None)
+    if hook is None:
+        # Ours is missing at ClickUp (deleted behind our back, or never registered), or the user's webhook is now
+        # another one (an organisation sharing it re-created it): what every user of ours sees says so at once,
+        # then this organisation registers, adopting the one that exists (OAUTH_171) or creating it.
+        if held:
+            store.set_health(held, "missing", 0, utc_now_iso())
         record = registration.register(org_id, client, ws)
-        metrics.add_metric(name="WebhookRecreated", unit="Count", value=1)
-        metrics.add_metric(name="WebhookUnhealthy", unit="Count", value=1)
-        logger.warning("webhook re-created", extra={"org_id": org_id, "workspace_id": ws})
-        return {"workspace_id": ws, "found": "missing", "action": "recreated", "health": record.get("health")}
+        action = "adopted" if ours else "recreated"
+        if not ours:
+            metrics.add_metric(name="WebhookRecreated", unit="Count", value=1)
+            metrics.add_metric(name="WebhookUnhealthy", unit="Count", value=1)
+        logger.warning(f"webhook {action}", extra={"org_id": org_id, "workspace_id": ws})
+        return {"workspace_id": ws, "found": "missing", "action": action, "health": record.get("health")}
     found = hook.health.status
     action = "none"
     if found in UNHEALTHY:
@@ -45,15 +52,10 @@ def _check_workspace(org_id: str, client: ClickUpClient, ws: str, row: dict[str,
         action = "reenabled"
         metrics.add_metric(name="WebhookUnhealthy", unit="Count", value=1)
         logger.warning("webhook re-enabled", extra={"org_id": org_id, "workspace_id": ws, "was": found})
+    now = utc_now_iso()
     kept = {k: v for k, v in (row or {}).items() if k not in ("pk", "sk", "org_id", "workspace_id")}
     store.put(
-        org_id,
-        ws,
-        {
-            **kept,
-            "health": hook.health.status,
-            "fail_count": hook.health.fail_count,
-            "checked_at": utc_now_iso(),
-        },
+        org_id, ws, {**kept, "health": hook.health.status, "fail_count": hook.health.fail_count, "checked_at": now}
     )
+    store.set_health(hook.id, hook.health.status, hook.health.fail_count, now)
     return {"workspace_id": ws, "found": found, "action": action, "health": hook.health.status}

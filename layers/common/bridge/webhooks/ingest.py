@@ -4,6 +4,7 @@ that is not genuine is rejected with nothing queued."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -38,12 +39,34 @@ class Rejected(Exception):
 _hooks: Recent[Hook | None] = Recent(SECRET_MAX_AGE_S)
 
 
-def _load(webhook_id: str) -> Hook | None:
-    row = webhooks.lookup(webhook_id)
-    if not row or not row.get("secret"):
+def _org_hook(org_id: str, workspace_id: str, webhook_id: str) -> Hook | None:
+    row = webhooks.get(org_id, workspace_id)
+    if not row or row.get("webhook_id") != webhook_id or not row.get("secret"):
         return None
-    secret = envelope.open_envelope(row["org_id"], envelope.WEBHOOK_SECRET, row["secret"])
-    return Hook(row["org_id"], row["workspace_id"], webhook_id, secret)
+    secret = envelope.open_envelope(org_id, envelope.WEBHOOK_SECRET, row["secret"])
+    return Hook(org_id, workspace_id, webhook_id, secret)
+
+
+def _load(webhook_id: str, fresh: bool = False) -> list[Hook]:
+    """Every organisation using the webhook, each with the secret from its own row. Who uses it is read on every
+    delivery (one consistent GetItem), so an organisation that joined a shared webhook receives from its first
+    delivery on and one that left receives no more; each organisation's secret is kept 60 s per container (a
+    webhook's secret never changes: a re-created webhook has a new id)."""
+    meta = webhooks.shared(webhook_id)
+    if not meta or not meta.get("workspace_id"):
+        return []
+    workspace_id = str(meta["workspace_id"])
+    hooks = []
+    for org_id in sorted(webhooks.members(meta)):
+        key = f"{org_id}|{webhook_id}"
+        if fresh:
+            _hooks.forget(key)
+        hook = _hooks.get(key, functools.partial(_org_hook, org_id, workspace_id, webhook_id))
+        if hook is None:
+            _hooks.forget(key)  # never kept: its row may be written a moment after it joined
+            continue
+        hooks.append(hook)
+    return hooks
 
 
 def _signed_by(hook: Hook, raw: bytes, signature: str) -> bool:
@@ -54,8 +77,10 @@ def _signed_by(hook: Hook, raw: bytes, signature: str) -> bool:
     return hmac.compare_digest(expected, given)
 
 
-def verify(raw: bytes, signature: str | None) -> tuple[Hook, dict[str, Any]]:
-    """The webhook that signed these bytes, and the parsed payload; `Rejected` otherwise."""
+def verify(raw: bytes, signature: str | None) -> tuple[list[Hook], dict[str, Any]]:
+    """The organisations this delivery is for (each one whose stored secret signed these bytes: a webhook shared by
+    organisations connecting the same ClickUp user goes to each of them), and the parsed payload; `Rejected`
+    otherwise."""
     try:
         payload = json.loads(raw)
     except (UnicodeDecodeError, ValueError):
@@ -65,26 +90,44 @@ def verify(raw: bytes, signature: str | None) -> tuple[Hook, dict[str, Any]]:
         raise Rejected(401, "unknown_webhook", "the payload names no webhook of this bridge")
     if not signature:
         raise Rejected(401, "missing_signature", "the X-Signature header is missing")
-    webhook_id = payload["webhook_id"]
-    hook = _hooks.get(webhook_id, lambda: _load(webhook_id))
-    if hook is not None and _signed_by(hook, raw, signature):
-        return hook, payload
-    _hooks.forget(webhook_id)  # a re-created webhook has a new secret: read it again once before rejecting
-    hook = _hooks.get(webhook_id, lambda: _load(webhook_id))
-    if hook is None:
+    webhook_id = payload["webhook_id"][:64]
+    hooks = _load(webhook_id)
+    signed = [hook for hook in hooks if _signed_by(hook, raw, signature)]
+    if not signed:  # a row read before the organisation (re)joined: read the rows once more before rejecting
+        hooks = _load(webhook_id, fresh=True)
+        signed = [hook for hook in hooks if _signed_by(hook, raw, signature)]
+    if not hooks:
         raise Rejected(401, "unknown_webhook", "the payload names no webhook of this bridge")
-    if not _signed_by(hook, raw, signature):
+    if not signed:
         raise Rejected(401, "invalid_signature", "the signature does not match the body")
-    return hook, payload
+    return signed, payload
 
 
-def enqueue(hook: Hook, payload: dict[str, Any]) -> None:
-    message = {
-        "kind": "delivery",
-        "org_id": hook.org_id,
-        "workspace_id": hook.workspace_id,
-        "webhook_id": hook.webhook_id,
-        "received_ms": int(time.time() * 1000),
-        "payload": payload,
-    }
-    aws.client("sqs").send_message(QueueUrl=settings().webhook_queue_url, MessageBody=json.dumps(message))
+def enqueue(hooks: list[Hook], payload: dict[str, Any]) -> None:
+    """One message per organisation: each processes the delivery against its own links only."""
+    received_ms = int(time.time() * 1000)
+    entries = [
+        {
+            "Id": str(n),
+            "MessageBody": json.dumps(
+                {
+                    "kind": "delivery",
+                    "org_id": hook.org_id,
+                    "workspace_id": hook.workspace_id,
+                    "webhook_id": hook.webhook_id,
+                    "received_ms": received_ms,
+                    "payload": payload,
+                }
+            ),
+        }
+        for n, hook in enumerate(hooks)
+    ]
+    sqs = aws.client("sqs")
+    for start in range(0, len(entries), 10):  # SendMessageBatch takes at most 10 entries
+        batch = entries[start : start + 10]
+        if len(batch) == 1:
+            sqs.send_message(QueueUrl=settings().webhook_queue_url, MessageBody=batch[0]["MessageBody"])
+            continue
+        answer = sqs.send_message_batch(QueueUrl=settings().webhook_queue_url, Entries=batch)
+        if answer.get("Failed"):
+            raise RuntimeError(f"{len(answer['Failed'])} deliveries could not be queued")
