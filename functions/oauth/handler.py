@@ -145,6 +145,17 @@ def put_settings(body: OrgSettings) -> OrgSettings:
     from bridge.tasks import mapping
 
     mapping.check(org_id, body)  # lists, spaces and statuses must exist in the synced hierarchy
+    if body.portal_webhook_url:
+        from bridge.events import destination
+
+        try:  # where events may be pushed (SSRF): public https only, loopback for the local stack alone
+            destination.check_for_save(body.portal_webhook_url, allow_loopback=settings().portal_webhook_allow_loopback)
+        except destination.DestinationRefused as refused:
+            raise Unprocessable(
+                refused.message,
+                code="portal_webhook_url_not_allowed",
+                details={"field": "portal_webhook_url", "reason": refused.reason},
+            ) from None
     return org_settings.put(org_id, body)
 
 

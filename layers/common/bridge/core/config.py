@@ -28,6 +28,9 @@ class Settings(BaseModel):
     public_base_url: str = Field(alias="PUBLIC_BASE_URL", default="https://bridge.invalid")
     # The portal's own origin: always allowed as an OAuth return_to.
     portal_origin: str = Field(alias="PORTAL_ORIGIN", default="https://portal.invalid")
+    # Portal webhook URLs may lead to loopback (http or https, any port): set by the local stack alone, whose
+    # stand-in portal listens there; deployed stages push to public https addresses only (bridge.events.destination).
+    portal_webhook_allow_loopback: bool = Field(alias="PORTAL_WEBHOOK_ALLOW_LOOPBACK", default=False)
 
     @property
     def oauth_redirect_uri(self) -> str:

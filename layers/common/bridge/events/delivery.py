@@ -18,7 +18,9 @@ from typing import Any
 import httpx
 
 from bridge.core.clock import utc_now_iso
+from bridge.core.config import settings
 from bridge.core.recent import Recent
+from bridge.events import destination
 from bridge.repositories import org_settings, portal_webhook
 from bridge.vault import envelope
 
@@ -53,7 +55,9 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def deliver(event: dict[str, Any]) -> str:
-    """'delivered', or why nothing was sent ('no_url', 'no_secret'); DeliveryFailed to be tried again."""
+    """'delivered', or why nothing was sent ('no_url', 'no_secret', 'destination_refused': the URL or the address
+    it resolves to now is outside `bridge.events.destination`'s policy, never retried); DeliveryFailed to be tried
+    again (also a host that does not resolve now)."""
     global _http
     org_id = event["org_id"]
     url = org_settings.recent(org_id).portal_webhook_url
@@ -69,9 +73,23 @@ def deliver(event: dict[str, Any]) -> str:
         "X-Bridge-Event-Id": event["id"],
         "X-Bridge-Signature": signature(secret, int(time.time()), body),
     }
+    try:  # checked at every send, and the checked address is the one connected to (DNS rebinding)
+        target = destination.resolve(url, allow_loopback=settings().portal_webhook_allow_loopback)
+    except destination.DestinationRefused as refused:
+        if refused.reason == "unresolvable":
+            raise DeliveryFailed("the portal webhook URL's host does not resolve") from None
+        from bridge.core.observability import logger
+
+        logger.error("portal webhook URL refused", extra={"org_id": org_id, "reason": refused.reason})
+        return "destination_refused"
     _http = _http or httpx.Client(timeout=TIMEOUT_S, follow_redirects=False)
     try:
-        answer = _http.post(url, content=body, headers=headers)
+        answer = _http.post(
+            httpx.URL(url).copy_with(host=target.address),
+            content=body,
+            headers={**headers, "Host": httpx.URL(url).netloc.decode("ascii")},
+            extensions={"sni_hostname": target.host} if target.scheme == "https" else {},
+        )
     except httpx.HTTPError as exc:
         raise DeliveryFailed(type(exc).__name__) from None
     if not 200 <= answer.status_code < 300:
