@@ -78,7 +78,38 @@ def verify(raw: bytes, signature: str | None) -> tuple[Hook, dict[str, Any]]:
     return hook, payload
 
 
-def enqueue(hook: Hook, payload: dict[str, Any]) -> None:
+# SQS's message size limit: 1 MiB = 1,048,576 bytes, the body's UTF-8 bytes and its message attributes together
+# (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html; raised from
+# 256 KiB in August 2025). API Gateway's HTTP APIs accept bodies up to 10 MB (http-api-quotas.html), so a genuine
+# delivery can be larger than what the queue takes.
+SQS_MAX_MESSAGE_BYTES = 1_048_576
+
+# What processing reads of each history item (bridge.webhooks.processing.changes_from_history), by field; items
+# of other fields (a description's before/after, custom fields) change nothing the bridge mirrors.
+_READ_FIELDS = frozenset({"status", "priority", "due_date", "assignee_add", "assignee_rem", "section_moved", "comment"})
+_ITEM_KEYS = ("id", "field", "date", "before", "after", "user", "comment")
+
+
+def _reduced(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload with only what processing reads: history items of the fields it mirrors, each with the keys it
+    reads (a thin payload when none is left: processing then reads the task from ClickUp)."""
+    history = payload.get("history_items")
+    items: list[Any] = history if isinstance(history, list) else []
+    kept = [
+        {k: item[k] for k in _ITEM_KEYS if k in item}
+        for item in items
+        if isinstance(item, dict) and item.get("field") in _READ_FIELDS
+    ]
+    return {
+        **{k: payload[k] for k in ("event", "task_id", "webhook_id", "team_id") if k in payload},
+        **({"history_items": kept} if kept else {}),
+        **{k: payload[k] for k in ("space_id", "folder_id", "list_id") if k in payload},
+    }
+
+
+def enqueue(hook: Hook, payload: dict[str, Any]) -> str:
+    """Queue a verified delivery: 'queued', or 'reduced' when only what processing reads fit in an SQS message
+    (SQS_MAX_MESSAGE_BYTES); `Rejected` 413 `payload_too_large` when even that does not fit (nothing queued)."""
     message = {
         "kind": "delivery",
         "org_id": hook.org_id,
@@ -87,4 +118,10 @@ def enqueue(hook: Hook, payload: dict[str, Any]) -> None:
         "received_ms": int(time.time() * 1000),
         "payload": payload,
     }
-    aws.client("sqs").send_message(QueueUrl=settings().webhook_queue_url, MessageBody=json.dumps(message))
+    body, outcome = json.dumps(message), "queued"
+    if len(body.encode("utf-8")) > SQS_MAX_MESSAGE_BYTES:
+        body, outcome = json.dumps({**message, "payload": _reduced(payload)}), "reduced"
+        if len(body.encode("utf-8")) > SQS_MAX_MESSAGE_BYTES:
+            raise Rejected(413, "payload_too_large", "the delivery is larger than the bridge can queue (1 MiB)")
+    aws.client("sqs").send_message(QueueUrl=settings().webhook_queue_url, MessageBody=body)
+    return outcome
