@@ -129,10 +129,13 @@ def test_connection() -> TestOut:
 
 
 @app.get(
-    "/api/v1/clickup/settings", summary="The organisation's ClickUp module settings", responses=error_responses(403)
+    "/api/v1/clickup/settings",
+    summary="The organisation's ClickUp module settings (409 stored_settings_invalid: the stored row no longer "
+    "validates; PUT valid settings)",
+    responses=error_responses(403, 409),
 )
 def get_settings() -> OrgSettings:
-    return org_settings.get(current_principal(app).org_id)
+    return org_settings.get_checked(current_principal(app).org_id)
 
 
 @app.put(
