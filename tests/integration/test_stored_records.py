@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from tests import flows
 from tests.conftest import wait_for
 from tests.integration.test_webhooks import _inbox, _ready, _space
 
@@ -216,3 +215,53 @@ def test_the_local_dynamodb_refuses_an_empty_attribute_name_as_dynamodb_does(sta
     assert "Item" not in table.get_item(Key=key), "nothing was stored"
     table.put_item(Item={**key, "m": {"a": ""}})  # an empty value (not a name) is fine, as on DynamoDB
     assert table.get_item(Key=key)["Item"]["m"] == {"a": ""}
+
+
+# Each other kind of row the portal's routes read, with an attribute set to what its reader cannot use, and the
+# routes that read it (which report `stored_record_invalid`, 409). Every other route answers as it would anyway.
+TICKET = "/api/v1/tickets/{ticket}/clickup-task"
+LINK_ROUTES = {f"GET {TICKET}", f"PATCH {TICKET}", f"POST {TICKET}/comments"}
+CORRUPT_ROWS: dict[str, tuple[str, str, Any, set[str]]] = {
+    "connection workspaces": ("CONNECTION", "workspaces", "not a list", set()),  # read as no workspace
+    "connection user": ("CONNECTION", "user", ["not", "a", "map"], set()),
+    "connection default workspace": ("CONNECTION", "default_workspace_id", {"not": "an id"}, set()),
+    "customer space": ("CUSTOMER#c1", "space_id", Decimal(5), {"GET /api/v1/customers/c1/clickup-space"}),
+    "customer status": ("CUSTOMER#c1", "status", "exploded", {"GET /api/v1/customers/c1/clickup-space"}),
+    "ticket link state": ("TICKET#{ticket}", "state", Decimal(7), LINK_ROUTES),
+    "ticket link fields": ("TICKET#{ticket}", "assignees", "nobody", LINK_ROUTES),
+    "webhook health": ("WEBHOOK#{ws}", "health", {"bad": True}, set()),  # read as unknown
+    "portal webhook secret": ("PORTAL_WEBHOOK", "secret", "not an envelope", set()),
+    "hierarchy statuses": ("HIER#{ws}#L#", "statuses", "not a list", {"GET /api/v1/clickup/spaces"}),
+    "event body": ("EVENT#", "event", "not a map", {"GET /api/v1/clickup/events"}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CORRUPT_ROWS))
+def test_a_corrupt_row_of_any_kind_is_reported_by_its_routes_and_blocks_no_other(
+    api, auth, org, org_id, case: str
+) -> None:
+    from boto3.dynamodb.conditions import Key
+
+    prefix, attribute, bad, reporting = CORRUPT_ROWS[case]
+    prefix = prefix.format(ticket=org["ticket"], ws=org["ws"]["team_id"])
+    reporting = {r.format(ticket=org["ticket"]) for r in reporting}
+    if prefix == "PORTAL_WEBHOOK":
+        assert api.post("/api/v1/clickup/portal-webhook/secret", headers=auth()).status_code == 200
+    rows = org["table"].query(KeyConditionExpression=Key("pk").eq(f"ORG#{org_id}") & Key("sk").begins_with(prefix))
+    assert rows["Items"], f"no {prefix} row to corrupt"
+    row = rows["Items"][0]
+    org["table"].update_item(
+        Key={"pk": row["pk"], "sk": row["sk"]},
+        UpdateExpression="SET #a = :v",
+        ExpressionAttributeNames={"#a": attribute},
+        ExpressionAttributeValues={":v": bad},
+    )
+    answers = _every_route(api, auth, org)
+    invalid = {route for route, a in answers.items() if a.status_code == 409 and _code(a) == "stored_record_invalid"}
+    assert invalid == reporting, case
+    for route in ("GET /api/v1/me", f"GET {SETTINGS}", "GET /api/v1/clickup/connection"):
+        assert answers[route].status_code == 200, (route, answers[route].text)
+
+
+def _code(answer: Any) -> str:
+    return str(answer.json().get("error", {}).get("code"))

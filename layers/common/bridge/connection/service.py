@@ -59,7 +59,10 @@ def require_connected(
 def view(org_id: str) -> dict[str, Any]:
     """The connection as the portal sees it: never a token or a secret."""
     conn = current(org_id)
-    hooks = {w["workspace_id"]: w.get("health", "unknown") for w in webhooks.list_for(org_id)}
+    hooks = {  # a health that is not a word (a stored row written by hand) reads as unknown, never as a 5xx
+        str(w.get("workspace_id")): h if isinstance(h := w.get("health"), str) else "unknown"
+        for w in webhooks.list_for(org_id)
+    }
     return {
         "status": conn.status,
         "mode": conn.mode,
