@@ -329,6 +329,7 @@ DEPLOYMENT_SETTINGS = (
     "PORTAL_ORIGIN",
     "CLICKUP_API_BASE_URL",
     "CLICKUP_APP_BASE_URL",
+    "PORTAL_WEBHOOK_ALLOW_LOOPBACK",  # "true" in the local stack only (never given by the CDK app)
 )
 
 

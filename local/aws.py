@@ -12,8 +12,13 @@ from typing import Any
 
 import boto3
 
+from bridge.core.wire_logs import pin_wire_loggers
 from infra import definitions as d
 from local.runtime import ACCOUNT_ID
+
+# The stack provisions Secrets Manager (the OAuth client secret) and KMS before any handler is loaded: the SDKs'
+# wire loggers are pinned here, before the first AWS call, so `LOG_LEVEL=DEBUG make dev` never prints a secret.
+pin_wire_loggers()
 
 REGION = "eu-west-1"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}

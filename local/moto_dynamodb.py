@@ -107,6 +107,7 @@ def install() -> None:
     Table.query = query  # type: ignore[method-assign]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _check_keys_everywhere(DynamoDBBackend)
+    _check_attribute_names(DynamoDBBackend)
     _installed = True
 
 
@@ -156,3 +157,54 @@ def _check_keys_everywhere(backend_class: Any) -> None:
     backend_class.delete_item = delete_item
     backend_class.update_item = update_item
     backend_class.query = query
+
+
+def _empty_name(value: Any) -> bool:
+    """True when a DynamoDB JSON value holds a map with an empty key at any depth."""
+    if isinstance(value, dict):
+        if "M" in value and isinstance(value["M"], dict):
+            return any(k == "" or _empty_name(v) for k, v in value["M"].items())
+        if "L" in value and isinstance(value["L"], list):
+            return any(_empty_name(v) for v in value["L"])
+    return False
+
+
+def _check_attribute_names(backend_class: Any) -> None:
+    """DynamoDB refuses an attribute name that is the empty string wherever a request carries one, a map key at any
+    depth inside a value included ("Empty attribute name"; attribute names are 1 to 64 KB long, "Attributes" in
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html). moto stored such a map, and
+    its own GetItem answer for that item then failed to parse in botocore, so one write broke every later read of
+    the item. The local stack refuses them on PutItem, UpdateItem and TransactWriteItems (BatchWriteItem puts
+    through PutItem) with DynamoDB's ValidationException."""
+    from moto.dynamodb.exceptions import MockValidationException
+
+    def check(item: dict[str, Any] | None) -> None:
+        for name, value in (item or {}).items():
+            if name == "" or _empty_name(value):
+                raise MockValidationException("One or more parameter values are not valid. Empty attribute name")
+
+    original_put = backend_class.put_item
+    original_update = backend_class.update_item
+    original_transact = backend_class.transact_write_items
+
+    def put_item(self: Any, table_name: str, item_attrs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        check(item_attrs)
+        return original_put(self, table_name, item_attrs, *args, **kwargs)
+
+    def update_item(self: Any, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        values = kwargs.get("expression_attribute_values")
+        if values is None and len(args) >= 3:
+            values = args[2]
+        check(values)
+        return original_update(self, table_name, key, *args, **kwargs)
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Any:
+        for entry in transact_items:
+            for op in entry.values():
+                check(op.get("Item"))
+                check(op.get("ExpressionAttributeValues"))
+        return original_transact(self, transact_items)
+
+    backend_class.put_item = put_item
+    backend_class.update_item = update_item
+    backend_class.transact_write_items = transact_write_items

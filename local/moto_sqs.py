@@ -7,6 +7,13 @@
 
 `install()` memoizes the conversion (a pure function of the name) and reads the clock directly (the same instant in
 the same unit: ms since the epoch); behaviour is unchanged.
+
+It also makes the message size limit as strict as SQS's: SQS counts the body's UTF-8 bytes and every message
+attribute's name, type and value against the queue's MaximumMessageSize (1 MiB = 1,048,576 bytes by default;
+https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html and the
+SendMessage API reference: "all parts of the message attribute, including name, type, and value, are included in
+the message size restriction"), and a batch's messages together against 1 MiB. moto counted the body's characters
+only, so a non-ASCII body of up to 4 MiB, or any size of attributes, passed locally and failed on AWS.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import datetime
 import functools
 import time
+from typing import Any
 
 _installed = False
 
@@ -31,4 +39,43 @@ def install() -> None:
         return time.time() * 1000.0 if dt is None else datetime_millis(dt)
 
     models.unix_time_millis = unix_time_millis
+    _strict_sizes(models)
     _installed = True
+
+
+def message_bytes(body: str, attributes: dict | None) -> int:
+    """A message's size as SQS counts it: body UTF-8 bytes + each attribute's name, data type and value."""
+    size = len(body.encode("utf-8", "surrogatepass"))
+    for name, attribute in (attributes or {}).items():
+        value = attribute.get("StringValue", attribute.get("string_value"))
+        raw = attribute.get("BinaryValue", attribute.get("binary_value"))
+        size += len(name.encode("utf-8")) + len(str(attribute.get("DataType", attribute.get("data_type", ""))))
+        if isinstance(raw, str):  # the JSON protocol carries binary values in base64
+            import base64
+
+            raw = base64.b64decode(raw)
+        size += len(str(value).encode("utf-8")) if value is not None else len(raw or b"")
+    return size
+
+
+def _strict_sizes(models: Any) -> None:
+    backend = models.SQSBackend
+    send, send_batch = backend.send_message, backend.send_message_batch
+    invalid, too_long = models.InvalidParameterValue, models.BatchRequestTooLong
+
+    def send_message(
+        self: Any, queue_name: str, message_body: str, message_attributes: Any = None, *args: Any, **kwargs: Any
+    ) -> Any:
+        limit = int(self.get_queue(queue_name).maximum_message_size)
+        if message_bytes(message_body, message_attributes) > limit:
+            raise invalid(f"One or more parameters are invalid. Reason: Message must be shorter than {limit} bytes.")
+        return send(self, queue_name, message_body, message_attributes, *args, **kwargs)
+
+    def send_message_batch(self: Any, queue_name: str, entries: dict[str, Any]) -> Any:
+        total = sum(message_bytes(e["MessageBody"], e.get("MessageAttributes")) for e in entries.values())
+        if total > models.MAXIMUM_MESSAGE_LENGTH:
+            raise too_long(total)
+        return send_batch(self, queue_name, entries)
+
+    backend.send_message = send_message
+    backend.send_message_batch = send_message_batch

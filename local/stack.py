@@ -117,7 +117,11 @@ class LocalStack:
     # -- what the handlers see ---------------------------------------------------------------------
     def environment(self) -> dict[str, str]:
         assert self.provisioned is not None
-        deployment = {"PUBLIC_BASE_URL": self.api_url, "PORTAL_ORIGIN": self.api_url}
+        deployment = {
+            "PUBLIC_BASE_URL": self.api_url,
+            "PORTAL_ORIGIN": self.api_url,
+            "PORTAL_WEBHOOK_ALLOW_LOOPBACK": "true",  # the stand-in portal (/_local/portal/events) is on loopback
+        }
         if self.emulator is not None:
             deployment.update(self.emulator.bridge_environment())
         env = {

@@ -129,10 +129,13 @@ def test_connection() -> TestOut:
 
 
 @app.get(
-    "/api/v1/clickup/settings", summary="The organisation's ClickUp module settings", responses=error_responses(403)
+    "/api/v1/clickup/settings",
+    summary="The organisation's ClickUp module settings (409 stored_settings_invalid: the stored row no longer "
+    "validates; PUT valid settings)",
+    responses=error_responses(403, 409),
 )
 def get_settings() -> OrgSettings:
-    return org_settings.get(current_principal(app).org_id)
+    return org_settings.get_checked(current_principal(app).org_id)
 
 
 @app.put(
@@ -144,6 +147,17 @@ def put_settings(body: OrgSettings) -> OrgSettings:
     org_id = require_admin(current_principal(app)).org_id
     from bridge.tasks import mapping
 
+    if body.portal_webhook_url:
+        from bridge.events import destination
+
+        try:  # where events may be pushed (SSRF): public https only, loopback for the local stack alone
+            destination.check_for_save(body.portal_webhook_url, allow_loopback=settings().portal_webhook_allow_loopback)
+        except destination.DestinationRefused as refused:
+            raise Unprocessable(
+                refused.message,
+                code="portal_webhook_url_not_allowed",
+                details={"field": "portal_webhook_url", "reason": refused.reason},
+            ) from None
     # lists, spaces and statuses must exist in the synced hierarchy; statuses are kept in their list's spelling
     return org_settings.put(org_id, mapping.check(org_id, body))
 

@@ -35,7 +35,7 @@ def _raw_body() -> bytes:
 @app.post(
     "/webhooks/clickup",
     summary="ClickUp's webhook deliveries (signed with the webhook's secret; no JWT)",
-    responses={200: {"description": "Verified and queued"}, **error_responses(400, 401)},
+    responses={200: {"description": "Verified and queued"}, **error_responses(400, 401, 413)},
 )
 def clickup_delivery(
     x_signature: Annotated[str | None, Header(alias="X-Signature", description="hex HMAC-SHA256 of the body")] = None,
@@ -46,7 +46,14 @@ def clickup_delivery(
         metrics.add_metric(name=f"WebhookRejected_{rejected.code}", unit="Count", value=1)
         logger.warning("webhook delivery rejected", extra={"code": rejected.code})
         return error_response(rejected.status, rejected.code, rejected.message)
-    ingest.enqueue(hooks, payload)
+    try:
+        outcome = ingest.enqueue(hooks, payload)
+    except ingest.Rejected as rejected:  # genuine but too large to queue, even reduced to what processing reads
+        metrics.add_metric(name=f"WebhookRejected_{rejected.code}", unit="Count", value=1)
+        logger.warning("webhook delivery too large to queue", extra={"code": rejected.code})
+        return error_response(rejected.status, rejected.code, rejected.message)
+    if outcome == "reduced":
+        metrics.add_metric(name="WebhookReduced", unit="Count", value=1)
     metrics.add_metric(name="WebhookAccepted", unit="Count", value=1)
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body={"status": "queued"})
 

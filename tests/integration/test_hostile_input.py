@@ -396,6 +396,14 @@ def test_a_claim_is_never_folded_into_another_tenant(stack, api, world) -> None:
         token = stack.token(folded, user="user-1")
         answer = api.get("/api/v1/clickup/connection", headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code == 403 and answer.json()["error"]["code"] == "invalid_org_claim"
+        # nor reads the other tenant's ticket links (issue 16 failure 4: " org-a" read org-a's links)
+        link = api.get(f"/api/v1/tickets/{world['ticket']}/clickup-task", headers={"Authorization": f"Bearer {token}"})
+        assert link.status_code == 403 and link.json()["error"]["code"] == "invalid_org_claim"
+    for folded_sub in (" user-1", "user-1 ", "\tuser-1", "user-1\n", "user-1\u200b"):
+        token = stack.token(world["org"], user=folded_sub)
+        for path in ("/api/v1/me", f"/api/v1/tickets/{world['ticket']}/clickup-task"):
+            answer = api.get(path, headers={"Authorization": f"Bearer {token}"})
+            assert answer.status_code == 403 and answer.json()["error"]["code"] == "invalid_sub_claim", path
 
 
 # -- straight into the functions: what an API Gateway event may carry -------------------------------------

@@ -23,6 +23,7 @@ _DESCRIPTIONS = {
     403: "The caller's role may not do this",
     404: "Not found",
     409: "Conflicts with the current state (e.g. module disabled)",
+    413: "The body is larger than the bridge accepts",
     415: "Unsupported content type",
     422: "Validation failed",
     429: "ClickUp budget for this organisation spent; retry after Retry-After seconds",

@@ -78,12 +78,14 @@ def view(org_id: str) -> dict[str, Any]:
 def _webhook_health(row: dict[str, Any]) -> str:
     """The health of the organisation's webhook as last seen at ClickUp by any organisation using it (a shared
     webhook deleted behind our back reads `missing` for each of them), else as the organisation's row has it."""
-    if not row.get("webhook_id"):
-        return str(row.get("health", "unknown"))
+    if not row.get("webhook_id"):  # a health that is not a word (a row written by hand) reads as unknown, not a 5xx
+        health = row.get("health")
+        return health if isinstance(health, str) else "unknown"
     meta = webhooks.shared(row["webhook_id"])
     if row["org_id"] not in webhooks.members(meta):
         return "missing"  # no longer ours to receive: its users deleted it, or it was re-created without us
-    return str((meta or {}).get("health") or row.get("health", "unknown"))
+    health = (meta or {}).get("health") or row.get("health")
+    return health if isinstance(health, str) else "unknown"
 
 
 def client_for(

@@ -31,6 +31,9 @@ class Settings(BaseModel):
     # Organisations one invocation of a schedule's tick fans out before continuing in a new message
     # (bridge.queueing.fanout): 1,000 take ~100 SendMessageBatch calls, a few seconds.
     tick_page_size: int = Field(alias="TICK_PAGE_SIZE", default=1000, ge=1, le=10_000)
+    # Portal webhook URLs may lead to loopback (http or https, any port): set by the local stack alone, whose
+    # stand-in portal listens there; deployed stages push to public https addresses only (bridge.events.destination).
+    portal_webhook_allow_loopback: bool = Field(alias="PORTAL_WEBHOOK_ALLOW_LOOPBACK", default=False)
 
     @property
     def oauth_redirect_uri(self) -> str:

@@ -29,7 +29,9 @@ from typing import Any
 import httpx
 
 from bridge.core.clock import utc_now_iso
+from bridge.core.config import settings
 from bridge.core.recent import Recent
+from bridge.events import destination
 from bridge.repositories import org_settings, portal_webhook
 from bridge.vault import envelope
 
@@ -107,6 +109,7 @@ def _http_client() -> httpx.Client:
 
 @dataclass(frozen=True)
 class _Prepared:
+    org_id: str
     url: str
     body: bytes
     headers: dict[str, str]
@@ -128,12 +131,31 @@ def _prepare(event: dict[str, Any]) -> _Prepared | str:
         "X-Bridge-Event-Id": event["id"],
         "X-Bridge-Signature": signature(secret, int(time.time()), body),
     }
-    return _Prepared(url, body, headers)
+    return _Prepared(org_id, url, body, headers)
 
 
 def _post(request: _Prepared, timeout_s: float) -> str:
+    """POST to the address the URL's host resolves to now, once checked (`bridge.events.destination`: public https
+    only in deployed stages), with the name kept in Host and TLS SNI, so a name re-resolving inside (DNS rebinding)
+    is never reached. 'destination_refused' (never retried) when the policy refuses it; DeliveryFailed otherwise."""
+    try:  # checked at every send, and the checked address is the one connected to
+        target = destination.resolve(request.url, allow_loopback=settings().portal_webhook_allow_loopback)
+    except destination.DestinationRefused as refused:
+        if refused.reason == "unresolvable":
+            raise DeliveryFailed("the portal webhook URL's host does not resolve") from None
+        from bridge.core.observability import logger
+
+        logger.error("portal webhook URL refused", extra={"org_id": request.org_id, "reason": refused.reason})
+        return "destination_refused"
+    url = httpx.URL(request.url)
     try:
-        answer = _http_client().post(request.url, content=request.body, headers=request.headers, timeout=timeout_s)
+        answer = _http_client().post(
+            url.copy_with(host=target.address),
+            content=request.body,
+            headers={**request.headers, "Host": url.netloc.decode("ascii")},
+            extensions={"sni_hostname": target.host} if target.scheme == "https" else {},
+            timeout=timeout_s,
+        )
     except httpx.HTTPError as exc:
         raise DeliveryFailed(type(exc).__name__, no_answer=True) from None
     if not 200 <= answer.status_code < 300:
@@ -142,12 +164,16 @@ def _post(request: _Prepared, timeout_s: float) -> str:
 
 
 def deliver(event: dict[str, Any]) -> str:
-    """'delivered', or why nothing was sent ('no_url', 'no_secret'); DeliveryFailed to be tried again."""
+    """'delivered', or why nothing was sent ('no_url', 'no_secret', 'destination_refused': the URL or the address
+    it resolves to now is outside `bridge.events.destination`'s policy, never retried); DeliveryFailed to be tried
+    again (also a host that does not resolve now)."""
     request = _prepare(event)
     return request if isinstance(request, str) else _post(request, TIMEOUT_S)
 
 
-Outcome = str | Exception  # 'delivered' / 'no_url' / 'no_secret', or why the record is to be tried again
+Outcome = (
+    str | Exception
+)  # 'delivered' / 'no_url' / 'no_secret' / 'destination_refused', or why the record is to be tried again
 
 
 def deliver_batch(events: list[tuple[str, dict[str, Any]]], remaining_s: Callable[[], float]) -> dict[str, Outcome]:

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from functools import cache
+from typing import (
+    Any,
+    Required,  # pydantic needs typing_extensions.TypedDict before 3.12
+)
+
+from typing_extensions import TypedDict
 
 from bridge.core.recent import Recent
 from bridge.repositories.table import is_conditional_failure, main_table, org_pk, plain, storable
@@ -12,13 +18,21 @@ SK = "CONNECTION"
 RECENT_MAX_AGE_S = 3.0
 
 
+class Workspace(TypedDict, total=False):
+    """An authorized (or once authorized) ClickUp workspace as stored on the connection."""
+
+    id: Required[str]
+    name: Required[str]
+    authorized: bool
+
+
 @dataclass
 class Connection:
     org_id: str
     status: str = "not_connected"  # connected | needs_reauth | disconnected | not_connected
     mode: str | None = None  # oauth | personal_token
     user: dict[str, Any] = field(default_factory=dict)
-    workspaces: list[dict[str, Any]] = field(default_factory=list)  # {"id","name","authorized"}
+    workspaces: list[Workspace] = field(default_factory=list)  # {"id","name","authorized"}
     default_workspace_id: str | None = None
     connected_at: str | None = None
     last_sync_at: str | None = None
@@ -36,8 +50,39 @@ def get(org_id: str) -> Connection | None:
     item = main_table().get_item(Key={"pk": org_pk(org_id), "sk": SK}, ConsistentRead=True).get("Item")
     if not item:
         return None
-    data = plain(item)
-    return Connection(**{k: v for k, v in data.items() if k in Connection.__dataclass_fields__})
+    data = {k: v for k, v in plain(item).items() if k in Connection.__dataclass_fields__}
+    return _typed(data)
+
+
+@cache
+def _adapter() -> Any:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(Connection)
+
+
+def _typed(data: dict[str, Any]) -> Connection:
+    """The row as a Connection whose fields have their declared types: a field that does not (written before a
+    rule existed, or by hand) takes its default, so the connection still reads (its status, token and version
+    stay) and no route of the organisation fails on it."""
+    from pydantic import ValidationError
+
+    adapter = _adapter()
+    try:
+        return adapter.validate_python(data, strict=False)
+    except ValidationError:
+        pass
+    good = {"org_id": data.get("org_id")}
+    for name, value in data.items():
+        try:
+            adapter.validate_python({**good, name: value})
+        except ValidationError:
+            continue
+        good[name] = value
+    from bridge.core.observability import logger
+
+    logger.warning("stored connection fields do not validate", extra={"fields": sorted(set(data) - set(good))})
+    return adapter.validate_python(good)
 
 
 _recent: Recent[Connection | None] = Recent(RECENT_MAX_AGE_S)

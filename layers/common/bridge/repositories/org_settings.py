@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
+from bridge.core.errors import Conflict
 from bridge.core.inputs import ClickUpId, is_token_text
 from bridge.core.recent import Recent
 from bridge.repositories.table import main_table, org_pk, plain
 
 SK = "SETTINGS"
+
+# A portal field or status name, a ClickUp status name: 1 to 128 characters, no control characters, not starting or
+# ending with white space (an empty name is not one DynamoDB can even store as a map key: "Empty attribute name").
+Label = Annotated[
+    str,
+    StringConstraints(
+        min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f\s](?:[^\x00-\x1f\x7f]*[^\x00-\x1f\x7f\s])?$"
+    ),
+]
 
 
 class OrgSettings(BaseModel):
@@ -33,11 +43,11 @@ class OrgSettings(BaseModel):
     space_default_lists: dict[ClickUpId, ClickUpId] = Field(
         default_factory=dict, description="space id → the list a customer assigned to that space gets tasks in"
     )
-    status_mapping: dict[ClickUpId, dict[str, str]] = Field(
+    status_mapping: dict[ClickUpId, dict[Label, Label]] = Field(
         default_factory=dict,
         description="list id → {portal status → ClickUp status of that list}; checked against the list's statuses",
     )
-    field_mapping: dict[str, ClickUpId] = Field(
+    field_mapping: dict[Label, ClickUpId] = Field(
         default_factory=dict, description="portal field → ClickUp custom field id (values converted to its type)"
     )
 
@@ -57,12 +67,15 @@ class OrgSettings(BaseModel):
             raise ValueError("the portal webhook URL must be visible ASCII (percent-encode the rest)")
         from urllib.parse import urlparse
 
-        parsed = urlparse(value)
-        loopback = parsed.hostname in ("127.0.0.1", "localhost", "::1")
-        if parsed.scheme != "https" and not (parsed.scheme == "http" and loopback):
-            raise ValueError("the portal webhook URL must be https (http only on loopback, for local stacks)")
-        if not parsed.hostname:
-            raise ValueError(f"{value!r} is not a URL")
+        try:
+            parsed = urlparse(value)
+            parsed.port  # noqa: B018 (raises on a port that is not a number)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a URL") from None
+        if parsed.scheme not in ("https", "http") or not parsed.hostname:
+            raise ValueError("the portal webhook URL must be an https URL")
+        # Where it may lead (https, public addresses; loopback for the local stack alone) is the address policy's
+        # to say, on save and at every send: bridge.events.destination (a 422 portal_webhook_url_not_allowed).
         return value
 
     @field_validator("field_mapping", mode="before")
@@ -112,12 +125,55 @@ RECENT_MAX_AGE_S = 3.0
 _recent: Recent[OrgSettings] = Recent(RECENT_MAX_AGE_S)
 
 
-def get(org_id: str) -> OrgSettings:
+class StoredSettingsInvalid(Conflict):
+    """The stored settings row no longer validates (written before a rule existed, or by hand): the settings route
+    reports it (409 `stored_settings_invalid`, the fields in `details`) until an admin PUTs valid settings."""
+
+    code = "stored_settings_invalid"
+
+
+def read(org_id: str) -> tuple[OrgSettings, list[str]]:
+    """The stored settings and the fields of the row that do not validate (empty when it is valid). Each invalid
+    field takes its default, so one bad value never blocks the routes that need another (a 500 on every route of
+    the organisation was the failure). Never raises on the row's content."""
     item = main_table().get_item(Key={"pk": org_pk(org_id), "sk": SK}).get("Item")
     if not item:
-        return OrgSettings()
-    data: dict[str, Any] = plain(item)
-    return OrgSettings.model_validate({k: v for k, v in data.items() if k in OrgSettings.model_fields})
+        return OrgSettings(), []
+    data: dict[str, Any] = {k: v for k, v in plain(item).items() if k in OrgSettings.model_fields}
+    try:
+        return OrgSettings.model_validate(data), []
+    except ValidationError:
+        pass
+    good: dict[str, Any] = {}
+    bad: list[str] = []
+    for name, value in data.items():
+        try:
+            OrgSettings.model_validate({name: value})
+        except ValidationError:
+            bad.append(name)
+        else:
+            good[name] = value
+    from bridge.core.observability import logger
+
+    logger.warning("stored settings do not validate", extra={"org_id": org_id, "fields": sorted(bad)})
+    return OrgSettings.model_validate(good), sorted(bad)
+
+
+def get(org_id: str) -> OrgSettings:
+    """The settings every route works with: fields of the stored row that no longer validate take their default
+    (see `read`)."""
+    return read(org_id)[0]
+
+
+def get_checked(org_id: str) -> OrgSettings:
+    """The stored settings, or StoredSettingsInvalid (409) naming the fields that do not validate."""
+    value, bad = read(org_id)
+    if bad:
+        raise StoredSettingsInvalid(
+            "the stored settings do not validate; an admin PUT of valid settings replaces them",
+            details={"fields": bad},
+        )
+    return value
 
 
 def recent(org_id: str) -> OrgSettings:

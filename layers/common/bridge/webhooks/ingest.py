@@ -103,31 +103,81 @@ def verify(raw: bytes, signature: str | None) -> tuple[list[Hook], dict[str, Any
     return signed, payload
 
 
-def enqueue(hooks: list[Hook], payload: dict[str, Any]) -> None:
-    """One message per organisation: each processes the delivery against its own links only."""
-    received_ms = int(time.time() * 1000)
-    entries = [
-        {
-            "Id": str(n),
-            "MessageBody": json.dumps(
-                {
-                    "kind": "delivery",
-                    "org_id": hook.org_id,
-                    "workspace_id": hook.workspace_id,
-                    "webhook_id": hook.webhook_id,
-                    "received_ms": received_ms,
-                    "payload": payload,
-                }
-            ),
-        }
-        for n, hook in enumerate(hooks)
+# SQS's message size limit: 1 MiB = 1,048,576 bytes, the body's UTF-8 bytes and its message attributes together
+# (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html; raised from
+# 256 KiB in August 2025). API Gateway's HTTP APIs accept bodies up to 10 MB (http-api-quotas.html), so a genuine
+# delivery can be larger than what the queue takes.
+SQS_MAX_MESSAGE_BYTES = 1_048_576
+
+# What processing reads of each history item (bridge.webhooks.processing.changes_from_history), by field; items
+# of other fields (a description's before/after, custom fields) change nothing the bridge mirrors.
+_READ_FIELDS = frozenset({"status", "priority", "due_date", "assignee_add", "assignee_rem", "section_moved", "comment"})
+_ITEM_KEYS = ("id", "field", "date", "before", "after", "user", "comment")
+
+
+def _reduced(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload with only what processing reads: history items of the fields it mirrors, each with the keys it
+    reads (a thin payload when none is left: processing then reads the task from ClickUp)."""
+    history = payload.get("history_items")
+    items: list[Any] = history if isinstance(history, list) else []
+    kept = [
+        {k: item[k] for k in _ITEM_KEYS if k in item}
+        for item in items
+        if isinstance(item, dict) and item.get("field") in _READ_FIELDS
     ]
+    return {
+        **{k: payload[k] for k in ("event", "task_id", "webhook_id", "team_id") if k in payload},
+        **({"history_items": kept} if kept else {}),
+        **{k: payload[k] for k in ("space_id", "folder_id", "list_id") if k in payload},
+    }
+
+
+def _message(hook: Hook, payload: dict[str, Any], received_ms: int) -> tuple[str, str]:
+    """One organisation's queue message for a verified delivery, and 'queued', or 'reduced' when only what
+    processing reads fit in an SQS message (SQS_MAX_MESSAGE_BYTES); `Rejected` 413 `payload_too_large` when even
+    that does not fit."""
+    message = {
+        "kind": "delivery",
+        "org_id": hook.org_id,
+        "workspace_id": hook.workspace_id,
+        "webhook_id": hook.webhook_id,
+        "received_ms": received_ms,
+        "payload": payload,
+    }
+    body = json.dumps(message)
+    if len(body.encode("utf-8")) <= SQS_MAX_MESSAGE_BYTES:
+        return body, "queued"
+    body = json.dumps({**message, "payload": _reduced(payload)})
+    if len(body.encode("utf-8")) > SQS_MAX_MESSAGE_BYTES:
+        raise Rejected(413, "payload_too_large", "the delivery is larger than the bridge can queue (1 MiB)")
+    return body, "reduced"
+
+
+def enqueue(hooks: list[Hook], payload: dict[str, Any]) -> str:
+    """Queue a verified delivery, one message per organisation using the webhook (each processes it against its own
+    links only): 'queued', or 'reduced' (see `_message`); `Rejected` 413 when it cannot be queued (nothing is).
+    Messages go 10 at a time (SendMessageBatch's limit) and never more than SQS_MAX_MESSAGE_BYTES a batch."""
+    received_ms = int(time.time() * 1000)
+    messages = [_message(hook, payload, received_ms) for hook in hooks]
     sqs = aws.client("sqs")
-    for start in range(0, len(entries), 10):  # SendMessageBatch takes at most 10 entries
-        batch = entries[start : start + 10]
+    batch: list[dict[str, str]] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal batch, size
         if len(batch) == 1:
             sqs.send_message(QueueUrl=settings().webhook_queue_url, MessageBody=batch[0]["MessageBody"])
-            continue
-        answer = sqs.send_message_batch(QueueUrl=settings().webhook_queue_url, Entries=batch)
-        if answer.get("Failed"):
-            raise RuntimeError(f"{len(answer['Failed'])} deliveries could not be queued")
+        elif batch:
+            answer = sqs.send_message_batch(QueueUrl=settings().webhook_queue_url, Entries=batch)
+            if answer.get("Failed"):
+                raise RuntimeError(f"{len(answer['Failed'])} deliveries could not be queued")
+        batch, size = [], 0
+
+    for n, (body, _) in enumerate(messages):
+        body_bytes = len(body.encode("utf-8"))
+        if batch and (len(batch) == 10 or size + body_bytes > SQS_MAX_MESSAGE_BYTES):
+            flush()
+        batch.append({"Id": str(n), "MessageBody": body})
+        size += body_bytes
+    flush()
+    return "reduced" if any(outcome == "reduced" for _, outcome in messages) else "queued"
