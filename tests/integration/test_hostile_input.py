@@ -267,7 +267,7 @@ def _body_cases(world: dict[str, Any], v: str) -> list[tuple[str, str, Any, set[
         ("PUT", "/api/v1/clickup/settings", {"status_mapping": {v: {"open": "to do"}}}, ids),
         ("PUT", "/api/v1/clickup/settings", {"space_default_lists": {v: lst}}, ids),
         ("PUT", "/api/v1/clickup/settings", {"space_default_lists": {s: v}}, ids),
-        ("PUT", "/api/v1/clickup/settings", {"field_mapping": {"severity": v}}, ids),
+        ("PUT", "/api/v1/clickup/settings", {"field_mapping": {"severity": v}}, ids | {"field_mapping_empty"}),
         ("PUT", "/api/v1/clickup/settings", {"return_to_allow_list": [v]}, ids),
         ("PUT", "/api/v1/clickup/settings", {"time_zone": v}, ids),
         ("PUT", "/api/v1/clickup/settings", {"portal_webhook_url": f"https://{v}/x"}, ids),

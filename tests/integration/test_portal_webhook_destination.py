@@ -65,19 +65,17 @@ def test_a_name_that_resolves_inside_at_send_time_is_refused_visibly_and_not_ret
     monkeypatch.setattr(destination, "_system_resolver", resolver)
     ticket = str(uuid.uuid4())
     outcomes: list[tuple[str, str]] = []
-    real = delivery.deliver
+    real = delivery.deliver_batch
 
-    def spy(event: dict) -> str:
-        mine = event.get("org_id") == org_id and event.get("ticket_id") == ticket
-        try:
-            outcome = real(event)
-        except Exception as exc:
-            outcomes.extend([(event["type"], type(exc).__name__)] if mine else [])
-            raise
-        outcomes.extend([(event["type"], outcome)] if mine else [])
-        return outcome
+    def spy(events: list, remaining_s):  # the portal_delivery handler sends its batch through deliver_batch
+        results = real(events, remaining_s)
+        for record_id, event in events:
+            if event.get("org_id") == org_id and event.get("ticket_id") == ticket:
+                outcome = results[record_id]
+                outcomes.append((event["type"], outcome if isinstance(outcome, str) else type(outcome).__name__))
+        return results
 
-    monkeypatch.setattr(delivery, "deliver", spy)
+    monkeypatch.setattr(delivery, "deliver_batch", spy)
     flows.connect_with_token(api, auth(), workspace["token"])
     assert api.post("/api/v1/clickup/portal-webhook/secret", headers=auth()).status_code == 200
     saved = api.put(SETTINGS, headers=auth(), json={"portal_webhook_url": "https://portal.rebind.example/hook"})

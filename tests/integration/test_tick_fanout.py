@@ -137,7 +137,9 @@ def test_a_page_delivered_again_queues_no_duplicate_job(stack: LocalStack, extra
     run = _drive(stack, queue, page_size=4, redeliver=True)
     assert sum(p.sent for p in run["pages"]) == 2 * len(index)  # every page was sent twice...
     assert set(run["jobs"]) == index and set(run["jobs"].values()) == {1}  # ...and SQS kept one job each
-    assert set(run["claimed"]) == index and set(run["claimed"].values()) == {1}
+    # Each job claims its tick once; the other tests' organisations may hold a newer tick's claim already (the
+    # session's schedules fire real ticks), so only this test's own organisations are sure to claim this one
+    assert set(extra_orgs) <= set(run["claimed"]) <= index and set(run["claimed"].values()) == {1}
 
 
 def test_a_job_queued_twice_for_one_tick_runs_once(stack: LocalStack, extra_orgs: list[str]) -> None:

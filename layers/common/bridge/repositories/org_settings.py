@@ -92,7 +92,7 @@ class OrgSettings(BaseModel):
                 return value
             if not portal_field.strip() or not field_id.strip():
                 raise PydanticCustomError("field_mapping_empty", "portal fields and ClickUp field ids are not empty")
-        return {k.strip(): v.strip() for k, v in value.items()}
+        return value  # kept as sent: padding is refused by the names' and ids' own types, never trimmed away
 
     @field_validator("time_zone")
     @classmethod
