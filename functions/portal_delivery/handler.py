@@ -13,23 +13,25 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bridge.core.config import settings
 from bridge.core.observability import logger, metrics, tracer
 from bridge.events import delivery
-from bridge.queueing.handback import back_off
+from bridge.queueing import outage
 
 settings()
 processor = BatchProcessor(event_type=EventType.SQS)
-RETRY_S = (5, 15, 60, 300, 900, 1800, 3600)  # by receive count; then the DLQ (maxReceiveCount 8)
 
 
 def record_handler(record: SQSRecord) -> None:
-    event = json.loads(record.body)["detail"]  # EventBridge's envelope around the portal event
+    body, retry = outage.unwrap(record.body)
+    outage.hold_until_due(record, retry)
+    event = json.loads(body)["detail"]  # EventBridge's envelope around the portal event
     try:
         outcome = delivery.deliver(event)
     except delivery.DeliveryFailed as failed:
-        received = int(record.attributes.approximate_receive_count or 1)
-        back_off(record.event_source_arn, record.receipt_handle, received, RETRY_S)
         metrics.add_metric(name="PortalDeliveryFailed", unit="Count", value=1)
         logger.warning("portal delivery failed", extra={"org_id": event.get("org_id"), "reason": str(failed)})
-        raise
+        # The portal is down: pushed again after 5 s .. 1 h for 3 days, then the DLQ (the feed keeps it 30 days)
+        if not outage.reschedule(record, body, retry, outage.PORTAL_OUTAGE, reason="portal"):
+            raise
+        return
     metrics.add_metric(name=f"PortalDelivery_{outcome}", unit="Count", value=1)
 
 

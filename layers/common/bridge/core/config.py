@@ -28,6 +28,9 @@ class Settings(BaseModel):
     public_base_url: str = Field(alias="PUBLIC_BASE_URL", default="https://bridge.invalid")
     # The portal's own origin: always allowed as an OAuth return_to.
     portal_origin: str = Field(alias="PORTAL_ORIGIN", default="https://portal.invalid")
+    # Multiplies every outage back-off delay (bridge/queueing/outage.py): 1 on AWS; the local stack's tests shrink
+    # time with it, as they shrink visibility timeouts and schedule rates.
+    retry_time_scale: float = Field(alias="RETRY_TIME_SCALE", default=1.0, gt=0, le=1)
 
     @property
     def oauth_redirect_uri(self) -> str:
