@@ -57,11 +57,45 @@ def test_the_callback_names_what_clickup_did(
         (401, {"err": "Oauth token not found", "ECODE": "OAUTH_019"}, "token_invalid", 422),
     ],
 )
-def test_a_personal_token_check_names_what_clickup_did(
-    api, auth, workspace, faults, status, body, code, http
-) -> None:
+def test_a_personal_token_check_names_what_clickup_did(api, auth, workspace, faults, status, body, code, http) -> None:
     faults({"action": "status", "status": status, "path": r"^/api/v2/user$", **({"body": body} if body else {})})
     answer = api.put("/api/v1/clickup/connection/personal-token", headers=auth(), json={"token": workspace["token"]})
     assert answer.status_code == http and answer.json()["error"]["code"] == code, answer.text
     if http == 429:
         assert int(answer.headers["Retry-After"]) >= 1
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "body", "code"),
+    [
+        (r"^/api/v2/team$", 401, {"err": "Team not authorized", "ECODE": "OAUTH_027"}, "workspace_not_authorized"),
+        (r"^/api/v2/team$", 403, {"err": "Forbidden", "ECODE": "ACCESS_999"}, "clickup_refused"),
+    ],
+)
+def test_a_personal_token_refused_for_another_reason_is_not_called_invalid(
+    api, auth, workspace, faults, path, status, body, code
+) -> None:
+    faults({"action": "status", "status": status, "path": path, "body": body})
+    answer = api.put("/api/v1/clickup/connection/personal-token", headers=auth(), json={"token": workspace["token"]})
+    assert answer.status_code == 422 and answer.json()["error"]["code"] == code, answer.text
+    assert answer.json()["error"]["details"] == {"ecode": body["ECODE"]}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "result"),
+    [(503, None, "unreachable"), (400, {"err": "Bad request", "ECODE": "INPUT_999"}, "refused")],
+)
+def test_the_connection_test_tells_an_outage_from_a_refusal(api, auth, workspace, faults, status, body, result) -> None:
+    flows.connect_with_token(api, auth(), workspace["token"])
+    faults(
+        {
+            "action": "status",
+            "status": status,
+            "path": r"^/api/v2/user$",
+            "token": workspace["token"],
+            **({"body": body} if body else {}),
+        }
+    )
+    answer = api.post("/api/v1/clickup/connection/test", headers=auth())
+    assert answer.status_code == 200 and answer.json()["result"] == result, answer.text
+    assert str(status) in answer.json()["detail"]
