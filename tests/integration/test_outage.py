@@ -17,7 +17,7 @@ from tests.conftest import TIME_SCALE, send, wait_for
 from tests.integration.test_task_pipeline import _feed, _ready, _state, _tasks, _ticket
 
 # Longer than the whole scaled back-off chain (2 s .. 15 min: ~10 s here), so records wait at the capped delay.
-OUTAGE_S = CLICKUP_OUTAGE.longest_chain_s * TIME_SCALE * 1.6
+OUTAGE_S = max(25.0, CLICKUP_OUTAGE.longest_chain_s * TIME_SCALE * 2)
 
 
 @pytest.fixture
@@ -52,8 +52,25 @@ def _refused(clickup: httpx.Client, token_id: str) -> int:
     return sum(1 for r in requests if r.get("token_id") == token_id and r.get("status") == 503)
 
 
+@pytest.fixture
+def receives(stack, monkeypatch):
+    """Every task-create record the worker is given: (ticket id, kind, ApproximateReceiveCount)."""
+    seen: list[tuple[str, str, int]] = []
+    function = stack.functions["task_create"]
+    original = function.invoke
+
+    def spy(event):
+        for record in event["Records"]:
+            body = json.loads(record["body"])
+            seen.append((body.get("ticket_id"), body.get("kind"), int(record["attributes"]["ApproximateReceiveCount"])))
+        return original(event)
+
+    monkeypatch.setattr(function, "invoke", spy)
+    return seen
+
+
 def test_an_outage_longer_than_the_back_off_chain_loses_nothing(
-    api, auth, workspace, clickup, outage, stack, org_id
+    api, auth, workspace, clickup, outage, stack, org_id, receives
 ) -> None:
     _ready(api, auth, workspace)
     existing = str(uuid.uuid4())
@@ -86,6 +103,11 @@ def test_an_outage_longer_than_the_back_off_chain_loses_nothing(
     # ClickUp was asked again and again during the outage (more tries than SQS's maxReceiveCount of 20 would
     # have allowed one record before the DLQ), and no record was dead-lettered.
     assert _refused(clickup, workspace["token_id"]) > 20
+    # An outage spends none of a record's receives toward the DLQ (maxReceiveCount 20): each try is a fresh copy,
+    # received at most twice (a FIFO copy's first receive may hold it until due). Before, each try was a receive.
+    for ticket_id in tickets:
+        counts = [n for t, kind, n in receives if t == ticket_id and kind == "create"]
+        assert len(counts) >= 4 and max(counts) <= 2, (ticket_id, counts)
     for queue in ("task-create", "space-sync"):
         assert not [b for b in _dlq_bodies(stack, queue) if org_id in b], queue
 
