@@ -185,3 +185,39 @@ def test_a_stuck_creation_can_be_retried(api, auth, workspace, clickup, stack, o
     created = _state(api, auth, ticket_id, "created", timeout_s=30)
     assert created["task_id"] == link["task_id"] and len(_tasks(clickup, ticket_id)) == 1  # adopted, not twice
     assert json.dumps(created)
+
+
+def test_a_poison_creation_ends_visibly_on_its_last_receive(
+    api, auth, workspace, clickup, stack, org_id, monkeypatch
+) -> None:
+    """A creation whose handler keeps raising (not an outage) becomes `failed` / `processing_failed` with its
+    event on its last receive before the DLQ, so the portal sees it and the retry route creates the task."""
+    from bridge.tasks import worker
+    from local.pollers import sqs_record
+
+    _ready(api, auth, workspace)
+
+    def broken(work):  # a defect that raises for this organisation's tickets, whatever ClickUp says
+        raise RuntimeError("a defect")
+
+    monkeypatch.setattr(worker, "create", broken)
+    ticket_id = str(uuid.uuid4())
+    assert api.post(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth(), json=_ticket()).status_code == 202
+    body = {"kind": "create", "org_id": org_id, "ticket_id": ticket_id, "generation": 1}
+    message = {
+        "MessageId": str(uuid.uuid4()),
+        "ReceiptHandle": "last-receive",
+        "Body": json.dumps(body),
+        "Attributes": {"ApproximateReceiveCount": "20", "MessageGroupId": f"{org_id}:{ticket_id}"},
+    }
+    arn = stack.pollers["task-create"]._arn
+    result = stack.functions["task_create"].invoke({"Records": [sqs_record(message, arn, "eu-west-1")]})
+    # then the DLQ, as before (locally the poller's concurrent invocation may share the processor's report)
+    assert {"itemIdentifier": message["MessageId"]} in result["batchItemFailures"]
+    link = api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth()).json()
+    assert link["state"] == "failed" and link["error"]["code"] == "processing_failed"
+    wait_for(lambda: "clickup.task.failed" in _feed(stack, org_id))
+    monkeypatch.undo()  # the defect fixed
+    assert api.post(f"/api/v1/tickets/{ticket_id}/clickup-task/retry", headers=auth()).status_code == 202
+    _state(api, auth, ticket_id, "created", timeout_s=30)
+    assert len(_tasks(clickup, ticket_id)) == 1
