@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import sys
 
-from bench import cold_start, ratelimit, task_faults, task_latency, tick_fanout, webhook_ack, webhook_convergence
+from bench import (
+    cold_start,
+    outage,
+    ratelimit,
+    task_faults,
+    task_latency,
+    tick_fanout,
+    webhook_ack,
+    webhook_convergence,
+)
 
 BENCHMARKS = {
     "cold_start": cold_start.run,
+    "outage": outage.run,
     "ratelimit_and_sync": ratelimit.run,
     "task_latency": task_latency.run,
     "task_faults": task_faults.run,

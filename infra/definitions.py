@@ -157,7 +157,8 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
         "webhook_process",
         "ClickUp changes into ticket links and portal events (deduplicated, ordered, echoes suppressed)",
         timeout_s=30,
-        grants=("table", "tokens:crypt", "queue:space-sync:send", "bus:put"),
+        # its own queue: a delivery waiting for ClickUp is re-sent (bridge/queueing/outage.py)
+        grants=("table", "tokens:crypt", "queue:space-sync:send", "queue:webhook-events:send", "bus:put"),
     ),
     FunctionDef(
         "maintenance",
@@ -169,7 +170,7 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
         "portal_delivery",
         "Portal events pushed to each organisation's webhook URL, signed, with retries and a DLQ",
         timeout_s=30,
-        grants=("table", "tokens:crypt"),
+        grants=("table", "tokens:crypt", "queue:portal-events:send"),  # re-sent while the portal is down
     ),
     FunctionDef(
         "task_create",

@@ -132,6 +132,8 @@ class LocalStack:
             "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally, as with SAM local
             "POWERTOOLS_SERVICE_NAME": "clickup-bridge",
         }
+        if self.config.time_scale != 1.0:  # outage back-offs scale like visibility timeouts and schedules
+            env["RETRY_TIME_SCALE"] = str(self.config.time_scale)
         return env
 
     @property

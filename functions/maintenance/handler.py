@@ -10,9 +10,10 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bridge.clickup.errors import RateLimited
+from bridge.clickup.errors import RateLimited, Transient
 from bridge.core.config import settings
 from bridge.core.observability import logger, metrics, tracer
+from bridge.queueing import outage
 from bridge.queueing.fanout import NoTimeLeft
 from bridge.queueing.handback import hand_back
 from bridge.queueing.messages import maintenance_message_adapter
@@ -25,13 +26,15 @@ _context: dict[str, Any] = {}
 
 
 def record_handler(record: SQSRecord) -> None:
-    message = maintenance_message_adapter.validate_json(record.body)
+    body, retry = outage.unwrap(record.body)
+    outage.hold_until_due(record, retry)
+    message = maintenance_message_adapter.validate_json(body)
     context = _context["lambda"]
     try:
         maintenance.handle(
             message,
             remaining_s=lambda: context.get_remaining_time_in_millis() / 1000,
-            job_id=record.message_id,
+            job_id=outage.origin_id(record, retry),
             group_id=record.attributes.message_group_id,
             sent_timestamp_ms=record.attributes.sent_timestamp,
         )
@@ -41,6 +44,9 @@ def record_handler(record: SQSRecord) -> None:
     except NoTimeLeft:  # a tick's page that found the invocation nearly over: run it again at once
         hand_back(record.event_source_arn, record.receipt_handle, time.time())
         raise
+    except Transient as exc:  # ClickUp is unavailable: resumed from the last checkpoint when it is back
+        if not outage.reschedule(record, body, retry, outage.CLICKUP_OUTAGE, reason=f"clickup {exc.status}"):
+            raise  # after the policy's bound: toward the DLQ (the next tick runs the job again)
 
 
 @logger.inject_lambda_context

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bridge.api.models import error_responses
 from bridge.api.principal import require_admin
 from bridge.api.resolver import current_principal, make_resolver
-from bridge.clickup.errors import ClickUpError, RateLimited, TokenRevoked, Transient
+from bridge.clickup.errors import ClickUpError, RateLimited, TokenRevoked, Transient, WorkspaceNotAuthorized
 from bridge.connection import service
 from bridge.connection.models import (
     ConnectionOut,
@@ -112,8 +112,14 @@ def personal_token(body: PersonalTokenIn) -> ConnectionOut:
         raise Unprocessable("ClickUp does not accept this token", code="token_invalid") from None
     except Transient:
         raise DependencyUnavailable("ClickUp is unavailable; try again", code="clickup_unavailable") from None
+    except WorkspaceNotAuthorized as exc:
+        raise Unprocessable(
+            "ClickUp refused a workspace of this token", code="workspace_not_authorized", details={"ecode": exc.ecode}
+        ) from None
     except ClickUpError as exc:
-        raise Unprocessable("ClickUp refused this token", code="token_invalid", details={"ecode": exc.ecode}) from None
+        raise Unprocessable(
+            f"ClickUp refused the request ({exc.status})", code="clickup_refused", details={"ecode": exc.ecode}
+        ) from None
     return ConnectionOut.model_validate(service.view(org_id))
 
 

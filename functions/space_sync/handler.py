@@ -9,9 +9,10 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bridge.clickup.errors import RateLimited
+from bridge.clickup.errors import RateLimited, Transient
 from bridge.core.config import settings
 from bridge.core.observability import logger, metrics, tracer
+from bridge.queueing import outage
 from bridge.queueing.fanout import NoTimeLeft
 from bridge.queueing.handback import hand_back
 from bridge.queueing.messages import sync_message_adapter
@@ -25,7 +26,9 @@ _context: dict[str, Any] = {}
 
 
 def record_handler(record: SQSRecord) -> None:
-    message = sync_message_adapter.validate_json(record.body)
+    body, retry = outage.unwrap(record.body)
+    outage.hold_until_due(record, retry)
+    message = sync_message_adapter.validate_json(body)
     context = _context["lambda"]
     try:
         worker.handle(
@@ -41,6 +44,9 @@ def record_handler(record: SQSRecord) -> None:
     except NoTimeLeft:  # a tick's page that found the invocation nearly over: run it again at once
         hand_back(record.event_source_arn, record.receipt_handle, time.time())
         raise
+    except Transient as exc:  # ClickUp is unavailable: resumed from the checkpoint when it is back
+        if not outage.reschedule(record, body, retry, outage.CLICKUP_OUTAGE, reason=f"clickup {exc.status}"):
+            raise  # after the policy's bound: toward the DLQ (the space-sync-tick queues a fresh sync anyway)
 
 
 @logger.inject_lambda_context

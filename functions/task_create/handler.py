@@ -11,7 +11,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bridge.clickup.errors import RateLimited, Transient
 from bridge.core.config import settings
 from bridge.core.observability import logger, metrics, tracer
-from bridge.queueing.handback import back_off, hand_back
+from bridge.queueing import outage
+from bridge.queueing.handback import hand_back
 from bridge.queueing.messages import task_message_adapter
 from bridge.tasks import worker
 
@@ -20,20 +21,31 @@ settings()
 # other tickets' records are still processed.
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 _context: dict[str, Any] = {}
-BACKOFF_S = (2, 5, 15, 30, 60)  # ClickUp unavailable: the record comes back later, by receive count
+# The queue's maxReceiveCount (infra/definitions.py, task-create): the last receive before the DLQ.
+MAX_RECEIVE_COUNT = 20
 
 
 def record_handler(record: SQSRecord) -> None:
-    message = task_message_adapter.validate_json(record.body)
+    body, retry = outage.unwrap(record.body)
+    outage.hold_until_due(record, retry)
+    message = task_message_adapter.validate_json(body)
     context = _context["lambda"]
     try:
         worker.handle(message, remaining_s=lambda: context.get_remaining_time_in_millis() / 1000)
     except (RateLimited, worker.Busy) as held:
         hand_back(record.event_source_arn, record.receipt_handle, held.reset_at)
         raise
-    except Transient:
-        received = int(record.attributes.approximate_receive_count or 1)
-        back_off(record.event_source_arn, record.receipt_handle, received, BACKOFF_S)
+    except Transient as exc:
+        # ClickUp is unavailable: wait for it however long the outage (never toward the DLQ)...
+        if outage.reschedule(record, body, retry, outage.CLICKUP_OUTAGE, reason=f"clickup {exc.status}"):
+            return
+        # ...until the policy's bound: then the portal sees a failed creation it can retry.
+        worker.give_up(message, "clickup_unavailable", "ClickUp stayed unavailable; retry the creation")
+        return
+    except Exception:
+        # A poison message: on its last receive the creation ends visibly (failed, an event, the retry route).
+        if int(record.attributes.approximate_receive_count or 1) >= MAX_RECEIVE_COUNT:
+            worker.give_up(message, "processing_failed", "the bridge could not process this ticket; retry it")
         raise
 
 

@@ -12,7 +12,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bridge.clickup.errors import RateLimited, Transient
 from bridge.core.config import settings
 from bridge.core.observability import logger, metrics, tracer
-from bridge.queueing.handback import back_off, hand_back
+from bridge.queueing import outage
+from bridge.queueing.handback import hand_back
 from bridge.queueing.messages import webhook_message_adapter
 from bridge.webhooks import processing
 
@@ -20,25 +21,25 @@ settings()
 # Standard queue, standard processor: deliveries carry their own order (ClickUp's history dates).
 processor = BatchProcessor(event_type=EventType.SQS)
 _context: dict[str, Any] = {}
-BACKOFF_S = (2, 5, 15, 30, 60)
 
 
 def record_handler(record: SQSRecord) -> None:
-    message = webhook_message_adapter.validate_json(record.body)
+    body, retry = outage.unwrap(record.body)
+    outage.hold_until_due(record, retry)
+    message = webhook_message_adapter.validate_json(body)
     context = _context["lambda"]
     try:
         processing.handle(
             message,
             remaining_s=lambda: context.get_remaining_time_in_millis() / 1000,
-            delivery_id=record.message_id,
+            delivery_id=outage.origin_id(record, retry),
         )
     except RateLimited as held:  # a thin payload needed a read and the budget is spent: back at the reset
         hand_back(record.event_source_arn, record.receipt_handle, held.reset_at)
         raise
-    except Transient:
-        received = int(record.attributes.approximate_receive_count or 1)
-        back_off(record.event_source_arn, record.receipt_handle, received, BACKOFF_S)
-        raise
+    except Transient as exc:  # a thin payload needed a read and ClickUp is unavailable: wait for it
+        if not outage.reschedule(record, body, retry, outage.CLICKUP_OUTAGE, reason=f"clickup {exc.status}"):
+            raise  # after the policy's bound: toward the DLQ (the reconciliation sweep repairs the change)
 
 
 @logger.inject_lambda_context

@@ -165,7 +165,12 @@ class ClickUpApi:
         headers: dict[str, str] = {}
         try:
             endpoint, params = self.url_map.bind_to_environ(request.environ).match()
-            if endpoint in ("consent", "authorize", "token"):
+            # Fault injection reaches the token exchange too (no token: only rules without a `token` match), so
+            # tests can make ClickUp answer it 429 / 5xx / 401 as any API call.
+            fault = self.faults.pick(request.method, request.path, None) if endpoint == "token" else None
+            if fault and fault.action == "status":
+                response = _json(fault.body or {"err": "Internal error", "ECODE": "EMU_500"}, fault.status)
+            elif endpoint in ("consent", "authorize", "token"):
                 response = getattr(self, f"on_{endpoint}")(request, **params)
             else:
                 with self.backend.lock:

@@ -53,7 +53,8 @@ class PersonalTokenIn(BaseModel):
 
 
 class TestOut(BaseModel):
-    result: Literal["ok", "revoked", "unreachable"]
+    # unreachable: no answer, a timeout or a 5xx (try later); refused: another 4xx from ClickUp (detail says which)
+    result: Literal["ok", "revoked", "unreachable", "refused"]
     detail: str
     latency_ms: float | None = None
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from bridge.clickup import models
 from bridge.clickup.client import ClickUpClient, RequestHooks
-from bridge.clickup.errors import ClickUpError, RateLimited, TokenRevoked
+from bridge.clickup.errors import ClickUpError, RateLimited, TokenRevoked, Transient
 from bridge.core.clock import utc_now_iso
 from bridge.core.errors import Conflict, DependencyUnavailable, Unprocessable
 from bridge.core.inputs import is_token_text
@@ -242,8 +242,10 @@ def test(org_id: str, remaining_s: Any = None) -> dict[str, Any]:
     except TokenRevoked:
         token_revoked(org_id, "connection test")
         return {"result": "revoked", "detail": "ClickUp access was revoked; an admin must reconnect"}
-    except ClickUpError as exc:
+    except Transient as exc:
         return {"result": "unreachable", "detail": f"ClickUp answered {exc.status or 'nothing'} {exc.ecode}".strip()}
+    except ClickUpError as exc:
+        return {"result": "refused", "detail": f"ClickUp answered {exc.status} {exc.ecode}".strip()}
     return {
         "result": "ok",
         "detail": f"ClickUp answered as user {user.id}",

@@ -34,6 +34,9 @@ class Settings(BaseModel):
     # Portal webhook URLs may lead to loopback (http or https, any port): set by the local stack alone, whose
     # stand-in portal listens there; deployed stages push to public https addresses only (bridge.events.destination).
     portal_webhook_allow_loopback: bool = Field(alias="PORTAL_WEBHOOK_ALLOW_LOOPBACK", default=False)
+    # Multiplies every outage back-off delay (bridge/queueing/outage.py): 1 on AWS; the local stack's tests shrink
+    # time with it, as they shrink visibility timeouts and schedule rates.
+    retry_time_scale: float = Field(alias="RETRY_TIME_SCALE", default=1.0, gt=0, le=1)
 
     @property
     def oauth_redirect_uri(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 import time
@@ -11,7 +12,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from bridge.api.principal import Principal
 from bridge.clickup.client import exchange_code
-from bridge.clickup.errors import ClickUpError, Transient
+from bridge.clickup.errors import ClickUpError, RateLimited, TokenRevoked, Transient, WorkspaceNotAuthorized
 from bridge.connection import service
 from bridge.core.config import settings
 from bridge.core.errors import BridgeError, DependencyUnavailable
@@ -53,10 +54,11 @@ def _with_query(url: str, **params: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
-def _fail(return_to: str, reason: str) -> str:
+def _fail(return_to: str, reason: str, **extra: str) -> str:
+    """`extra`: `retry_after` (seconds) with `clickup_rate_limited`."""
     metrics.add_metric(name="OAuthCallbackFailed", unit="Count", value=1)
     logger.info("oauth callback failed", extra={"reason": reason})
-    return _with_query(return_to, clickup="error", reason=reason)
+    return _with_query(return_to, clickup="error", reason=reason, **extra)
 
 
 def callback(params: dict[str, str], remaining_s: Any = None) -> str:
@@ -75,19 +77,21 @@ def callback(params: dict[str, str], remaining_s: Any = None) -> str:
     if flow is None:
         return _replayed(state, remaining_s)
     outcome = "interrupted"  # what a repeated callback finds if this one dies half-way
+    extra: dict[str, str] = {}
     try:
-        outcome = _complete(state, flow, params, remaining_s)
+        outcome = _complete(state, flow, params, remaining_s, extra)
     finally:
         _record(state, outcome)
     if outcome != CONNECTED:
-        return _fail(flow["return_to"], outcome)
+        return _fail(flow["return_to"], outcome, **extra)
     metrics.add_metric(name="OAuthConnected", unit="Count", value=1)
     logger.info("organisation connected", extra={"org_id": flow["org_id"], "user_id": flow.get("user_id")})
     return _with_query(flow["return_to"], clickup="connected")
 
 
-def _complete(state: str, flow: dict[str, Any], params: dict[str, str], remaining_s: Any) -> str:
-    """The claimed flow carried through: `connected`, or the reason it failed."""
+def _complete(state: str, flow: dict[str, Any], params: dict[str, str], remaining_s: Any, extra: dict[str, str]) -> str:
+    """The claimed flow carried through: `connected`, or the reason it failed (`extra` gets `retry_after`, in
+    seconds, when ClickUp's budget is spent)."""
     org_id = flow["org_id"]
     if int(flow["expires_at"]) < time.time():
         return "state_expired"
@@ -107,19 +111,57 @@ def _complete(state: str, flow: dict[str, Any], params: dict[str, str], remainin
         return "not_configured"
     try:
         token = exchange_code(settings().clickup_client_id, client_secret, code)
-    except Transient:
-        return "clickup_unavailable"
-    except ClickUpError:
-        return "exchange_failed"
+    except ClickUpError as exc:
+        _retry_after(exc, extra)
+        return _exchange_reason(exc)
     try:
         service.connect_with_token(
             org_id, token, "oauth", remaining_s=remaining_s, oauth_state=oauth_states.state_hash(state)
         )
-    except Transient:
-        return "clickup_unavailable"
-    except (ClickUpError, BridgeError) as exc:
-        return getattr(exc, "code", None) or "exchange_failed"
+    except ClickUpError as exc:
+        _retry_after(exc, extra)
+        return _clickup_reason(exc)
+    except BridgeError as exc:
+        return exc.code
     return CONNECTED
+
+
+# The OAuth app's own credentials or registration refused (ClickUp's "common errors" page: OAUTH_007 redirect URI
+# not registered, OAUTH_010 client not found, OAUTH_017 redirect URI missing; OAUTH_011, a wrong client secret,
+# is the emulator's choice where ClickUp documents no code): the deployment's fault, never the user's code.
+APP_REFUSED_CODES = frozenset({"OAUTH_007", "OAUTH_010", "OAUTH_011", "OAUTH_017"})
+
+
+def _retry_after(exc: ClickUpError, extra: dict[str, str]) -> None:
+    if isinstance(exc, RateLimited):
+        extra["retry_after"] = str(max(1, math.ceil(exc.reset_at - time.time())))
+
+
+def _exchange_reason(exc: ClickUpError) -> str:
+    """Why `POST /oauth/token` failed, as the browser's `reason`: retry later (`clickup_rate_limited`,
+    `clickup_unavailable`), start again (`exchange_failed`: ClickUp refused the code, e.g. used, expired or
+    issued to another app), or not at all until an operator acts (`app_rejected`: ClickUp refused the app's client
+    id, secret or redirect URI)."""
+    if isinstance(exc, (RateLimited, Transient)):
+        return _clickup_reason(exc)
+    if exc.ecode in APP_REFUSED_CODES:
+        return "app_rejected"
+    return "exchange_failed"
+
+
+def _clickup_reason(exc: ClickUpError) -> str:
+    """A ClickUp failure as a stable reason: `clickup_rate_limited` (the budget is spent: later),
+    `clickup_unavailable` (5xx, timeout: later), `token_revoked` (the token was refused: start again),
+    `workspace_not_authorized` (no workspace granted: start again and pick one), `clickup_refused` (another 4xx)."""
+    if isinstance(exc, RateLimited):
+        return "clickup_rate_limited"
+    if isinstance(exc, Transient):
+        return "clickup_unavailable"
+    if isinstance(exc, TokenRevoked):
+        return "token_revoked"
+    if isinstance(exc, WorkspaceNotAuthorized):
+        return "workspace_not_authorized"
+    return "clickup_refused"
 
 
 def _record(state: str, outcome: str) -> None:

@@ -4,6 +4,7 @@ changes and comments in order, re-queue a failed creation, and show a link."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,7 @@ from bridge.repositories import assignments, audit, members, ticket_links, ticke
 from bridge.repositories.ticket_links import CREATED, CREATING, FAILED, QUEUED
 from bridge.tasks import mapping
 
+STUCK_AFTER_S = 15 * 60  # a queued/creating link unchanged this long may be retried (see _stuck)
 VIEW_FIELDS = ("task_id", "task_url", "list_id", "status", "priority", "assignees", "due_date", "updated_at")
 
 
@@ -193,7 +195,17 @@ def retry(principal: Principal, ticket_id: str) -> dict[str, Any]:
         link = ticket_links.get(org_id, ticket_id)
         if link is None:
             raise NotFound("this ticket has no ClickUp task", code="ticket_task_not_found")
-        if link["state"] != FAILED:
+        if link["state"] == CREATED and int(link.get("op_seq", 0)) > int(link.get("ops_applied", 0)):
+            # changes that were given up on (an outage outlasted its bound): announced again, applied in order
+            send(
+                org_id,
+                ticket_id,
+                {"kind": "apply", "org_id": org_id, "ticket_id": ticket_id},
+                f"retry-{uuid.uuid4().hex}",
+            )
+            audit.record(org_id, ticket_id, f"user:{principal.user_id}", "retried", {}, {"pending_changes": True})
+            return view(link)
+        if not (link["state"] == FAILED or _stuck(link)):
             raise Conflict(f"only a failed creation can be retried (this one is {link['state']})", code="not_failed")
         before = {"state": link["state"], "error": link.get("error")}
         link.update(state=QUEUED, error=None, generation=int(link.get("generation", 1)) + 1, updated_at=utc_now_iso())
@@ -202,6 +214,18 @@ def retry(principal: Principal, ticket_id: str) -> dict[str, Any]:
             _send_create(link)
             return view(link)
     raise Conflict("the ticket's link changed meanwhile; try again", code="link_contention")
+
+
+def _stuck(link: dict[str, Any]) -> bool:
+    """A creation that shows no progress: `queued`/`creating`, no live attempt lease, unchanged for
+    `STUCK_AFTER_S`. Queuing it again is safe: the worker looks for the task an earlier attempt may have created."""
+    if link["state"] not in (QUEUED, CREATING):
+        return False
+    attempt = link.get("attempt") or {}
+    if float(attempt.get("lease_until", 0)) > time.time():
+        return False
+    updated = datetime.fromisoformat(str(link.get("updated_at") or link.get("created_at")).replace("Z", "+00:00"))
+    return (datetime.now(UTC) - updated).total_seconds() >= STUCK_AFTER_S * settings().retry_time_scale
 
 
 def resume(org_id: str) -> int:

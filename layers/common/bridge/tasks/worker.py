@@ -87,6 +87,47 @@ def handle(message: TaskCreate | TaskApply, remaining_s: Callable[[], float]) ->
         logger.info("ticket link gone (purged); nothing to do", extra={"ticket_id": message.ticket_id})
 
 
+def give_up(message: TaskCreate | TaskApply, code: str, reason: str) -> None:
+    """End a ticket's work visibly when its message will not be tried again (an outage outlasted its bound, or a
+    poison message's last receive): a creation becomes `failed` with `code` and `clickup.task.failed` (the retry
+    route queues it again; an attempt is kept, so the retry first looks for a task ClickUp may have created);
+    changes still pending get `clickup.task.change_failed` (the retry route re-queues them). Never raises."""
+    try:
+        link = ticket_links.get(message.org_id, message.ticket_id)
+        if link is None:
+            return
+        if isinstance(message, TaskCreate) and link["state"] in (QUEUED, CREATING):
+            attempt = link.get("attempt")
+            before = {"state": link["state"]}
+            _save(
+                link,
+                state=FAILED,
+                error={"code": code, "message": reason},
+                attempt=attempt and {**attempt, "lease_until": 0},
+            )
+            audit.record(
+                link["org_id"], link["ticket_id"], "worker", "failed", before, {"state": FAILED, "error": code}
+            )
+            publish(
+                link["org_id"], "clickup.task.failed", {"code": code, "message": reason}, ticket_id=link["ticket_id"]
+            )
+            metrics.add_metric(name="TaskCreationFailed", unit="Count", value=1)
+        elif link["state"] == CREATED and int(link.get("op_seq", 0)) > int(link.get("ops_applied", 0)):
+            publish(
+                link["org_id"],
+                "clickup.task.change_failed",
+                {
+                    "code": code,
+                    "message": reason,
+                    "pending_changes": int(link["op_seq"]) - int(link.get("ops_applied", 0)),
+                },
+                ticket_id=link["ticket_id"],
+                task_id=link.get("task_id"),
+            )
+    except Exception:  # noqa: BLE001 - the record still fails toward the DLQ (with its alarm)
+        logger.exception("could not record that the ticket's work was given up", extra={"ticket_id": message.ticket_id})
+
+
 # -- creation --------------------------------------------------------------------------------------------------
 def _task_body(link: dict[str, Any], time_zone: str | None) -> dict[str, Any]:
     ticket = link["ticket"]
