@@ -31,7 +31,7 @@ from bridge.repositories import org_settings
 from bridge.repositories.org_settings import OrgSettings
 
 settings()
-app = make_resolver()
+app = make_resolver(open_query=("/clickup/oauth/callback",))
 
 
 def _remaining_s() -> float:

@@ -243,3 +243,33 @@ def test_a_query_count_parses_decimal_digits_only(api, world, value: str) -> Non
 def test_a_query_count_in_its_documented_form(api, world) -> None:
     answer = api.get("/api/v1/clickup/events", headers=world["auth"](), params={"limit": "2"})
     assert answer.status_code == 200 and len(answer.json()["events"]) <= 2, answer.text
+
+
+# -- the query is strict too (found by the schema fuzzing) -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/v1/clickup/spaces", {"include_archived": "true", "include_archive": "true"}),
+        ("/api/v1/clickup/events", {"limit": "5", "after_cursor": "x"}),
+        ("/api/v1/me", {"x": "1"}),
+        ("/api/v1/clickup/settings", {"\u00e9\x00": "1"}),
+    ],
+)
+def test_an_undeclared_query_parameter_is_refused(api, world, path: str, params: dict[str, str]) -> None:
+    """Found by the fuzzing: unknown query parameters were ignored (a misspelt flag silently did nothing)."""
+    answer = api.get(path, headers=world["auth"](), params=params)
+    unknown = next(name for name in params if name not in ("include_archived", "limit"))
+    _refused_naming(answer, f"query.{unknown}")
+
+
+def test_a_misspelt_purge_disconnects_nothing(stack, api) -> None:
+    headers = {"Authorization": f"Bearer {stack.token(f'org-{uuid.uuid4().hex[:10]}', user='u', role='admin')}"}
+    _refused_naming(api.delete("/clickup/oauth/disconnect", headers=headers, params={"purg": "true"}), "query.purg")
+
+
+def test_the_oauth_callback_ignores_parameters_it_does_not_know(stack, api) -> None:
+    """RFC 6749 §4.1.2: the client ignores unrecognized response parameters (ClickUp may add some)."""
+    answer = api.get("/clickup/oauth/callback", params={"code": "x", "state": "y", "extra": "1"})
+    assert answer.status_code == 302 and "reason=state_invalid" in answer.headers["location"]

@@ -110,11 +110,26 @@ def _as_json(event: Mapping[str, Any]) -> Mapping[str, Any]:
     return {**event, "headers": {**headers, "content-type": "application/json"}}
 
 
+def _answer(status: int, code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """An error answered before routing, in the error shape (JSON with every non-ASCII character escaped, so a
+    hostile name echoed in `details` stays valid UTF-8 whatever it holds)."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"error": error}),
+        "isBase64Encoded": False,
+    }
+
+
 class BridgeResolver(APIGatewayHttpResolver):
     """Rejects bodies the validator would choke on (non-UTF-8, bad base64, other media types) with a 4xx
     before routing: Powertools' validation middleware runs before any user middleware."""
 
     check_body = True
+    open_query: frozenset[str] = frozenset()  # compiled route patterns whose query the route reads itself
 
     @staticmethod
     def _compile_regex(rule: str, base_regex: str = "^{}$") -> re.Pattern[str]:
@@ -123,31 +138,44 @@ class BridgeResolver(APIGatewayHttpResolver):
         Gateway routed here, got 404 `route_not_found` instead of the 422 its parameter's validation gives."""
         return re.compile(base_regex.format(re.sub(r"(<\w+>)", r"(?P\1[^/]+)", rule)))
 
-    def _reads_body(self, event: Mapping[str, Any]) -> bool:
-        """Whether the route this event is for declares a body (a pydantic body parameter)."""
+    def _route_of(self, event: Mapping[str, Any]) -> Any:
+        """The route this event is for (None: no route; Powertools answers 404)."""
         try:
             method = str(event["requestContext"]["http"]["method"]).upper()
         except (KeyError, TypeError):
-            return False
+            return None
         path = str(event.get("rawPath") or "")
         for route in self._static_routes + self._dynamic_routes:
             if route.method == method and route.rule.match(path):
-                return bool(route.dependant.body_params)
-        return False
+                return route
+        return None
+
+    def _unknown_query(self, event: Mapping[str, Any], route: Any) -> list[dict[str, Any]]:
+        """Query parameters the route does not declare, as validation details (the query is strict, like the
+        bodies' `extra="forbid"`: a misspelt `?purg=true` is refused, not silently ignored). A route in
+        `open_query` reads its query itself (the OAuth callback: RFC 6749 §4.1.2 has the client ignore
+        unrecognized response parameters)."""
+        if route.rule.pattern in self.open_query:
+            return []
+        declared = {param.alias for param in route.dependant.query_params}
+        names = [str(name) for name in (event.get("queryStringParameters") or {}) if name not in declared]
+        return [
+            {"field": f"query.{name[:100]}", "message": "unknown query parameter", "type": "extra_forbidden"}
+            for name in sorted(names)
+        ]
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        reads_body = self.check_body and self._reads_body(event)
+        route = self._route_of(event)
+        if route is None:
+            return super().resolve(event, context)
+        unknown = self._unknown_query(event, route)
+        if unknown:
+            return _answer(422, "validation_error", "the request is not valid", unknown)
+        reads_body = self.check_body and bool(route.dependant.body_params)
         problem = body_problem(event, reads_body) if reads_body else None
         if problem is None:
             return super().resolve(_as_json(event) if reads_body else event, context)
-        status, code, message = problem
-        return {
-            "statusCode": status,
-            "headers": {"Content-Type": "application/json"},
-            "body": json.dumps({"error": {"code": code, "message": message}}),
-            "isBase64Encoded": False,
-        }
-
+        return _answer(*problem)
 
     def get_openapi_schema(self, **kwargs: Any) -> Any:
         """The routes' OpenAPI document, saying every status a route answers with the shape it really has:
@@ -157,10 +185,20 @@ class BridgeResolver(APIGatewayHttpResolver):
         - on a route with a body: 400 (`invalid_json`, `invalid_body`, `body_required`), 415
           (`unsupported_media_type`) and 422, with the JSON error shape (`ErrorBody`);
         - on a route with parameters: 422 with the error shape (Powertools documents its own `HTTPValidationError`,
-          which this resolver never answers); a route without body or parameters cannot answer 422."""
+          which this resolver never answers), and 422 on every route for an undeclared query parameter, but on
+          the `open_query` routes, which read their query themselves."""
         from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 
         from bridge.api.models import ErrorBody, error_responses
+
+        open_operations = {
+            route.operation_id
+            for route in self._static_routes + self._dynamic_routes
+            if route.rule.pattern in self.open_query
+        }
+
+        def _is_open(operation: dict[str, Any]) -> bool:
+            return operation.get("operationId") in open_operations
 
         for route in self._static_routes + self._dynamic_routes:
             responses = dict(route.responses or {})
@@ -181,15 +219,17 @@ class BridgeResolver(APIGatewayHttpResolver):
                 answers = operation["responses"]
                 statuses = set()
                 if operation.get("requestBody"):
-                    statuses |= {400, 415, 422}
-                if operation.get("parameters"):
-                    statuses.add(422)
+                    statuses |= {400, 415}
+                if operation.get("parameters") or operation.get("requestBody") or not _is_open(operation):
+                    statuses.add(422)  # an undeclared query parameter is refused on every route but open ones
                 if 422 not in statuses:
                     answers.pop("422", None)
                 for status, entry in error_responses(*sorted(statuses)).items():
                     current = answers.get(str(status), {})
                     answers[str(status)] = {
-                        "description": current.get("description") or entry["description"],
+                        "description": current.get("description", "Validation Error").replace(
+                            "Validation Error", entry["description"]
+                        ),
                         "content": {"application/json": {"schema": error_schema}},
                     }
                 for status, answer in answers.items():
@@ -206,10 +246,13 @@ def _validation_details(errors: Any) -> list[dict[str, Any]]:
     return out
 
 
-def make_resolver(check_body: bool = True) -> BridgeResolver:
-    """`check_body=False`: the route reads the raw bytes itself (ClickUp's webhooks: the signature decides)."""
+def make_resolver(check_body: bool = True, open_query: tuple[str, ...] = ()) -> BridgeResolver:
+    """`check_body=False`: the route reads the raw bytes itself (ClickUp's webhooks: the signature decides).
+    `open_query`: paths (Powertools rules, e.g. `/clickup/oauth/callback`) whose query the route reads itself;
+    every other route refuses a query parameter it does not declare (422 `validation_error`)."""
     app = BridgeResolver(enable_validation=True)
     app.check_body = check_body
+    app.open_query = frozenset(app._compile_regex(rule).pattern for rule in open_query)
 
     @app.exception_handler(RequestValidationError)
     def _validation(exc: RequestValidationError) -> Response:
