@@ -7,15 +7,20 @@ a body in the documented schema; a 4xx must carry the JSON error shape `{"error"
 (API Gateway's own 401 excepted); data the schema forbids must be refused (negative data rejection).
 
 Bounded for `make test`: FUZZ_MAX_EXAMPLES examples per operation and role (default 8: about a minute on 2
-cores), a fixed seed. `make fuzz` runs the same test longer (FUZZ_MAX_EXAMPLES=200, a random seed) for nightly use.
+cores), derandomized (the same examples each run). `make fuzz` runs the same test longer for nightly use
+(FUZZ_MAX_EXAMPLES=300, FUZZ_RANDOM=1: new examples each night) and writes its figures (operations, requests by
+status, failures) to bench/results/fuzz.json.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -36,7 +41,9 @@ from local.stack import LocalStack
 from tests import flows
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "8"))
-SEED = os.environ.get("FUZZ_SEED")
+RANDOM = os.environ.get("FUZZ_RANDOM") == "1"
+FIGURES = Path(__file__).resolve().parents[2] / "bench" / "results" / "fuzz.json"
+pytestmark = pytest.mark.fuzz
 
 schema = schemathesis.openapi.from_path(str(openapi.DOCUMENT))
 DOCUMENTED = {
@@ -74,6 +81,26 @@ CHECKS = [
 ]
 
 
+_FIGURES: dict[str, Any] = {"requests": 0, "by_status": Counter(), "operations": set(), "failed": []}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _figures() -> Iterator[None]:
+    started = time.monotonic()
+    yield
+    FIGURES.parent.mkdir(parents=True, exist_ok=True)
+    figures = {
+        "max_examples": MAX_EXAMPLES,
+        "random": RANDOM,
+        "operations": len(_FIGURES["operations"]),
+        "requests": _FIGURES["requests"],
+        "by_status": dict(sorted(_FIGURES["by_status"].items())),
+        "failed_operations": sorted(set(_FIGURES["failed"])),
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    FIGURES.write_text(json.dumps(figures, indent=2) + "\n")
+
+
 @pytest.fixture(scope="module")
 def fuzz_world(stack: LocalStack, api: httpx.Client) -> Iterator[dict[str, Any]]:
     with httpx.Client(base_url=stack.emulator.url, timeout=30) as clickup:
@@ -95,7 +122,7 @@ def _restore(api: httpx.Client, world: dict[str, Any], case: Any) -> None:
 @settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
-    derandomize=SEED is None,
+    derandomize=not RANDOM,
     suppress_health_check=list(HealthCheck),
     database=None,
 )
@@ -104,13 +131,19 @@ def test_the_api_answers_as_documented(case: Any, role: str, stack: LocalStack, 
     if (case.method.upper(), case.path) == DISCONNECT:
         org = f"org-{uuid.uuid4().hex[:10]}"  # never the connected organisation: see DISCONNECT
     headers = {"Authorization": f"Bearer {stack.token(org, user='fuzz-user', role=role)}"}
+    _FIGURES["requests"] += 1
     if (case.method.upper(), case.path) not in DOCUMENTED:
         # a method the document does not list for this path: API Gateway's own 404 (no route), as README says
         answer = case.call(base_url=stack.api_url, headers=headers)
         assert (answer.status_code, answer.json()) == (404, {"message": "Not Found"}), answer.text
         return
+    _FIGURES["operations"].add(f"{case.method.upper()} {case.path}")
     try:
-        case.call_and_validate(base_url=stack.api_url, headers=headers, checks=CHECKS)
+        answer = case.call_and_validate(base_url=stack.api_url, headers=headers, checks=CHECKS)
+        _FIGURES["by_status"][str(answer.status_code)] += 1
+    except BaseException:
+        _FIGURES["failed"].append(f"{case.method.upper()} {case.path} ({role})")
+        raise
     finally:
         if role == "admin":
             _restore(api, fuzz_world, case)
