@@ -76,7 +76,7 @@ bench: install ## benchmarks: print figures and write them to bench/results/
 faults: install ## fault runs of the task pipeline (FAULT_RUNS=10000 by default; hours on 2 cores)
 	$(PY) -m bench task_faults
 
-fuzz: install ## nightly schema fuzzing of the portal API (FUZZ_MAX_EXAMPLES=300 per operation and role; ~15 min)
+fuzz: install ## nightly schema fuzzing of the portal API (FUZZ_MAX_EXAMPLES=300 per operation and role; ~20 min)
 	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-300} FUZZ_RANDOM=$${FUZZ_RANDOM:-1} $(PY) -m pytest -q -m fuzz tests/integration/test_schema_fuzz.py
 	@cat bench/results/fuzz.json
 
