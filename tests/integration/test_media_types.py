@@ -273,3 +273,18 @@ def test_the_oauth_callback_ignores_parameters_it_does_not_know(stack, api) -> N
     """RFC 6749 §4.1.2: the client ignores unrecognized response parameters (ClickUp may add some)."""
     answer = api.get("/clickup/oauth/callback", params={"code": "x", "state": "y", "extra": "1"})
     assert answer.status_code == 302 and "reason=state_invalid" in answer.headers["location"]
+
+
+def test_a_signed_delivery_with_an_extra_query_parameter_is_taken(stack, api, world) -> None:
+    """ClickUp's deliveries are not refused for what the signature does not cover (a refusal counts against the
+    webhook's health): the webhook route reads its own query, like the OAuth callback."""
+    import hashlib
+    import hmac
+
+    with httpx.Client(base_url=stack.emulator.url, timeout=30) as clickup:
+        hooks = clickup.get("/_emulator/webhooks").json()["webhooks"]
+    hook = next(h for h in hooks if str(h["team_id"]) == str(world["team_id"]))
+    raw = json.dumps({"webhook_id": hook["id"], "event": "taskUpdated", "history_items": []}).encode()
+    signature = hmac.new(hook["secret"].encode(), raw, hashlib.sha256).hexdigest()
+    answer = api.post("/webhooks/clickup", params={"x": "1"}, content=raw, headers={"X-Signature": signature})
+    assert answer.status_code == 200, answer.text
