@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install dev test test-fast lint synth deploy bootstrap secret smoke layer bench faults demo openapi browser clean
+.PHONY: install dev test test-fast lint synth deploy bootstrap secret smoke layer bench faults fuzz demo openapi browser clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -75,6 +75,10 @@ bench: install ## benchmarks: print figures and write them to bench/results/
 
 faults: install ## fault runs of the task pipeline (FAULT_RUNS=10000 by default; hours on 2 cores)
 	$(PY) -m bench task_faults
+
+fuzz: install ## nightly schema fuzzing of the portal API (FUZZ_MAX_EXAMPLES=300 per operation and role; ~20 min)
+	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-300} FUZZ_RANDOM=$${FUZZ_RANDOM:-1} $(PY) -m pytest -q -m fuzz tests/integration/test_schema_fuzz.py
+	@cat bench/results/fuzz.json
 
 demo: install ## beside a running `make dev`: walk the main job end to end, printing each step
 	$(PY) -m local.demo

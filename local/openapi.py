@@ -62,11 +62,20 @@ def generate() -> dict[str, Any]:
             for method, operation in operations.items():
                 if (method, path) in authorized:
                     operation["security"] = [{"portalJwt": []}]
-                    operation.setdefault("responses", {}).setdefault(
-                        "401", {"description": "Missing or invalid JWT (answered by API Gateway)"}
-                    )
+                    # API Gateway's JWT authorizer answers it, in its own shape, before the function runs
+                    operation.setdefault("responses", {})["401"] = {
+                        "description": "Missing or invalid JWT (API Gateway: `{\"message\": \"Unauthorized\"}`)",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/GatewayMessage"}}},
+                    }
                 document["paths"].setdefault(path, {})[method] = operation
         document["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
+    document["components"]["schemas"]["GatewayMessage"] = {
+        "title": "GatewayMessage",
+        "description": "API Gateway's own answers (its JWT authorizer's 401, its 404 for no route)",
+        "type": "object",
+        "required": ["message"],
+        "properties": {"message": {"type": "string"}},
+    }
     _portal_events(document)
     document["paths"] = dict(sorted(document["paths"].items()))
     document["components"]["schemas"] = dict(sorted(document["components"]["schemas"].items()))

@@ -57,3 +57,48 @@ def connect_with_token(api: httpx.Client, headers: dict[str, str], token: str) -
     answer = api.put("/api/v1/clickup/connection/personal-token", headers=headers, json={"token": token})
     assert answer.status_code == 200, answer.text
     wait_for(lambda: api.get("/api/v1/clickup/spaces", headers=headers).json().get("synced_at"), timeout_s=30)
+
+
+def connected_org(stack: LocalStack, api: httpx.Client, clickup: httpx.Client) -> dict[str, Any]:
+    """A fresh organisation connected with a personal token to a seeded workspace of its own (one space, one
+    list), customer `cust-1` assigned to that space and list, and one ticket accepted (its task created).
+
+    Returns `org`, `auth(role="admin")` (headers), `team_id`, `space_id`, `list_id`, `ticket`, `token`."""
+    import uuid
+
+    org = f"org-{uuid.uuid4().hex[:10]}"
+
+    def auth(role: str = "admin", user: str = "user-1") -> dict[str, str]:
+        return {"Authorization": f"Bearer {stack.token(org, user=user, role=role)}"}
+
+    tag = uuid.uuid4().hex[:6]
+    user = clickup.post("/_emulator/users", json={"username": f"F {tag}", "email": f"f{tag}@example.com"}).json()
+    seeded = clickup.post(
+        "/_emulator/seed",
+        json={
+            "user_id": user["id"],
+            "workspace": {"name": f"F {tag}", "spaces": [{"name": "S", "lists": [{"name": "In"}]}]},
+        },
+    ).json()
+    token = clickup.post(f"/_emulator/users/{user['id']}/tokens").json()["token"]
+    connect_with_token(api, auth(), token)
+    space = seeded["spaces"][0]
+    list_id = space["lists"][0]["id"]
+    assigned = api.put(
+        "/api/v1/customers/cust-1/clickup-space", headers=auth(), json={"space_id": space["id"], "list_id": list_id}
+    )
+    assert assigned.status_code == 200, assigned.text
+    ticket = str(uuid.uuid4())
+    body = {"title": "t", "priority": "normal", "customer_id": "cust-1"}
+    accepted = api.post(f"/api/v1/tickets/{ticket}/clickup-task", headers=auth(), json=body)
+    assert accepted.status_code == 202, accepted.text
+    return {
+        "org": org,
+        "auth": auth,
+        "user_id": user["id"],
+        "team_id": seeded["team_id"],
+        "space_id": space["id"],
+        "list_id": list_id,
+        "ticket": ticket,
+        "token": token,
+    }

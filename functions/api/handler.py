@@ -15,7 +15,7 @@ from bridge.api.resolver import current_principal, make_resolver
 from bridge.connection import service
 from bridge.core.config import settings
 from bridge.core.health import check_health
-from bridge.core.inputs import CLICKUP_ID_PATTERN, PORTAL_ID_PATTERN, ClickUpId
+from bridge.core.inputs import CLICKUP_ID_PATTERN, PORTAL_ID_PATTERN, ClickUpId, QueryBool, QueryInt
 from bridge.core.observability import logger, metrics, tracer
 from bridge.events.feed import EventsOut
 from bridge.repositories import events as feed
@@ -123,7 +123,7 @@ class SyncOut(BaseModel):
 
 
 class AssignmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     space_id: ClickUpId
     list_id: ClickUpId | None = None
 
@@ -148,7 +148,7 @@ CustomerId = Annotated[str, Path(pattern=PORTAL_ID_PATTERN, description="The por
 )
 def spaces(
     workspace_id: Annotated[str | None, Query(pattern=CLICKUP_ID_PATTERN)] = None,
-    include_archived: Annotated[bool, Query()] = False,
+    include_archived: Annotated[QueryBool, Query(description="true or false")] = False,
 ) -> HierarchyOut:
     org_id = current_principal(app).org_id
     return HierarchyOut.model_validate(views.tree(org_id, workspace_id, include_archived))
@@ -288,7 +288,7 @@ def events_feed(
     after: Annotated[
         str | None, Query(description="The cursor of the last page read", pattern=feed.CURSOR_PATTERN)
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Annotated[QueryInt, Query(ge=1, le=500)] = 100,
 ) -> EventsOut:
     org_id = current_principal(app).org_id
     service.require_enabled(org_id)

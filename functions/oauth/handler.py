@@ -24,13 +24,14 @@ from bridge.connection.models import (
 )
 from bridge.core.config import settings
 from bridge.core.errors import DependencyUnavailable, Unprocessable
+from bridge.core.inputs import QueryBool
 from bridge.core.observability import logger, metrics, tracer
 from bridge.oauth import flow
 from bridge.repositories import org_settings
 from bridge.repositories.org_settings import OrgSettings
 
 settings()
-app = make_resolver()
+app = make_resolver(open_query=("/clickup/oauth/callback",))
 
 
 def _remaining_s() -> float:
@@ -67,7 +68,9 @@ def callback() -> Response[None]:
     summary="Disconnect ClickUp (admin); idempotent",
     responses={204: {"description": "Disconnected"}, **error_responses(403)},
 )
-def disconnect(purge: Annotated[bool, Query(description="Also delete the ticket links")] = False) -> Response[None]:
+def disconnect(
+    purge: Annotated[QueryBool, Query(description="Also delete the ticket links (true or false)")] = False,
+) -> Response[None]:
     principal = require_admin(current_principal(app))
     service.disconnect(principal.org_id, purge=purge)
     return Response(status_code=204, body="")

@@ -30,3 +30,34 @@ def test_protected_routes_declare_the_jwt_and_errors() -> None:
         assert ("security" in operation) == route.authorized
         if route.authorized:
             assert "401" in operation["responses"]
+
+
+def test_every_operation_documents_what_it_answers() -> None:
+    """Issue 16, failure 2: each operation documents its success response with its real model, and every error it
+    can answer with the error shape the resolver really returns (`ErrorBody`), never Powertools' own
+    `HTTPValidationError` (which no route returns): on a body route 400 (`invalid_json`, `invalid_body`,
+    `body_required`), 415 (`unsupported_media_type`) and 422; on every route 422 (an undeclared query parameter
+    is refused), but on the OAuth callback, which reads its query itself (RFC 6749 §4.1.2)."""
+    document = openapi.generate()
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    error = {"$ref": "#/components/schemas/ErrorBody"}
+    for route in d.ROUTES:
+        operation = document["paths"][route.path][route.method.lower()]
+        answers = operation["responses"]
+        successes = [s for s in answers if s.startswith(("2", "3"))]
+        assert successes, (route.route_key, sorted(answers))
+        for status in successes:
+            if status in ("204", "302"):
+                assert "content" not in answers[status], route.route_key
+            else:
+                assert answers[status]["content"]["application/json"]["schema"], (route.route_key, status)
+        expected = set() if route.path == "/clickup/oauth/callback" else {"422"}
+        if "requestBody" in operation:
+            expected |= {"400", "415"}
+        for status in expected:
+            assert answers[status]["content"]["application/json"]["schema"] == error, (route.route_key, status)
+        if not expected:
+            assert "422" not in answers, route.route_key
+        for status, answer in answers.items():
+            if status.startswith("4") and status != "401" and "content" in answer:
+                assert answer["content"]["application/json"]["schema"] == error, (route.route_key, status)

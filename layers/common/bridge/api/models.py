@@ -18,13 +18,13 @@ class ErrorBody(BaseModel):
 
 
 _DESCRIPTIONS = {
-    400: "Malformed request",
+    400: "Malformed request: `invalid_json`, `invalid_body` (not UTF-8, a lone surrogate), `body_required`",
     401: "Missing or invalid credentials",
     403: "The caller's role may not do this",
     404: "Not found",
     409: "Conflicts with the current state (e.g. module disabled)",
     413: "The body is larger than the bridge accepts",
-    415: "Unsupported content type",
+    415: "`unsupported_media_type`: the body is not application/json (any case, `+json` suffixes, UTF-8)",
     422: "Validation failed",
     429: "ClickUp budget for this organisation spent; retry after Retry-After seconds",
     503: "A dependency is unavailable",

@@ -43,12 +43,12 @@ class ConnectionOut(BaseModel):
 
 
 class DefaultWorkspaceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     workspace_id: ClickUpId
 
 
 class PersonalTokenIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     token: SecretStr = Field(description="A ClickUp personal API token (pk_...)")
 
 

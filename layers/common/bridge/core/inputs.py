@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import BeforeValidator, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 # ClickUp's ids: numeric strings (workspace, space, folder, list, user, comment), short alphanumerics (task ids,
 # custom task ids like `ABC-123`) and UUIDs (webhooks, custom fields). None holds anything outside this set.
@@ -40,6 +41,35 @@ ClickUpId = Annotated[str, StringConstraints(pattern=CLICKUP_ID_PATTERN)]
 # DynamoDB stores at most 38 digits: 10**40 was a 500 when the change was stored.
 ClickUpUserId = Annotated[int, Field(ge=1, le=2**53 - 1)]
 PortalId = Annotated[str, StringConstraints(pattern=PORTAL_ID_PATTERN)]
+
+
+
+def _query_bool(value: Any) -> Any:
+    """A query flag in its documented form only: `true` or `false` (pydantic's lax mode also took `1`, `yes`,
+    `on`, `t`, `True`...: a flag such as `purge` must not be set by a spelling nobody documented)."""
+    if isinstance(value, bool):
+        return value  # a default
+    if value in ("true", "false"):
+        return value == "true"
+    raise PydanticCustomError("bool_parsing", "must be true or false")
+
+
+_DECIMAL = re.compile(r"^-?[0-9]{1,18}$")
+
+
+def _query_int(value: Any) -> Any:
+    """A query integer in its documented form only: ASCII decimal digits (lax mode also took `+5`, ` 5`, `5.0`,
+    `1_0` and non-ASCII digits)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value  # a default
+    if isinstance(value, str) and _DECIMAL.match(value):
+        return int(value)
+    raise PydanticCustomError("int_parsing", "must be an integer in decimal digits")
+
+
+# Query parameters arrive as strings: these parse exactly the documented string form, nothing else.
+QueryBool = Annotated[bool, BeforeValidator(_query_bool)]
+QueryInt = Annotated[int, BeforeValidator(_query_int)]
 
 _clickup_id = re.compile(CLICKUP_ID_PATTERN)
 _visible_ascii = re.compile(VISIBLE_ASCII_PATTERN)

@@ -29,7 +29,7 @@ def _date(value: Any) -> Any:
 
 
 class Requester(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     name: str = Field(min_length=1, max_length=200)
     email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
 
@@ -56,7 +56,7 @@ class TicketIn(_DueDate):
     ones or duplicates; a due date within 1970-2100 (else 422 `date_out_of_range`); `fields` with a null value
     are not sent (a new task has no value to clear)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     title: str = Field(min_length=1, max_length=900, description="one line in the task name (control chars collapse)")
     description: str | None = Field(default=None, max_length=50_000)
     priority: Priority
@@ -97,7 +97,7 @@ class ChangeIn(_DueDate):
     (422 `status_not_clearable`: a ClickUp task always has a status). Assignees must be members of the task's
     workspace (422 `assignee_not_member`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     status: str | None = Field(
         default=None, min_length=1, max_length=100, description="a portal status (mapped); null is refused"
     )
@@ -116,7 +116,7 @@ class ChangeIn(_DueDate):
 
 
 class CommentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     text: str = Field(min_length=1, max_length=20_000, description="at least one visible character")
 
     @field_validator("text")
