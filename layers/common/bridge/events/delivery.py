@@ -24,14 +24,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from bridge.core.clock import utc_now_iso
 from bridge.core.recent import Recent
 from bridge.repositories import org_settings, portal_webhook
 from bridge.vault import envelope
+
+if TYPE_CHECKING:
+    import httpx  # imported with the first push, not at import (cold starts, issue 18)
 
 TIMEOUT_S = 5.0  # one POST's longest wait (connect, write, read)
 RESERVE_S = 3.0  # kept back from the invocation's remaining time: hand-backs and the response after the sends
@@ -101,6 +102,8 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 
 def _http_client() -> httpx.Client:
     global _http
+    import httpx
+
     _http = _http or httpx.Client(timeout=TIMEOUT_S, follow_redirects=False)
     return _http
 
@@ -132,6 +135,8 @@ def _prepare(event: dict[str, Any]) -> _Prepared | str:
 
 
 def _post(request: _Prepared, timeout_s: float) -> str:
+    import httpx
+
     try:
         answer = _http_client().post(request.url, content=request.body, headers=request.headers, timeout=timeout_s)
     except httpx.HTTPError as exc:
