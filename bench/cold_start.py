@@ -190,6 +190,8 @@ def _layout(mode: str, functions: dict[str, dict[str, Any]]) -> dict[str, list[s
     """Per function (and the naive module): the module search path Lambda would give it, built for `mode`."""
     compiled = mode == "bytecode"
     root = WORK / mode
+    for stale in ("layers", "tasks"):  # this run's assets only (the twins are the same wheels every run)
+        shutil.rmtree(root / stale, ignore_errors=True)
     layer_paths: dict[Path, list[str]] = {}
     paths: dict[str, list[str]] = {}
     for name, fn in functions.items():
