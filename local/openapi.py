@@ -64,7 +64,7 @@ def generate() -> dict[str, Any]:
                     operation["security"] = [{"portalJwt": []}]
                     # API Gateway's JWT authorizer answers it, in its own shape, before the function runs
                     operation.setdefault("responses", {})["401"] = {
-                        "description": "Missing or invalid JWT (API Gateway: `{\"message\": \"Unauthorized\"}`)",
+                        "description": 'Missing or invalid JWT (API Gateway: `{"message": "Unauthorized"}`)',
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/GatewayMessage"}}},
                     }
                 document["paths"].setdefault(path, {})[method] = operation

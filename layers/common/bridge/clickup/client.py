@@ -17,9 +17,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from functools import cache
-from typing import Any, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bridge import __version__
 from bridge.clickup import models
@@ -35,6 +33,9 @@ from bridge.clickup.errors import (
 )
 from bridge.core.inputs import is_clickup_id, is_token_text
 from bridge.core.observability import logger, metrics
+
+if TYPE_CHECKING:
+    import httpx  # imported when the first request is made, not at import (cold starts, issue 18)
 
 RATE_LIMITED_METRIC = "ClickUpRateLimited"  # alarmed on (infra/components/monitoring.py: clickup-rate-limited)
 
@@ -77,6 +78,8 @@ def base_url() -> str:
 
 @cache
 def _http() -> httpx.Client:
+    import httpx
+
     # ClickUp's document declares Content-Type as a required header even on GET and DELETE.
     return httpx.Client(
         headers={"User-Agent": USER_AGENT, "Accept": "application/json", "Content-Type": "application/json"},
@@ -140,6 +143,8 @@ class ClickUpClient:
 
     # -- transport ----------------------------------------------------------------------------------------
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None) -> Any:
+        import httpx
+
         idempotent = method.upper() != "POST"
         attempt = 0
         while True:
@@ -359,6 +364,8 @@ def exchange_code(
     client_id: str, client_secret: str, code: str, *, base: str | None = None, timeout_s: float = 10.0
 ) -> str:
     """OAuth code → access token (no auth header). Credentials travel in the JSON body, never the URL."""
+    import httpx
+
     url = f"{(base or base_url()).rstrip('/')}/oauth/token"
     try:
         response = _http().post(

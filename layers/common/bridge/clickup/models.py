@@ -8,7 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, frozen=True)
+    # Built at the first validation, not at import: a function loads ClickUp's models only when it calls ClickUp
+    # (cold starts, issue 18).
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, frozen=True, defer_build=True)
 
 
 class User(_Model):

@@ -43,7 +43,6 @@ ClickUpUserId = Annotated[int, Field(ge=1, le=2**53 - 1)]
 PortalId = Annotated[str, StringConstraints(pattern=PORTAL_ID_PATTERN)]
 
 
-
 def _query_bool(value: Any) -> Any:
     """A query flag in its documented form only: `true` or `false` (pydantic's lax mode also took `1`, `yes`,
     `on`, `t`, `True`...: a flag such as `purge` must not be set by a spelling nobody documented)."""

@@ -24,9 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from bridge.core.clock import utc_now_iso
 from bridge.core.config import settings
@@ -34,6 +32,9 @@ from bridge.core.recent import Recent
 from bridge.events import destination
 from bridge.repositories import org_settings, portal_webhook
 from bridge.vault import envelope
+
+if TYPE_CHECKING:
+    import httpx  # imported with the first push, not at import (cold starts, issue 18)
 
 TIMEOUT_S = 5.0  # one POST's longest wait (connect, write, read)
 RESERVE_S = 3.0  # kept back from the invocation's remaining time: hand-backs and the response after the sends
@@ -103,6 +104,8 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 
 def _http_client() -> httpx.Client:
     global _http
+    import httpx
+
     _http = _http or httpx.Client(timeout=TIMEOUT_S, follow_redirects=False)
     return _http
 
@@ -138,6 +141,8 @@ def _post(request: _Prepared, timeout_s: float) -> str:
     """POST to the address the URL's host resolves to now, once checked (`bridge.events.destination`: public https
     only in deployed stages), with the name kept in Host and TLS SNI, so a name re-resolving inside (DNS rebinding)
     is never reached. 'destination_refused' (never retried) when the policy refuses it; DeliveryFailed otherwise."""
+    import httpx
+
     try:  # checked at every send, and the checked address is the one connected to
         target = destination.resolve(request.url, allow_loopback=settings().portal_webhook_allow_loopback)
     except destination.DestinationRefused as refused:

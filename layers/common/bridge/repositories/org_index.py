@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
 from bridge.repositories.table import main_table, plain
 
 PK = "ORGS"
@@ -23,6 +21,8 @@ def page(after: str | None, limit: int) -> tuple[list[str], bool]:
     """Up to `limit` organisations in key order, starting after the organisation `after` (exclusive; None: the
     first); the flag says whether more may follow (DynamoDB returned a LastEvaluatedKey: a page cut by `limit` or
     by the 1 MB a Query reads, which may also end exactly at the last item)."""
+    from boto3.dynamodb.conditions import Key  # boto3 on first use (cold starts)
+
     kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(PK), "Limit": limit}
     if after is not None:
         kwargs["ExclusiveStartKey"] = {"pk": PK, "sk": f"ORG#{after}"}
@@ -31,6 +31,8 @@ def page(after: str | None, limit: int) -> tuple[list[str], bool]:
 
 
 def all_orgs() -> list[str]:
+    from boto3.dynamodb.conditions import Key
+
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(PK)}
     while True:

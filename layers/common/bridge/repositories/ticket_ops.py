@@ -7,8 +7,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
 from bridge.repositories.table import main_table, org_pk, plain
 
 
@@ -29,6 +27,8 @@ def add(org_id: str, ticket_id: str, seq: int, op: dict[str, Any]) -> None:
 
 
 def pending(org_id: str, ticket_id: str) -> list[dict[str, Any]]:
+    from boto3.dynamodb.conditions import Key  # boto3 on first use (cold starts)
+
     answer = main_table().query(
         KeyConditionExpression=Key("pk").eq(org_pk(org_id)) & Key("sk").begins_with(f"TICKET#{ticket_id}#OP#"),
         ConsistentRead=True,

@@ -16,12 +16,23 @@ import threading
 import time
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from bridge.core import aws
 from bridge.core.config import settings
+
+# botocore and cryptography are imported when a key is first used, not at import (cold starts, issue 18).
+
+
+def _aws_errors() -> tuple[type[Exception], ...]:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return (ClientError, BotoCoreError)
+
+
+def _aesgcm(key: bytes) -> Any:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    return AESGCM(key)
+
 
 # Purposes (names, not secrets): each one is a distinct encryption context.
 TOKEN = "clickup-token"  # noqa: S105
@@ -73,7 +84,7 @@ class _KeyCache:
             answer = aws.client("kms").generate_data_key(
                 KeyId=settings().tokens_key_id, KeySpec="AES_256", EncryptionContext=_context(org_id, purpose)
             )
-        except (ClientError, BotoCoreError) as exc:
+        except _aws_errors() as exc:
             raise VaultError(f"KMS refused a data key ({type(exc).__name__})") from None
         key, wrapped, key_id = answer["Plaintext"], answer["CiphertextBlob"], answer["KeyId"]
         with self._lock:
@@ -91,7 +102,7 @@ class _KeyCache:
             answer = aws.client("kms").decrypt(
                 CiphertextBlob=wrapped, EncryptionContext=_context(org_id, purpose), KeyId=settings().tokens_key_id
             )
-        except (ClientError, BotoCoreError) as exc:
+        except _aws_errors() as exc:
             raise VaultError(f"KMS refused to unwrap the data key ({type(exc).__name__})") from None
         with self._lock:
             self._decrypt[cache_key] = (answer["Plaintext"], now + KEY_TTL_S)
@@ -112,7 +123,7 @@ def seal(org_id: str, purpose: str, plaintext: str) -> dict[str, Any]:
     context = _context(org_id, purpose)
     key, wrapped, key_id = _cache.data_key(org_id, purpose)
     nonce = os.urandom(12)
-    ciphertext = AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), _aad(context))
+    ciphertext = _aesgcm(key).encrypt(nonce, plaintext.encode("utf-8"), _aad(context))
     return {
         "v": VERSION,
         "alg": "AES-256-GCM",
@@ -133,8 +144,10 @@ def open_envelope(org_id: str, purpose: str, envelope: dict[str, Any]) -> str:
     except (KeyError, ValueError):
         raise VaultError("malformed envelope") from None
     key = _cache.unwrap(org_id, purpose, wrapped)
+    from cryptography.exceptions import InvalidTag
+
     try:
-        return AESGCM(key).decrypt(nonce, ct, _aad(context)).decode("utf-8")
+        return _aesgcm(key).decrypt(nonce, ct, _aad(context)).decode("utf-8")
     except (InvalidTag, UnicodeDecodeError):
         raise VaultError("the envelope does not open for this organisation and purpose") from None
 

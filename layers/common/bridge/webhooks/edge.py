@@ -1,0 +1,132 @@
+"""`POST /webhooks/clickup` without the HTTP resolver: the webhook function's whole HTTP contract, kept light.
+
+The ingestion function only checks a signature and queues one message, and ClickUp gives a delivery 7 seconds
+(../shared/clickup/FACTS.md): its cold start must not pay for Powertools' event handler, its OpenAPI machinery and
+pydantic's schema building (about half a naive handler's import, issue 18). `respond` answers an API Gateway HTTP
+API (payload format 2.0) event exactly as the resolver did: the same status codes, error envelope, headers and
+JSON spelling (`{"error": {"code", "message"}}`, `Content-Type: application/json`, no cookies), 404
+`route_not_found` for anything but `POST /webhooks/clickup`, 500 `internal_error` (stack trace logged, never
+returned) for an unexpected failure.
+
+The route's OpenAPI description is `documented_resolver()`: a Powertools resolver declaring the same route, whose
+handler is `respond` itself; `local.openapi` reads it (through the function module's `app`), and
+`tests/unit/test_webhook_edge.py` asserts that both answer every request alike.
+"""
+
+# No `from __future__ import annotations`: the documented route's annotations must be evaluated where its imports
+# are (inside `documented_resolver`), as Powertools reads them to build the document.
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from bridge.core.observability import logger, metrics
+from bridge.webhooks import ingest
+
+ROUTE = ("POST", "/webhooks/clickup")
+SUMMARY = "ClickUp's webhook deliveries (signed with the webhook's secret; no JWT)"
+
+
+def http_response(status: int, body: Any) -> dict[str, Any]:
+    """An HTTP API (2.0) response with a JSON body, spelled as Powertools' resolver spells it (compact JSON)."""
+    return {
+        "statusCode": status,
+        "body": json.dumps(body, separators=(",", ":")),
+        "isBase64Encoded": False,
+        "headers": {"Content-Type": "application/json"},
+        "cookies": [],
+    }
+
+
+def error(status: int, code: str, message: str) -> dict[str, Any]:
+    """The bridge's error envelope (bridge.api.models.ErrorBody)."""
+    return http_response(status, {"error": {"code": code, "message": message}})
+
+
+def _raw_body(event: Mapping[str, Any]) -> bytes:
+    """The exact bytes ClickUp sent (API Gateway base64-encodes a body it does not take for text)."""
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise ingest.Rejected(400, "invalid_body", "the body is not valid base64") from None
+    return str(body).encode("utf-8")
+
+
+def _header(event: Mapping[str, Any], name: str) -> str | None:
+    """A header's value; names compared ignoring case (HTTP APIs hand them over lower-cased)."""
+    wanted = name.lower()
+    for key, value in (event.get("headers") or {}).items():
+        if isinstance(key, str) and key.lower() == wanted:
+            return value if isinstance(value, str) else None
+    return None
+
+
+def _route(event: Mapping[str, Any]) -> tuple[str, str]:
+    http = (event.get("requestContext") or {}).get("http") or {}
+    return str(http.get("method") or "").upper(), str(event.get("rawPath") or http.get("path") or "")
+
+
+def deliver(event: Mapping[str, Any], signature: str | None) -> dict[str, Any]:
+    """Verify and queue one delivery: 200 `{"status": "queued"}`, or the rejection (nothing queued): 400/401, or
+    413 `payload_too_large` when even what processing reads of it exceeds an SQS message."""
+    try:
+        hooks, payload = ingest.verify(_raw_body(event), signature)
+    except ingest.Rejected as rejected:
+        metrics.add_metric(name=f"WebhookRejected_{rejected.code}", unit="Count", value=1)
+        logger.warning("webhook delivery rejected", extra={"code": rejected.code})
+        return error(rejected.status, rejected.code, rejected.message)
+    try:
+        outcome = ingest.enqueue(hooks, payload)
+    except ingest.Rejected as rejected:  # genuine but too large to queue, even reduced to what processing reads
+        metrics.add_metric(name=f"WebhookRejected_{rejected.code}", unit="Count", value=1)
+        logger.warning("webhook delivery too large to queue", extra={"code": rejected.code})
+        return error(rejected.status, rejected.code, rejected.message)
+    if outcome == "reduced":
+        metrics.add_metric(name="WebhookReduced", unit="Count", value=1)
+    metrics.add_metric(name="WebhookAccepted", unit="Count", value=1)
+    return http_response(200, {"status": "queued"})
+
+
+def respond(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The function's answer to an API Gateway HTTP API event (see the module's docstring)."""
+    if _route(event) != ROUTE:
+        return error(404, "route_not_found", "no such route")
+    try:
+        return deliver(event, _header(event, "X-Signature"))
+    except Exception:  # noqa: BLE001 - the resolver's catch-all (bridge.api.resolver._unexpected), kept as it was
+        # The stack trace goes to the log (with the request id), never to the caller.
+        logger.exception("unhandled error")
+        return error(500, "internal_error", "internal error; quote the request id to support")
+
+
+def documented_resolver() -> Any:
+    """The route as the portal API's OpenAPI document describes it (a Powertools resolver; imports the event
+    handler and pydantic models: for `local.openapi` and tests, never on the function's cold path)."""
+    from typing import Annotated
+
+    from aws_lambda_powertools.event_handler import Response
+    from aws_lambda_powertools.event_handler.openapi.params import Header
+
+    from bridge.api.models import error_responses
+    from bridge.api.resolver import make_resolver
+
+    # the signature over the exact bytes decides, whatever the media type or the query (a genuine delivery is never
+    # refused for a part the signature does not cover: ClickUp counts refusals against the webhook's health)
+    app = make_resolver(check_body=False, open_query=(ROUTE[1],))
+    responses: dict[int, Any] = {200: {"description": "Verified and queued"}, **error_responses(400, 401, 413)}
+
+    @app.post(ROUTE[1], summary=SUMMARY, responses=responses)
+    def clickup_delivery(
+        x_signature: Annotated[
+            str | None, Header(alias="X-Signature", description="hex HMAC-SHA256 of the body")
+        ] = None,
+    ) -> Response[dict[str, Any]]:
+        answer = deliver(app.current_event.raw_event, x_signature)
+        return Response(
+            status_code=answer["statusCode"], content_type="application/json", body=json.loads(answer["body"])
+        )
+
+    return app
