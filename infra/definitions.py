@@ -7,6 +7,7 @@ imports CDK or boto3: the local stack and the tests load it cheaply.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 PROJECT = "clickup-bridge"
@@ -67,12 +68,22 @@ class QueueDef:
     dlq_retention_days: int = 14
     env_var: str = ""  # environment variable that carries the queue URL to every function
     max_concurrency: int = 1  # batches processed at once (> 1: the event source mapping's maximum concurrency)
+    # FIFO only: SQS derives the deduplication id from the body. Required where a sender gives only a message
+    # group id, as EventBridge Scheduler's templated SQS target does ("If you specify an Amazon SQS FIFO queue as
+    # a target, the queue must have content-based deduplication enabled": Scheduler API reference, SqsParameters).
+    content_based_deduplication: bool = False
 
     def physical_name(self, stage: str) -> str:
         return resource_name(stage, self.name) + (".fifo" if self.fifo else "")
 
     def dlq_physical_name(self, stage: str) -> str:
         return resource_name(stage, f"{self.name}-dlq") + (".fifo" if self.fifo else "")
+
+
+# EventBridge Scheduler replaces these keywords in a target's input when it invokes the target ("Adding context
+# attributes", EventBridge Scheduler user guide). The scheduled time, e.g. 2022-03-22T18:59:43Z, is the same for
+# every retry of one tick and differs from tick to tick.
+SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,14 @@ class ScheduleDef:
     queue: str  # target queue (logical name)
     payload: dict[str, str] = field(default_factory=dict)
     description: str = ""
+
+    @property
+    def input(self) -> str:
+        """The target's input (the SQS message body): the payload and the tick's scheduled time.
+
+        A FIFO target deduplicates on the body (content-based deduplication, 5-minute interval), so each tick's body
+        must differ from the last one's, while a retried delivery of one tick (same scheduled time) is dropped."""
+        return json.dumps({**self.payload, "scheduled_at": SCHEDULED_TIME}, sort_keys=True)
 
     @property
     def expression(self) -> str:
@@ -202,7 +221,15 @@ ROUTES: tuple[RouteDef, ...] = (
 QUEUES: tuple[QueueDef, ...] = (
     # FIFO, grouped by organisation: one organisation's syncs never overlap.
     # Hand-backs for the budget count as receives (see task-create): a large sync may wait several windows.
-    QueueDef("space-sync", consumer="space_sync", fifo=True, env_var="SYNC_QUEUE_URL", max_receive_count=20),
+    # The space-sync-tick schedule sends here with only a message group id: content-based deduplication.
+    QueueDef(
+        "space-sync",
+        consumer="space_sync",
+        fifo=True,
+        env_var="SYNC_QUEUE_URL",
+        max_receive_count=20,
+        content_based_deduplication=True,
+    ),
     # FIFO, grouped by ticket: a ticket's creation and its changes are applied in order, tickets in parallel.
     # A record handed back for the budget or a lease counts as a receive: 20 receives allow ~20 windows of waiting
     # before a record is presumed poison.
@@ -233,6 +260,7 @@ QUEUES: tuple[QueueDef, ...] = (
         env_var="MAINTENANCE_QUEUE_URL",
         max_receive_count=20,
         visibility_timeout_s=720,  # 6x the consumer's timeout
+        content_based_deduplication=True,  # the reconcile and webhook-health ticks come from Scheduler
     ),
 )
 
@@ -325,6 +353,26 @@ def function(name: str) -> FunctionDef:
 
 def queue(name: str) -> QueueDef:
     return next(q for q in QUEUES if q.name == name)
+
+
+def schedule_delivery_problems(
+    schedules: tuple[ScheduleDef, ...] = SCHEDULES, queues: tuple[QueueDef, ...] = QUEUES
+) -> list[str]:
+    """What would make EventBridge Scheduler's deliveries fail on AWS, one line per schedule (empty: none).
+
+    Scheduler's templated SQS target sends the input as the body with only a message group id (SqsParameters):
+    a FIFO target must have content-based deduplication enabled (Scheduler API reference, SqsParameters), or SQS
+    refuses every send ("The queue should either have ContentBasedDeduplication enabled or
+    MessageDeduplicationId provided explicitly", SQS SendMessage)."""
+    by_name = {q.name: q for q in queues}
+    problems = []
+    for s in schedules:
+        target = by_name.get(s.queue)
+        if target is None:
+            problems.append(f"{s.name}: no queue {s.queue!r}")
+        elif target.fifo and not target.content_based_deduplication:
+            problems.append(f"{s.name}: FIFO queue {s.queue!r} needs content-based deduplication for Scheduler")
+    return problems
 
 
 def function_environment(

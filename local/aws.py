@@ -162,7 +162,7 @@ class LocalAws:
             target: dict[str, Any] = {
                 "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{target_queue.physical_name(stage)}",
                 "RoleArn": role_arn,
-                "Input": json.dumps(s.payload),
+                "Input": s.input,
             }
             if target_queue.fifo:
                 target["SqsParameters"] = {"MessageGroupId": s.name}
@@ -179,7 +179,11 @@ class LocalAws:
     def create_queue(self, stage: str, q: d.QueueDef) -> tuple[str, str]:
         """A queue and its DLQ with the redrive policy, as the CDK stack declares them."""
         sqs = self.client("sqs")
-        fifo = {"FifoQueue": "true", "ContentBasedDeduplication": "false"} if q.fifo else {}
+        fifo = (
+            {"FifoQueue": "true", "ContentBasedDeduplication": str(q.content_based_deduplication).lower()}
+            if q.fifo
+            else {}
+        )
         dlq_url = sqs.create_queue(
             QueueName=q.dlq_physical_name(stage),
             Attributes={

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sqs as sqs
@@ -21,6 +19,9 @@ class Schedules(Construct):
             assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"),
             description="EventBridge Scheduler: send ticks to the bridge's queues",
         )
+        problems = d.schedule_delivery_problems()
+        if problems:
+            raise ValueError("schedules that could never deliver: " + "; ".join(problems))
         self.schedules: dict[str, scheduler.CfnSchedule] = {}
         for spec in d.SCHEDULES:
             queue = queues[spec.queue]
@@ -28,7 +29,7 @@ class Schedules(Construct):
             target = scheduler.CfnSchedule.TargetProperty(
                 arn=queue.queue_arn,
                 role_arn=role.role_arn,
-                input=json.dumps(spec.payload),
+                input=spec.input,
                 sqs_parameters=scheduler.CfnSchedule.SqsParametersProperty(message_group_id=spec.name)
                 if d.queue(spec.queue).fifo
                 else None,

@@ -46,6 +46,8 @@ def test_queues_and_redrive_policies(stack: LocalStack, template: dict[str, Any]
         url = sqs.get_queue_url(QueueName=props["QueueName"])["QueueUrl"]
         attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         assert attrs.get("FifoQueue", "false") == str(props.get("FifoQueue", False)).lower(), logical
+        if props.get("FifoQueue"):
+            assert attrs["ContentBasedDeduplication"] == str(props.get("ContentBasedDeduplication", False)).lower()
         assert attrs["MessageRetentionPeriod"] == str(props["MessageRetentionPeriod"])
         assert attrs["SqsManagedSseEnabled"] == "true" and props["SqsManagedSseEnabled"] is True
         if "RedrivePolicy" in props:

@@ -115,3 +115,29 @@ def test_an_unhealthy_webhook_raises_an_alarm(template: dict[str, Any]) -> None:
     assert len(unhealthy) == 1
     assert unhealthy[0]["Namespace"] == d.METRICS_NAMESPACE and unhealthy[0]["Threshold"] == 1
     assert {"Name": "service", "Value": d.PROJECT} in unhealthy[0]["Dimensions"]
+
+
+def test_every_schedule_can_deliver_to_its_queue(template: dict[str, Any]) -> None:
+    """Scheduler's templated SQS target sends only a message group id: a FIFO target needs content-based
+    deduplication (Scheduler API reference, SqsParameters), and each tick's body must differ (the scheduled time)."""
+    queues = resources(template, "AWS::SQS::Queue")
+    schedules = resources(template, "AWS::Scheduler::Schedule")
+    assert len(schedules) == len(d.SCHEDULES)
+    for name, schedule in schedules.items():
+        target = schedule["Properties"]["Target"]
+        queue = queues[target["Arn"]["Fn::GetAtt"][0]]["Properties"]
+        if queue.get("FifoQueue"):
+            assert target["SqsParameters"]["MessageGroupId"], name
+            assert queue.get("ContentBasedDeduplication") is True, f"{name}: {queue['QueueName']}"
+        assert json.loads(target["Input"])["scheduled_at"] == "<aws.scheduler.scheduled-time>", name
+
+
+def test_a_schedule_on_a_fifo_queue_without_content_based_deduplication_is_refused() -> None:
+    assert d.schedule_delivery_problems() == []
+    fifo = d.QueueDef("q", consumer="space_sync", fifo=True)
+    tick = d.ScheduleDef("tick", rate_minutes=5, queue="q", payload={"kind": "tick"})
+    assert d.schedule_delivery_problems((tick,), (fifo,)) == [
+        "tick: FIFO queue 'q' needs content-based deduplication for Scheduler"
+    ]
+    standard = d.QueueDef("q", consumer="space_sync")
+    assert d.schedule_delivery_problems((tick,), (standard,)) == []

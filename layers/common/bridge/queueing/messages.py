@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 
 class _Message(BaseModel):
@@ -13,7 +13,13 @@ class _Message(BaseModel):
 
 
 class SyncTick(_Message):
+    """The space-sync-tick schedule's message. `scheduled_at` is the tick's scheduled time (UTC, e.g.
+    2026-12-01T00:15:00Z), which EventBridge Scheduler writes into the body (`<aws.scheduler.scheduled-time>`):
+    it makes each tick's body unique, so the FIFO queue's content-based deduplication drops only a retried
+    delivery of the same tick."""
+
     kind: Literal["tick"]
+    scheduled_at: AwareDatetime | None = None
 
 
 class SyncRequest(_Message):
@@ -74,9 +80,10 @@ webhook_message_adapter: TypeAdapter[WebhookDelivery] = TypeAdapter(WebhookDeliv
 
 
 class MaintenanceTick(_Message):
-    """A schedule's tick: fan the job out to every connected organisation."""
+    """A schedule's tick: fan the job out to every connected organisation. `scheduled_at`: as on `SyncTick`."""
 
     kind: Literal["sweep_tick", "health_tick"]
+    scheduled_at: AwareDatetime | None = None
 
 
 class MaintenanceJob(_Message):
