@@ -80,6 +80,30 @@ class QueueDef:
         return resource_name(stage, f"{self.name}-dlq") + (".fifo" if self.fifo else "")
 
 
+@dataclass(frozen=True)
+class EventSourceMappingDef:
+    """The SQS -> Lambda event source mapping of a queue, as the template declares it (CDK `SqsEventSource`).
+
+    `maximum_concurrency` None: not set (Lambda scales the batches processed at once on its own)."""
+
+    queue: str
+    function: str
+    batch_size: int
+    maximum_batching_window_s: int = 0
+    report_batch_item_failures: bool = True
+    maximum_concurrency: int | None = None
+
+
+def event_source_mapping(q: QueueDef) -> EventSourceMappingDef:
+    return EventSourceMappingDef(
+        queue=q.name,
+        function=q.consumer,
+        batch_size=q.batch_size,
+        report_batch_item_failures=True,  # every worker reports partial batch failures
+        maximum_concurrency=q.max_concurrency if q.max_concurrency > 1 else None,
+    )
+
+
 # EventBridge Scheduler replaces these keywords in a target's input when it invokes the target ("Adding context
 # attributes", EventBridge Scheduler user guide). The scheduled time, e.g. 2022-03-22T18:59:43Z, is the same for
 # every retry of one tick and differs from tick to tick.

@@ -187,7 +187,7 @@ class LocalAws:
         dlq_url = sqs.create_queue(
             QueueName=q.dlq_physical_name(stage),
             Attributes={
-                **fifo,
+                **({"FifoQueue": "true", "ContentBasedDeduplication": "false"} if q.fifo else {}),
                 "MessageRetentionPeriod": str(q.dlq_retention_days * 86400),
                 "SqsManagedSseEnabled": "true",
             },

@@ -100,6 +100,8 @@ class LocalStack:
             self.schedules.stop()
         if self._api:
             self._api.stop()
+        for function in self.functions.values():
+            function.shutdown()
         if self.emulator is not None:
             self.emulator.stop()
         self.aws.stop()

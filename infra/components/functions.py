@@ -112,12 +112,16 @@ class Functions(Construct):
             self.functions[spec.name], self.roles[spec.name] = fn, role
 
         for q in d.QUEUES:
+            mapping = d.event_source_mapping(q)
             self.functions[q.consumer].add_event_source(
                 sources.SqsEventSource(
                     queues[q.name],
-                    batch_size=q.batch_size,
-                    report_batch_item_failures=True,
-                    max_concurrency=q.max_concurrency if q.max_concurrency > 1 else None,
+                    batch_size=mapping.batch_size,
+                    max_batching_window=Duration.seconds(mapping.maximum_batching_window_s)
+                    if mapping.maximum_batching_window_s
+                    else None,
+                    report_batch_item_failures=mapping.report_batch_item_failures,
+                    max_concurrency=mapping.maximum_concurrency,
                 )
             )
             # Workers hand a record back early when ClickUp's budget is spent (visibility = reset time).

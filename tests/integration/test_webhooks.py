@@ -531,28 +531,29 @@ def _pushed_to_portal(api, auth, stack, org_id: str) -> Callable[[str, str], lis
 
 @pytest.mark.parametrize("publisher_fate", ["dies", "stalls"])
 def test_a_change_recorded_before_the_bus_is_pushed_once(
-    api, auth, clickup, workspace, stack, org_id, monkeypatch, publisher_fate
+    api, auth, clickup, workspace, stack, org_id, patch_function, publisher_fate
 ) -> None:
     """The processor records the change's event in the feed, then dies (its message comes back) or stalls before
     the bus (ClickUp's second delivery of the change, `taskUpdated`, meanwhile finds it in the link's outbox)."""
-    from bridge.events import publisher
-
     _ready(api, auth, workspace)
     pushed = _pushed_to_portal(api, auth, stack, org_id)
     ticket_id = str(uuid.uuid4())
     task_id = _created_task(api, auth, clickup, ticket_id)["task_id"]
-    record, fates = publisher.feed.append, []
+    fates: list[str] = []
 
-    def record_then_falter(event, *args, **kwargs):
-        recorded = record(event, *args, **kwargs)
-        if recorded and event.get("ticket_id") == ticket_id and event["type"].endswith("status_changed"):
-            fates.append(event["id"])
-            if publisher_fate == "dies":
-                raise SystemExit("the processor died between the feed and the bus")
-            time.sleep(1.5)
-        return recorded
+    def record_then_falter(record):
+        def faltering(event, *args, **kwargs):
+            recorded = record(event, *args, **kwargs)
+            if recorded and event.get("ticket_id") == ticket_id and event["type"].endswith("status_changed"):
+                fates.append(event["id"])
+                if publisher_fate == "dies":
+                    raise SystemExit("the processor died between the feed and the bus")
+                time.sleep(1.5)
+            return recorded
 
-    monkeypatch.setattr(publisher.feed, "append", record_then_falter)
+        return faltering
+
+    patch_function("*", "bridge.events.publisher", "feed.append", record_then_falter)
     _act(clickup, workspace, action="set_status", task_id=task_id, status="done")
     received = wait_for(lambda: pushed(ticket_id, "clickup.task.status_changed"), timeout_s=60)
     time.sleep(2.0)
