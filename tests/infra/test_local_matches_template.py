@@ -98,3 +98,34 @@ def test_secrets(stack: LocalStack, template: dict[str, Any]) -> None:
     declared = {s["Properties"]["Name"] for s in resources(template, "AWS::SecretsManager::Secret").values()}
     live = {s["Name"] for s in stack.aws.client("secretsmanager").list_secrets()["SecretList"]}
     assert live == declared
+
+
+def test_event_source_mappings(stack: LocalStack, template: dict[str, Any]) -> None:
+    """The local pollers run the template's mappings: queue, function, batch size and window, partial batch
+    responses, maximum concurrency; and each passes the checks Lambda makes (visibility timeout vs timeout...)."""
+    queue_names = _logical_to_name(template, "AWS::SQS::Queue", "QueueName")
+    function_names = _logical_to_name(template, "AWS::Lambda::Function", "FunctionName")
+    declared = {}
+    for mapping in resources(template, "AWS::Lambda::EventSourceMapping").values():
+        props = mapping["Properties"]
+        queue = queue_names[props["EventSourceArn"]["Fn::GetAtt"][0]]
+        declared[queue] = {
+            "function": function_names[props["FunctionName"]["Ref"]],
+            "batch_size": props.get("BatchSize", 10),
+            "window": props.get("MaximumBatchingWindowInSeconds", 0),
+            "report_batch_item_failures": "ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+            "maximum_concurrency": props.get("ScalingConfig", {}).get("MaximumConcurrency"),
+        }
+    live = {}
+    for poller in stack.pollers.values():
+        if poller.queue.name == "flaky":
+            continue
+        m = poller.mapping
+        live[poller.queue.physical_name(stack.config.stage)] = {
+            "function": poller.function.definition.physical_name(stack.config.stage),
+            "batch_size": m.batch_size,
+            "window": m.maximum_batching_window_s,
+            "report_batch_item_failures": m.report_batch_item_failures,
+            "maximum_concurrency": m.maximum_concurrency,
+        }
+    assert live == declared
