@@ -14,7 +14,11 @@ PROJECT = "clickup-bridge"
 METRICS_NAMESPACE = "ClickUpBridge"
 DEFAULT_STAGE = "dev"
 LOCAL_STAGE = "local"
-LAMBDA_PYTHON = "3.14"  # the newest Lambda Python runtime (cdk-nag AwsSolutions-L1)
+# The Lambda runtime's Python, which is also the one the whole suite and CI run on and the one that compiles the
+# layer's bytecode: a fresh machine (Python 3.11 and the package registries, no interpreter downloads) can build
+# and test for it. python3.11 on Lambda: deprecation 2027-06-30, function create blocked 2027-07-31, update
+# blocked 2027-08-31 (Lambda runtimes page). Moving up: see README, Deploying.
+LAMBDA_PYTHON = "3.11"
 
 # The portal's identity provider. Deployments override these through CDK context (see README).
 LOCAL_JWT_ISSUER = "https://portal.local/idp"

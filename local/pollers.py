@@ -169,6 +169,31 @@ class QueuePoller:
             if not response.get("Messages"):
                 self._stop.wait(min(0.2, max(0.0, window_end - time.monotonic())))
 
+    def _heartbeat(self, messages: list[dict[str, Any]]) -> threading.Event:
+        """Keep a batch invisible while its invocation runs, when the visibility timeout is time-scaled below the
+        function's timeout. On AWS the visibility timeout is at least the function's timeout (the mapping is
+        refused otherwise), so a message is never received again while an invocation still works on it; the
+        scaled timeout (fast redelivery after a failure, for the tests) must not break that: while the
+        invocation runs, the batch's visibility is extended every half period. Returns the event that stops it."""
+        stop = threading.Event()
+        if self._visibility >= self.function.definition.timeout_s:
+            return stop
+
+        def extend() -> None:
+            while not stop.wait(self._visibility / 2):
+                for start in range(0, len(messages), 10):
+                    entries = [
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": self._visibility}
+                        for i, m in enumerate(messages[start : start + 10])
+                    ]
+                    try:
+                        self._sqs.change_message_visibility_batch(QueueUrl=self.url, Entries=entries)
+                    except Exception:  # best effort: the next period tries again
+                        log.debug("visibility heartbeat failed", exc_info=True)
+
+        threading.Thread(target=extend, name=f"heartbeat:{self.queue.name}", daemon=True).start()
+        return stop
+
     def poll_once(self, wait_s: int = 0) -> int:
         messages = self._receive(wait_s)
         if not messages:
@@ -176,12 +201,15 @@ class QueuePoller:
         self.batches += 1
         batch_ids = {m["MessageId"] for m in messages}
         event = {"Records": [sqs_record(m, self._arn, self.region) for m in messages]}
+        stop_heartbeat = self._heartbeat(messages)
         try:
             result = self.function.invoke(event)
             failed = failed_ids(result, batch_ids, self.mapping.report_batch_item_failures)
         except Exception:
             log.exception("%s raised: the whole batch stays for redelivery", self.function.definition.name)
             failed = batch_ids
+        finally:
+            stop_heartbeat.set()
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), 10):
             chunk = done[start : start + 10]

@@ -95,6 +95,12 @@ class Functions(Construct):
             )
             self._grant(spec, fn, table, tokens_key, queues, bus, secrets)
             acknowledge(
+                fn,
+                "AwsSolutions-L1",
+                f"python{d.LAMBDA_PYTHON} on purpose: the suite, CI and the layer's bytecode use this exact version "
+                "(a fresh machine has only it); supported until 2027-06-30, the move up is in README (Deploying).",
+            )
+            acknowledge(
                 role,
                 "AwsSolutions-IAM5[Resource::*]",
                 "X-Ray's PutTraceSegments/PutTelemetryRecords support no resource-level permissions.",
