@@ -5,7 +5,7 @@ code once (the init phase, a cold start), then serves one invocation at a time, 
 one; concurrent invocations get environments of their own, and an environment whose invocation timed out or whose
 process exited is thrown away ("Lambda execution environment lifecycle", AWS Lambda developer guide). Locally an
 environment is a thread that loads the handler module and its own copy of the `bridge` package (imported under
-an alias: `bridge.x` in that environment is `_lambda_<fn>_<n>_bridge.x`), so no two functions and no two
+an alias: `bridge.x` in that environment is `_lambda_<fn>_<serial>_bridge.x`), so no two functions and no two
 concurrent invocations share module state (a resolver's current event, per-container caches, clients), while the
 third-party libraries, which keep no per-invocation state the bridge relies on, are loaded once per process.
 
@@ -20,6 +20,7 @@ import builtins
 import ctypes
 import importlib.machinery
 import importlib.util
+import itertools
 import json
 import queue
 import sys
@@ -177,6 +178,7 @@ class _AliasFinder:
 
 
 _FINDER = _AliasFinder()
+_ENVIRONMENT_SERIALS = itertools.count(1)
 
 
 def _install_finder() -> None:
@@ -203,7 +205,8 @@ class ExecutionEnvironment:
     def __init__(self, function: LocalFunction, number: int) -> None:
         self.function = function
         self.number = number
-        self.alias = f"_lambda_{function.definition.name}_{number}_bridge"
+        self.serial = next(_ENVIRONMENT_SERIALS)  # unique in the process: no two environments share an alias
+        self.alias = f"_lambda_{function.definition.name}_{self.serial}_bridge"
         self.handler_module: ModuleType | None = None
         self.invocations = 0
         self.dead = False
@@ -255,7 +258,7 @@ class ExecutionEnvironment:
         """The init phase: the handler module (and through it the `bridge` package) loaded in this environment."""
         if self.handler_module is None:
             fn = self.function
-            name = f"lambda_fn_{fn.definition.name}_handler_{self.number}"
+            name = f"lambda_fn_{fn.definition.name}_handler_{self.serial}"
             loader = _EnvironmentLoader(name, str(fn.handler_file), self.builtins)
             spec = importlib.util.spec_from_file_location(name, fn.handler_file, loader=loader)
             assert spec is not None

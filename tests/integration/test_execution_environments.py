@@ -150,3 +150,17 @@ def _event(path: str) -> dict[str, Any]:
         },
         "isBase64Encoded": False,
     }
+
+
+def test_two_instances_of_one_function_do_not_share_module_state(stack: LocalStack) -> None:
+    """Environments are named uniquely in the process: a second local function of the same name (another stack,
+    the OpenAPI generator) never picks up the first one's modules."""
+    first, second = _function(), _function()
+    try:
+        first.load(), second.load()
+        one, other = first.environments[0], second.environments[0]
+        assert one.alias != other.alias
+        assert one.module("handler") is not other.module("handler")
+        assert one.module("bridge.core.config") is not other.module("bridge.core.config")
+    finally:
+        first.shutdown(), second.shutdown()
