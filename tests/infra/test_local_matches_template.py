@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from infra import definitions as d
 from local.stack import LocalStack
 from tests.infra.conftest import resources
 
@@ -129,3 +130,26 @@ def test_event_source_mappings(stack: LocalStack, template: dict[str, Any]) -> N
             "maximum_concurrency": m.maximum_concurrency,
         }
     assert live == declared
+
+
+def test_event_rules_and_their_targets(stack: LocalStack, template: dict[str, Any]) -> None:
+    """EventBridge rule -> SQS as the template declares it: the bus, the pattern, the target queue, and the
+    event delivered as it is (no Input, InputPath or InputTransformer on either side; a FIFO target would need
+    SqsParameters.MessageGroupId)."""
+    events = stack.aws.client("events")
+    queue_names = _logical_to_name(template, "AWS::SQS::Queue", "QueueName")
+    buses = _logical_to_name(template, "AWS::Events::EventBus", "Name")
+    declared = resources(template, "AWS::Events::Rule").values()
+    assert len(declared) == len(d.EVENT_RULES)
+    for rule in declared:
+        props = rule["Properties"]
+        bus = buses[props["EventBusName"]["Ref"]]
+        live = events.describe_rule(Name=props["Name"], EventBusName=bus)
+        assert json.loads(live["EventPattern"]) == props["EventPattern"]
+        assert live.get("State", "ENABLED") == props.get("State", "ENABLED")
+        live_targets = events.list_targets_by_rule(Rule=props["Name"], EventBusName=bus)["Targets"]
+        assert len(live_targets) == len(props["Targets"]) == 1
+        (target,), (live_target,) = props["Targets"], live_targets
+        assert live_target["Arn"].rsplit(":", 1)[1] == queue_names[target["Arn"]["Fn::GetAtt"][0]]
+        for shaping in ("Input", "InputPath", "InputTransformer", "SqsParameters"):
+            assert shaping not in target and shaping not in live_target, shaping
