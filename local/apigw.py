@@ -29,6 +29,17 @@ from local.runtime import ACCOUNT_ID, CallerTimeout, LocalFunction, PayloadTooLa
 # for HTTP APIs"); a request Lambda refuses as too large (over 6 MB as an event) is 413.
 MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024
 INTEGRATION_TIMEOUT_S = 30.0
+# "Total combined size of request line and header values: 10240 bytes" (HTTP API quotas). The page names no status
+# for a request over it: the local adapter answers 413 like the other too-large requests; nothing is invoked.
+MAX_REQUEST_LINE_AND_HEADER_VALUES_BYTES = 10240
+
+
+def request_line_and_header_values_bytes(request: Request) -> int:
+    line = f"{request.method} {request.full_path if request.query_string else request.path} "
+    line += request.environ.get("SERVER_PROTOCOL", "HTTP/1.1")
+    return len(line.encode("latin-1", "replace")) + sum(
+        len(value.encode("latin-1", "replace")) for _, value in request.headers.items()
+    )
 
 log = logging.getLogger("local.apigw")
 
@@ -236,7 +247,8 @@ class HttpApi:
             claims = self._authorizer.claims(request.headers.get("authorization"))
             if claims is None:
                 return _gateway_error(401, "Unauthorized", {"www-authenticate": 'Bearer error="invalid_token"'})
-        if len(request.get_data()) > MAX_REQUEST_BODY_BYTES:
+        too_long = request_line_and_header_values_bytes(request) > MAX_REQUEST_LINE_AND_HEADER_VALUES_BYTES
+        if too_long or len(request.get_data()) > MAX_REQUEST_BODY_BYTES:
             return _gateway_error(413, "Request Entity Too Large")
         event = build_event(request, route, params, claims)
         try:

@@ -270,6 +270,12 @@ class ExecutionEnvironment:
         return self.handler_module
 
     def _serve(self) -> None:
+        try:
+            self._serve_invocations()
+        except FunctionTimeout:  # a kill that landed after its invocation ended: the environment is gone anyway
+            return
+
+    def _serve_invocations(self) -> None:
         while True:
             invocation = self._jobs.get()
             if invocation is None:

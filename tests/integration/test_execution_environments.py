@@ -133,7 +133,11 @@ def test_lambda_and_api_gateway_payload_limits(probe: tuple[LocalFunction, Clien
     # a request over 6 MB as an event: Lambda refuses it, nothing runs; over 10 MB: API Gateway refuses it
     assert client.post("/probe", data=b"x" * (6 * 1024 * 1024 + 1), content_type="text/plain").status_code == 413
     assert client.post("/probe", data=b"x" * (10 * 1024 * 1024 + 1), content_type="text/plain").status_code == 413
-    assert function.invocations == before + 2
+    # the request line and header values together over 10,240 bytes: API Gateway refuses it, nothing runs
+    assert client.get("/probe", headers={"x-big": "y" * 9_000}).status_code == 200
+    assert client.get("/probe", headers={"x-big": "y" * 10_300}).status_code == 413
+    assert client.get("/probe?q=" + "z" * 10_300).status_code == 413
+    assert function.invocations == before + 3
 
 
 def _event(path: str) -> dict[str, Any]:
