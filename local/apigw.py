@@ -41,6 +41,7 @@ def request_line_and_header_values_bytes(request: Request) -> int:
         len(value.encode("latin-1", "replace")) for _, value in request.headers.items()
     )
 
+
 log = logging.getLogger("local.apigw")
 
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")

@@ -589,3 +589,37 @@ def test_a_sweep_out_of_time_continues_from_its_checkpoint(
     for ticket_id in tickets:
         assert api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth()).json()["status"] == "doing"
         wait_for(lambda t=ticket_id: len(_events(api, auth, t, "clickup.task.status_changed")) == 1)
+
+
+def test_a_portal_configured_after_the_delivery_worker_saw_none_gets_the_next_events(
+    api, auth, clickup, workspace, stack, org_id
+) -> None:
+    """Found by giving each function its own module state: the delivery worker had cached "no secret" (60 s) and
+    "no URL" (3 s) for the organisation before an admin set them through the oauth function, and dropped the
+    events in between. An answer that drops an event is read afresh."""
+    _ready(api, auth, workspace)
+    ticket_id = str(uuid.uuid4())
+    task_id = _created_task(api, auth, clickup, ticket_id)["task_id"]
+    delivery = stack.functions["portal_delivery"]
+    # the worker sees the organisation's events while it has no portal (its created event, at least)
+    wait_for(lambda: _events(api, auth, ticket_id, "clickup.task.created"))
+    before = delivery.invocations
+    _act(clickup, workspace, action="set_priority", task_id=task_id, priority=2)
+    wait_for(lambda: delivery.invocations > before and _events(api, auth, ticket_id, "clickup.task.priority_changed"))
+    time.sleep(1.0)  # delivered (to nobody): "no_url" / "no_secret" now sit in the worker's caches
+    secret = api.post("/api/v1/clickup/portal-webhook/secret", headers=auth()).json()["secret"]
+    current = api.get("/api/v1/clickup/settings", headers=auth()).json()
+    receiver = f"{stack.api_url}/_local/portal/events"
+    assert api.put(
+        "/api/v1/clickup/settings", headers=auth(), json={**current, "portal_webhook_url": receiver}
+    ).is_success
+    _act(clickup, workspace, action="set_status", task_id=task_id, status="done")
+
+    def pushed() -> list[dict]:
+        items = api.get("/_local/portal/events", params={"org": org_id}).json()["received"]
+        return [i for i in items if json.loads(i["body"])["type"] == "clickup.task.status_changed"]
+
+    (item,) = wait_for(pushed, timeout_s=20)  # well inside the 60 s the cached "no secret" would have lasted
+    timestamp, digest = (part.split("=", 1)[1] for part in item["signature"].split(","))
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + item["body"].encode(), hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(digest, expected)
