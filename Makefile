@@ -7,6 +7,8 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
 LAYER := build/layer
+# The Lambda runtime's Python (infra/definitions.py): the virtualenv, the suite and the layer's bytecode use it.
+LAMBDA_PYTHON := $(shell cd $(CURDIR) && $(PYTHON) -c 'from infra.definitions import LAMBDA_PYTHON; print(LAMBDA_PYTHON)')
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export UV_PROJECT_ENVIRONMENT := $(VENV)
@@ -18,7 +20,7 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 $(VENV)/.installed: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --all-groups --quiet
+	$(UV) sync --frozen --all-groups --quiet --python $(LAMBDA_PYTHON)
 	touch $@
 
 install: $(VENV)/.installed
@@ -40,12 +42,14 @@ $(LAYER)/.built: $(UV) pyproject.toml uv.lock
 	rm -rf $(LAYER) && mkdir -p $(LAYER)/python
 	$(UV) export --frozen --no-default-groups --no-emit-project --no-hashes --quiet -o build/layer-requirements.txt
 	$(UV) pip install --quiet --target $(LAYER)/python --python-platform aarch64-manylinux2014 \
-	  --python-version $$($(PY) -c 'from infra.definitions import LAMBDA_PYTHON; print(LAMBDA_PYTHON)') \
-	  --only-binary :all: --no-compile -r build/layer-requirements.txt
+	  --python-version $(LAMBDA_PYTHON) --only-binary :all: --no-compile -r build/layer-requirements.txt
+	$(PY) -m infra.layer compile $(LAYER)/python
 	touch $@
 
-layer: install $(LAYER)/.built ## the Lambda layer: runtime dependencies (arm64 wheels) + layers/common
-	rm -rf $(LAYER)/python/bridge && cp -r layers/common/bridge $(LAYER)/python/bridge
+# Lambda cannot write bytecode caches (its code directories are read only): the layer ships .pyc compiled by the
+# runtime's Python version, unchecked-hash (infra/layer.py).
+layer: install $(LAYER)/.built ## the Lambda layer: runtime dependencies (arm64 wheels) + layers/common, compiled
+	$(PY) -m infra.layer bridge $(LAYER)
 
 synth: layer ## CloudFormation template into cdk.out/ (offline: no AWS account needed)
 	$(PY) infra/app.py -c layer_dir=$(LAYER) -c stage=$${STAGE:-dev} --outdir cdk.out

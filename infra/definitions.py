@@ -7,13 +7,18 @@ imports CDK or boto3: the local stack and the tests load it cheaply.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 PROJECT = "clickup-bridge"
 METRICS_NAMESPACE = "ClickUpBridge"
 DEFAULT_STAGE = "dev"
 LOCAL_STAGE = "local"
-LAMBDA_PYTHON = "3.14"  # the newest Lambda Python runtime (cdk-nag AwsSolutions-L1)
+# The Lambda runtime's Python, which is also the one the whole suite and CI run on and the one that compiles the
+# layer's bytecode: a fresh machine (Python 3.11 and the package registries, no interpreter downloads) can build
+# and test for it. python3.11 on Lambda: deprecation 2027-06-30, function create blocked 2027-07-31, update
+# blocked 2027-08-31 (Lambda runtimes page). Moving up: see README, Deploying.
+LAMBDA_PYTHON = "3.11"
 
 # The portal's identity provider. Deployments override these through CDK context (see README).
 LOCAL_JWT_ISSUER = "https://portal.local/idp"
@@ -69,6 +74,10 @@ class QueueDef:
     dlq_retention_days: int = 14
     env_var: str = ""  # environment variable that carries the queue URL to every function
     max_concurrency: int = 1  # batches processed at once (> 1: the event source mapping's maximum concurrency)
+    # FIFO only: SQS derives the deduplication id from the body. Required where a sender gives only a message
+    # group id, as EventBridge Scheduler's templated SQS target does ("If you specify an Amazon SQS FIFO queue as
+    # a target, the queue must have content-based deduplication enabled": Scheduler API reference, SqsParameters).
+    content_based_deduplication: bool = False
 
     def physical_name(self, stage: str) -> str:
         return resource_name(stage, self.name) + (".fifo" if self.fifo else "")
@@ -78,12 +87,51 @@ class QueueDef:
 
 
 @dataclass(frozen=True)
+class EventSourceMappingDef:
+    """The SQS -> Lambda event source mapping of a queue, as the template declares it (CDK `SqsEventSource`).
+
+    `maximum_concurrency` None: not set (Lambda scales the batches processed at once on its own)."""
+
+    queue: str
+    function: str
+    batch_size: int
+    maximum_batching_window_s: int = 0
+    report_batch_item_failures: bool = True
+    maximum_concurrency: int | None = None
+
+
+def event_source_mapping(q: QueueDef) -> EventSourceMappingDef:
+    return EventSourceMappingDef(
+        queue=q.name,
+        function=q.consumer,
+        batch_size=q.batch_size,
+        report_batch_item_failures=True,  # every worker reports partial batch failures
+        maximum_concurrency=q.max_concurrency if q.max_concurrency > 1 else None,
+    )
+
+
+# EventBridge Scheduler replaces these keywords in a target's input when it invokes the target ("Adding context
+# attributes", EventBridge Scheduler user guide). The scheduled time, e.g. 2022-03-22T18:59:43Z, is the same for
+# every retry of one tick and differs from tick to tick: the tick's identity, from which its fan-out derives one
+# deduplicated job per organisation (bridge.queueing.fanout).
+SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
+
+
+@dataclass(frozen=True)
 class ScheduleDef:
     name: str
     rate_minutes: int
     queue: str  # target queue (logical name)
     payload: dict[str, str] = field(default_factory=dict)
     description: str = ""
+
+    @property
+    def input(self) -> str:
+        """The target's input (the SQS message body): the payload, whose `tick` is the tick's scheduled time.
+
+        A FIFO target deduplicates on the body (content-based deduplication, 5-minute interval), so each tick's body
+        must differ from the last one's, while a retried delivery of one tick (same scheduled time) is dropped."""
+        return json.dumps({**self.payload, "tick": SCHEDULED_TIME}, sort_keys=True)
 
     @property
     def expression(self) -> str:
@@ -211,7 +259,15 @@ ROUTES: tuple[RouteDef, ...] = (
 QUEUES: tuple[QueueDef, ...] = (
     # FIFO, grouped by organisation: one organisation's syncs never overlap.
     # Hand-backs for the budget count as receives (see task-create): a large sync may wait several windows.
-    QueueDef("space-sync", consumer="space_sync", fifo=True, env_var="SYNC_QUEUE_URL", max_receive_count=20),
+    # The space-sync-tick schedule sends here with only a message group id: content-based deduplication.
+    QueueDef(
+        "space-sync",
+        consumer="space_sync",
+        fifo=True,
+        env_var="SYNC_QUEUE_URL",
+        max_receive_count=20,
+        content_based_deduplication=True,
+    ),
     # FIFO, grouped by ticket: a ticket's creation and its changes are applied in order, tickets in parallel.
     # A record handed back for the budget or a lease counts as a receive: 20 receives allow ~20 windows of waiting
     # before a record is presumed poison.
@@ -242,13 +298,9 @@ QUEUES: tuple[QueueDef, ...] = (
         env_var="MAINTENANCE_QUEUE_URL",
         max_receive_count=20,
         visibility_timeout_s=720,  # 6x the consumer's timeout
+        content_based_deduplication=True,  # the reconcile and webhook-health ticks come from Scheduler
     ),
 )
-
-# Replaced by EventBridge Scheduler with the time the schedule was due (e.g. 2026-12-01T00:15:00Z) when it sends the
-# target's input (Scheduler User Guide, "Adding context attributes"): the tick's identity, the same on every retry of
-# that invocation, from which its fan-out derives one deduplicated job per organisation (bridge.queueing.fanout).
-SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 
 SCHEDULES: tuple[ScheduleDef, ...] = (
     ScheduleDef(
@@ -340,6 +392,26 @@ def function(name: str) -> FunctionDef:
 
 def queue(name: str) -> QueueDef:
     return next(q for q in QUEUES if q.name == name)
+
+
+def schedule_delivery_problems(
+    schedules: tuple[ScheduleDef, ...] = SCHEDULES, queues: tuple[QueueDef, ...] = QUEUES
+) -> list[str]:
+    """What would make EventBridge Scheduler's deliveries fail on AWS, one line per schedule (empty: none).
+
+    Scheduler's templated SQS target sends the input as the body with only a message group id (SqsParameters):
+    a FIFO target must have content-based deduplication enabled (Scheduler API reference, SqsParameters), or SQS
+    refuses every send ("The queue should either have ContentBasedDeduplication enabled or
+    MessageDeduplicationId provided explicitly", SQS SendMessage)."""
+    by_name = {q.name: q for q in queues}
+    problems = []
+    for s in schedules:
+        target = by_name.get(s.queue)
+        if target is None:
+            problems.append(f"{s.name}: no queue {s.queue!r}")
+        elif target.fifo and not target.content_based_deduplication:
+            problems.append(f"{s.name}: FIFO queue {s.queue!r} needs content-based deduplication for Scheduler")
+    return problems
 
 
 def function_environment(

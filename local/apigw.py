@@ -20,7 +20,27 @@ import jwt
 from werkzeug.wrappers import Request, Response
 
 from infra.definitions import RouteDef
-from local.runtime import ACCOUNT_ID, FunctionTimeout, LocalFunction
+from local.runtime import ACCOUNT_ID, CallerTimeout, LocalFunction, PayloadTooLarge
+
+# API Gateway quotas for HTTP APIs ("Amazon API Gateway quotas", HTTP API): a request's payload is at most 10 MB,
+# and an integration answers within 30 seconds (the maximum, and the default when TimeoutInMillis is not set, as
+# in our template), else the client gets 503 Service Unavailable. A Lambda function error (an exception, a
+# timeout, a response Lambda refuses) is 500 Internal Server Error ("Working with AWS Lambda proxy integrations
+# for HTTP APIs"); a request Lambda refuses as too large (over 6 MB as an event) is 413.
+MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024
+INTEGRATION_TIMEOUT_S = 30.0
+# "Total combined size of request line and header values: 10240 bytes" (HTTP API quotas). The page names no status
+# for a request over it: the local adapter answers 413 like the other too-large requests; nothing is invoked.
+MAX_REQUEST_LINE_AND_HEADER_VALUES_BYTES = 10240
+
+
+def request_line_and_header_values_bytes(request: Request) -> int:
+    line = f"{request.method} {request.full_path if request.query_string else request.path} "
+    line += request.environ.get("SERVER_PROTOCOL", "HTTP/1.1")
+    return len(line.encode("latin-1", "replace")) + sum(
+        len(value.encode("latin-1", "replace")) for _, value in request.headers.items()
+    )
+
 
 log = logging.getLogger("local.apigw")
 
@@ -192,7 +212,9 @@ class HttpApi:
         functions: dict[str, LocalFunction],
         authorizer: JwtAuthorizer,
         control: ControlApp | None = None,
+        integration_timeout_s: float = INTEGRATION_TIMEOUT_S,
     ) -> None:
+        self.integration_timeout_s = integration_timeout_s
         self._routes = sorted((compile_route(r) for r in routes), key=lambda c: c.specificity)
         self._functions = functions
         self._authorizer = authorizer
@@ -226,13 +248,18 @@ class HttpApi:
             claims = self._authorizer.claims(request.headers.get("authorization"))
             if claims is None:
                 return _gateway_error(401, "Unauthorized", {"www-authenticate": 'Bearer error="invalid_token"'})
+        too_long = request_line_and_header_values_bytes(request) > MAX_REQUEST_LINE_AND_HEADER_VALUES_BYTES
+        if too_long or len(request.get_data()) > MAX_REQUEST_BODY_BYTES:
+            return _gateway_error(413, "Request Entity Too Large")
         event = build_event(request, route, params, claims)
         try:
-            result = self._functions[route.function].invoke(event)
-        except FunctionTimeout:
-            log.error("function timed out on %s", route.route_key)
+            result = self._functions[route.function].invoke(event, caller_timeout_s=self.integration_timeout_s)
+        except PayloadTooLarge:
+            return _gateway_error(413, "Request Entity Too Large")
+        except CallerTimeout:
+            log.error("integration timeout on %s", route.route_key)
             return _gateway_error(503, "Service Unavailable")
-        except Exception:
-            log.exception("function raised on %s", route.route_key)
+        except Exception:  # the function's error, its timeout, a response Lambda refused
+            log.exception("function failed on %s", route.route_key)
             return _gateway_error(500, "Internal Server Error")
         return to_response(result)

@@ -178,7 +178,7 @@ class LocalAws:
             target: dict[str, Any] = {
                 "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{target_queue.physical_name(stage)}",
                 "RoleArn": role_arn,
-                "Input": json.dumps(s.payload),
+                "Input": s.input,
                 "DeadLetterConfig": {"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{delivery.dlq_physical_name(stage)}"},
                 "RetryPolicy": {
                     "MaximumRetryAttempts": delivery.max_retry_attempts,
@@ -200,11 +200,15 @@ class LocalAws:
     def create_queue(self, stage: str, q: d.QueueDef) -> tuple[str, str]:
         """A queue and its DLQ with the redrive policy, as the CDK stack declares them."""
         sqs = self.client("sqs")
-        fifo = {"FifoQueue": "true", "ContentBasedDeduplication": "false"} if q.fifo else {}
+        fifo = (
+            {"FifoQueue": "true", "ContentBasedDeduplication": str(q.content_based_deduplication).lower()}
+            if q.fifo
+            else {}
+        )
         dlq_url = sqs.create_queue(
             QueueName=q.dlq_physical_name(stage),
             Attributes={
-                **fifo,
+                **({"FifoQueue": "true", "ContentBasedDeduplication": "false"} if q.fifo else {}),
                 "MessageRetentionPeriod": str(q.dlq_retention_days * 86400),
                 "SqsManagedSseEnabled": "true",
             },

@@ -14,12 +14,21 @@ https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quota
 SendMessage API reference: "all parts of the message attribute, including name, type, and value, are included in
 the message size restriction"), and a batch's messages together against 1 MiB. moto counted the body's characters
 only, so a non-ASCII body of up to 4 MiB, or any size of attributes, passed locally and failed on AWS.
+
+It also makes one of moto's FIFO rules hold under concurrency. SQS: "When you receive a message with a message group
+ID, no more messages for the same message group ID are returned unless you delete the message or it becomes
+visible" (SQS developer guide, FIFO queue delivery logic). moto decides which groups are in flight from a snapshot
+taken when ReceiveMessage starts, and a long poll keeps that snapshot while it waits: a poller waiting since before
+another one received group G's first message was then handed G's second message (seen: one ticket's changes
+applied twice at once, with five concurrent batches). `install()` makes each receive attempt atomic with a fresh
+snapshot (a lock around moto's receive without its wait) and does the long poll's waiting outside the lock.
 """
 
 from __future__ import annotations
 
 import datetime
 import functools
+import threading
 import time
 from typing import Any
 
@@ -40,6 +49,7 @@ def install() -> None:
 
     models.unix_time_millis = unix_time_millis
     _strict_sizes(models)
+    _atomic_receives(models.SQSBackend)
     _installed = True
 
 
@@ -79,3 +89,31 @@ def _strict_sizes(models: Any) -> None:
 
     backend.send_message = send_message
     backend.send_message_batch = send_message_batch
+
+
+def _atomic_receives(backend_class: Any) -> None:
+    receive = backend_class.receive_message
+    lock = threading.Lock()
+
+    def receive_message(
+        self: Any,
+        queue_name: str,
+        count: int,
+        wait_seconds_timeout: int,
+        visibility_timeout: int,
+        message_attribute_names: list[str] | None = None,
+    ) -> list[Any]:
+        polling_end = time.monotonic() + wait_seconds_timeout
+        while True:
+            with lock:  # which groups are in flight is read and updated in one step
+                result: list[Any] = receive(self, queue_name, count, 0, visibility_timeout, message_attribute_names)
+            remaining = polling_end - time.monotonic()
+            if result or remaining <= 0:
+                return result
+            queue = self.get_queue(queue_name)
+            if queue.messages:  # visible, but in a group in flight: look again shortly
+                time.sleep(min(remaining, 0.02))
+            else:  # nothing visible: woken by the next send
+                queue.wait_for_messages(min(remaining, 0.25))
+
+    backend_class.receive_message = receive_message

@@ -35,7 +35,7 @@ def http_functions() -> list[str]:
 def resolver_of(function: str) -> Any:
     for key, value in _PLACEHOLDER_ENV.items():  # handlers validate their environment on import
         os.environ.setdefault(key, value)
-    return LocalFunction(d.function(function), "openapi", "eu-west-1")._load().app
+    return LocalFunction(d.function(function), "openapi", "eu-west-1").load().app
 
 
 def generate() -> dict[str, Any]:

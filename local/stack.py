@@ -17,7 +17,7 @@ from local.aws import REGION, LocalAws, Provisioned
 from local.idp import LocalIdentityProvider, state_dir
 from local.pollers import QueuePoller
 from local.runtime import LocalFunction
-from local.schedules import ScheduleRunner
+from local.schedules import ScheduleDeliveryFailed, ScheduleRunner
 from local.servers import BackgroundServer
 
 log = logging.getLogger("local.stack")
@@ -104,6 +104,8 @@ class LocalStack:
             self.schedules.stop()
         if self._api:
             self._api.stop()
+        for function in self.functions.values():
+            function.shutdown()
         if self.emulator is not None:
             self.emulator.stop()
         self.aws.stop()
@@ -181,6 +183,8 @@ class LocalStack:
                 return _json({"schedule": parts[2], "message_id": self.schedules.fire(parts[2])})
             except KeyError:
                 return _json({"error": {"code": "unknown_schedule", "message": parts[2]}}, 404)
+            except ScheduleDeliveryFailed as exc:
+                return _json({"error": {"code": "schedule_delivery_failed", "message": str(exc)}}, 502)
         if request.path == "/_local/portal" and request.method == "GET":
             from local.portal import portal_page
 

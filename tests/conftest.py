@@ -185,3 +185,22 @@ def workspace(clickup: httpx.Client) -> dict[str, Any]:
     ).json()
     token = clickup.post(f"/_emulator/users/{user['id']}/tokens").json()
     return {"user": user, "token": token["token"], "token_id": token["token_id"], **seeded}
+
+
+@pytest.fixture
+def patch_function(stack: LocalStack) -> Iterator[Callable[..., None]]:
+    """Replace `module.attribute` inside functions' execution environments (each has its own `bridge`):
+    `patch_function("task_create", "bridge.tasks.worker", "_adopted", lambda original: replacement)`; `functions`
+    may be a name, a tuple of names or "*" (every function). Undone at the end of the test."""
+    undo: list[Callable[[], None]] = []
+
+    def patch(functions: str | tuple[str, ...], module: str, attribute: str, make: Callable[[Any], Any]) -> None:
+        names = (functions,) if isinstance(functions, str) else functions
+        if functions == "*":
+            names = tuple(stack.functions)
+        for name in names:
+            undo.append(stack.functions[name].patch(module, attribute, make))
+
+    yield patch
+    for step in reversed(undo):
+        step()

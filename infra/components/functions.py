@@ -96,6 +96,12 @@ class Functions(Construct):
             )
             self._grant(spec, fn, table, tokens_key, queues, bus, secrets)
             acknowledge(
+                fn,
+                "AwsSolutions-L1",
+                f"python{d.LAMBDA_PYTHON} on purpose: the suite, CI and the layer's bytecode use this exact version "
+                "(a fresh machine has only it); supported until 2027-06-30, the move up is in README (Deploying).",
+            )
+            acknowledge(
                 role,
                 "AwsSolutions-IAM5[Resource::*]",
                 "X-Ray's PutTraceSegments/PutTelemetryRecords support no resource-level permissions.",
@@ -113,13 +119,16 @@ class Functions(Construct):
             self.functions[spec.name], self.roles[spec.name] = fn, role
 
         for q in d.QUEUES:
+            mapping = d.event_source_mapping(q)
             self.functions[q.consumer].add_event_source(
                 sources.SqsEventSource(
                     queues[q.name],
-                    batch_size=q.batch_size,
-                    report_batch_item_failures=True,
-                    # Every worker is bounded: a burst on one queue cannot take the account's concurrency.
-                    max_concurrency=d.worker_concurrency(q),
+                    batch_size=mapping.batch_size,
+                    max_batching_window=Duration.seconds(mapping.maximum_batching_window_s)
+                    if mapping.maximum_batching_window_s
+                    else None,
+                    report_batch_item_failures=mapping.report_batch_item_failures,
+                    max_concurrency=mapping.maximum_concurrency,
                 )
             )
             # Workers hand a record back early when ClickUp's budget is spent (visibility = reset time).

@@ -32,7 +32,7 @@ class Queues(Construct):
                 f"{base}Queue",
                 queue_name=spec.physical_name(stage),
                 fifo=spec.fifo or None,
-                content_based_deduplication=False if spec.fifo else None,
+                content_based_deduplication=spec.content_based_deduplication if spec.fifo else None,
                 visibility_timeout=Duration.seconds(spec.visibility_timeout_s),
                 retention_period=Duration.days(spec.retention_days),
                 encryption=sqs.QueueEncryption.SQS_MANAGED,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
@@ -41,6 +39,9 @@ class Schedules(Construct):
             "(not an SQS redrive target, which is what the rule looks for).",
         )
         self.dlq.grant_send_messages(role)
+        problems = d.schedule_delivery_problems()
+        if problems:
+            raise ValueError("schedules that could never deliver: " + "; ".join(problems))
         self.schedules: dict[str, scheduler.CfnSchedule] = {}
         for spec in d.SCHEDULES:
             queue = queues[spec.queue]
@@ -48,7 +49,7 @@ class Schedules(Construct):
             target = scheduler.CfnSchedule.TargetProperty(
                 arn=queue.queue_arn,
                 role_arn=role.role_arn,
-                input=json.dumps(spec.payload),
+                input=spec.input,
                 sqs_parameters=scheduler.CfnSchedule.SqsParametersProperty(message_group_id=spec.name)
                 if d.queue(spec.queue).fifo
                 else None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,11 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str
 
     from infra.app import build
 
-    # The layer's content does not change the template's shape: its sources stand in for the built layer.
+    # The layer's own part, built as `make layer` builds it (the dependencies do not change the template's shape).
+    from infra.layer import add_bridge
+
     layer = tmp_path_factory.mktemp("layer")
-    shutil.copytree(ROOT / "layers/common/bridge", layer / "python" / "bridge")
+    add_bridge(layer)
     app = App(outdir=str(tmp_path_factory.mktemp("cdk.out")))
     stack = build(app, stage=d.LOCAL_STAGE, layer_dir=layer, jwt_issuer=d.LOCAL_JWT_ISSUER)
     assembly = app.synth()  # raises ValidationFailed on any unacknowledged cdk-nag finding

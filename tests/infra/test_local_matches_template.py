@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from infra import definitions as d
 from local.stack import LocalStack
 from tests.infra.conftest import resources
 
@@ -46,6 +47,8 @@ def test_queues_and_redrive_policies(stack: LocalStack, template: dict[str, Any]
         url = sqs.get_queue_url(QueueName=props["QueueName"])["QueueUrl"]
         attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         assert attrs.get("FifoQueue", "false") == str(props.get("FifoQueue", False)).lower(), logical
+        if props.get("FifoQueue"):
+            assert attrs["ContentBasedDeduplication"] == str(props.get("ContentBasedDeduplication", False)).lower()
         assert attrs["MessageRetentionPeriod"] == str(props["MessageRetentionPeriod"])
         assert attrs["SqsManagedSseEnabled"] == "true" and props["SqsManagedSseEnabled"] is True
         if "RedrivePolicy" in props:
@@ -96,3 +99,57 @@ def test_secrets(stack: LocalStack, template: dict[str, Any]) -> None:
     declared = {s["Properties"]["Name"] for s in resources(template, "AWS::SecretsManager::Secret").values()}
     live = {s["Name"] for s in stack.aws.client("secretsmanager").list_secrets()["SecretList"]}
     assert live == declared
+
+
+def test_event_source_mappings(stack: LocalStack, template: dict[str, Any]) -> None:
+    """The local pollers run the template's mappings: queue, function, batch size and window, partial batch
+    responses, maximum concurrency; and each passes the checks Lambda makes (visibility timeout vs timeout...)."""
+    queue_names = _logical_to_name(template, "AWS::SQS::Queue", "QueueName")
+    function_names = _logical_to_name(template, "AWS::Lambda::Function", "FunctionName")
+    declared = {}
+    for mapping in resources(template, "AWS::Lambda::EventSourceMapping").values():
+        props = mapping["Properties"]
+        queue = queue_names[props["EventSourceArn"]["Fn::GetAtt"][0]]
+        declared[queue] = {
+            "function": function_names[props["FunctionName"]["Ref"]],
+            "batch_size": props.get("BatchSize", 10),
+            "window": props.get("MaximumBatchingWindowInSeconds", 0),
+            "report_batch_item_failures": "ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+            "maximum_concurrency": props.get("ScalingConfig", {}).get("MaximumConcurrency"),
+        }
+    live = {}
+    for poller in stack.pollers.values():
+        if poller.queue.name == "flaky":
+            continue
+        m = poller.mapping
+        live[poller.queue.physical_name(stack.config.stage)] = {
+            "function": poller.function.definition.physical_name(stack.config.stage),
+            "batch_size": m.batch_size,
+            "window": m.maximum_batching_window_s,
+            "report_batch_item_failures": m.report_batch_item_failures,
+            "maximum_concurrency": m.maximum_concurrency,
+        }
+    assert live == declared
+
+
+def test_event_rules_and_their_targets(stack: LocalStack, template: dict[str, Any]) -> None:
+    """EventBridge rule -> SQS as the template declares it: the bus, the pattern, the target queue, and the
+    event delivered as it is (no Input, InputPath or InputTransformer on either side; a FIFO target would need
+    SqsParameters.MessageGroupId)."""
+    events = stack.aws.client("events")
+    queue_names = _logical_to_name(template, "AWS::SQS::Queue", "QueueName")
+    buses = _logical_to_name(template, "AWS::Events::EventBus", "Name")
+    declared = resources(template, "AWS::Events::Rule").values()
+    assert len(declared) == len(d.EVENT_RULES)
+    for rule in declared:
+        props = rule["Properties"]
+        bus = buses[props["EventBusName"]["Ref"]]
+        live = events.describe_rule(Name=props["Name"], EventBusName=bus)
+        assert json.loads(live["EventPattern"]) == props["EventPattern"]
+        assert live.get("State", "ENABLED") == props.get("State", "ENABLED")
+        live_targets = events.list_targets_by_rule(Rule=props["Name"], EventBusName=bus)["Targets"]
+        assert len(live_targets) == len(props["Targets"]) == 1
+        (target,), (live_target,) = props["Targets"], live_targets
+        assert live_target["Arn"].rsplit(":", 1)[1] == queue_names[target["Arn"]["Fn::GetAtt"][0]]
+        for shaping in ("Input", "InputPath", "InputTransformer", "SqsParameters"):
+            assert shaping not in target and shaping not in live_target, shaping

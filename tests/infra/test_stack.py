@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -69,12 +70,17 @@ def test_every_queue_has_a_dlq_with_an_alarm(template: dict[str, Any]) -> None:
         assert queues[dlq_ref]["Properties"]["SqsManagedSseEnabled"] is True
 
 
-def test_functions_run_newest_python_on_arm_with_tracing_and_own_log_groups(template: dict[str, Any]) -> None:
+def test_functions_run_the_suites_python_on_arm_with_tracing_and_own_log_groups(template: dict[str, Any]) -> None:
+    """The runtime is the Python the suite runs on (and CI, and the layer's bytecode): nothing deployed runs on a
+    version the tests never ran."""
+    running = f"python{sys.version_info.major}.{sys.version_info.minor}"
     functions = resources(template, "AWS::Lambda::Function")
     assert len(functions) == len(d.FUNCTIONS)
+    (layer,) = resources(template, "AWS::Lambda::LayerVersion").values()
+    assert layer["Properties"]["CompatibleRuntimes"] == [running]
     for fn in functions.values():
         props = fn["Properties"]
-        assert props["Runtime"] == f"python{d.LAMBDA_PYTHON}" and props["Architectures"] == ["arm64"]
+        assert props["Runtime"] == running == f"python{d.LAMBDA_PYTHON}" and props["Architectures"] == ["arm64"]
         assert props["TracingConfig"] == {"Mode": "Active"} and len(props["Layers"]) == 1
         assert "LoggingConfig" in props
     groups = resources(template, "AWS::Logs::LogGroup")
@@ -115,3 +121,56 @@ def test_an_unhealthy_webhook_raises_an_alarm(template: dict[str, Any]) -> None:
     assert len(unhealthy) == 1
     assert unhealthy[0]["Namespace"] == d.METRICS_NAMESPACE and unhealthy[0]["Threshold"] == 1
     assert {"Name": "service", "Value": d.PROJECT} in unhealthy[0]["Dimensions"]
+
+
+def test_every_schedule_can_deliver_to_its_queue(template: dict[str, Any]) -> None:
+    """Scheduler's templated SQS target sends only a message group id: a FIFO target needs content-based
+    deduplication (Scheduler API reference, SqsParameters), and each tick's body must differ (the scheduled time)."""
+    queues = resources(template, "AWS::SQS::Queue")
+    schedules = resources(template, "AWS::Scheduler::Schedule")
+    assert len(schedules) == len(d.SCHEDULES)
+    for name, schedule in schedules.items():
+        target = schedule["Properties"]["Target"]
+        queue = queues[target["Arn"]["Fn::GetAtt"][0]]["Properties"]
+        if queue.get("FifoQueue"):
+            assert target["SqsParameters"]["MessageGroupId"], name
+            assert queue.get("ContentBasedDeduplication") is True, f"{name}: {queue['QueueName']}"
+        assert json.loads(target["Input"])["tick"] == "<aws.scheduler.scheduled-time>", name
+
+
+def test_a_schedule_on_a_fifo_queue_without_content_based_deduplication_is_refused() -> None:
+    assert d.schedule_delivery_problems() == []
+    fifo = d.QueueDef("q", consumer="space_sync", fifo=True)
+    tick = d.ScheduleDef("tick", rate_minutes=5, queue="q", payload={"kind": "tick"})
+    assert d.schedule_delivery_problems((tick,), (fifo,)) == [
+        "tick: FIFO queue 'q' needs content-based deduplication for Scheduler"
+    ]
+    standard = d.QueueDef("q", consumer="space_sync")
+    assert d.schedule_delivery_problems((tick,), (standard,)) == []
+
+
+def test_the_layer_ships_bytecode_for_every_module(synthesized: tuple[Any, dict[str, Any]]) -> None:
+    """Lambda's /opt is read only: without shipped bytecode every cold start compiles the layer from source. The
+    synthesized layer asset holds an unchecked-hash .pyc of the runtime's version beside every .py."""
+    from infra.layer import missing_bytecode
+
+    assembly, template = synthesized
+    (layer,) = resources(template, "AWS::Lambda::LayerVersion").values()
+    asset_hash = layer["Properties"]["Content"]["S3Key"].removesuffix(".zip")
+    asset = Path(assembly.directory) / f"asset.{asset_hash}"
+    sources = list((asset / "python").rglob("*.py"))
+    assert len(sources) > 50  # the bridge package is there
+    assert missing_bytecode(asset / "python") == []
+
+
+def test_bytecode_check_sees_missing_and_timestamp_pyc(tmp_path: Path) -> None:
+    import py_compile
+
+    from infra.layer import missing_bytecode
+
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "b.py").write_text("y = 2\n")
+    py_compile.compile(str(tmp_path / "a.py"))  # timestamp-based: the runtime would stat a source it cannot trust
+    assert missing_bytecode(tmp_path) == ["a.py", "b.py"]
+    py_compile.compile(str(tmp_path / "a.py"), invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    assert missing_bytecode(tmp_path) == ["b.py"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import uuid
 
+import pytest
 from botocore.exceptions import ClientError
 
 CAP = 40
@@ -140,3 +141,23 @@ def test_a_query_reads_its_own_partition_in_order_across_pages(stack) -> None:
         if not start:
             break
     assert seen == [f"ROW#{i}" for i in range(5)]
+
+
+def test_sqs_takes_messages_up_to_1_mib_and_refuses_larger(stack) -> None:
+    """SQS's message size limit is 1 MiB (raised from 256 KB in 2025, with Lambda's asynchronous invocations and
+    EventBridge: "serverless services now support payloads up to 1 MB", AWS Compute Blog); the queues keep
+    the default (the template sets no MaximumMessageSize)."""
+    sqs = stack.aws.client("sqs")
+    url = sqs.create_queue(QueueName=f"size-{uuid.uuid4().hex[:8]}", Attributes={"SqsManagedSseEnabled": "true"})[
+        "QueueUrl"
+    ]
+    try:
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["MaximumMessageSize"])["Attributes"]
+        assert attrs["MaximumMessageSize"] == str(1024 * 1024)
+        with pytest.raises(ClientError, match="InvalidParameterValue"):
+            sqs.send_message(QueueUrl=url, MessageBody="x" * (1024 * 1024 + 1))
+        sqs.send_message(QueueUrl=url, MessageBody="y" * (1024 * 1024))
+        (message,) = sqs.receive_message(QueueUrl=url)["Messages"]
+        assert len(message["Body"]) == 1024 * 1024
+    finally:
+        sqs.delete_queue(QueueUrl=url)

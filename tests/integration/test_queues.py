@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import uuid
 
 from infra import definitions as d
@@ -13,8 +12,9 @@ from tests.conftest import FLAKY_QUEUE, send, wait_for
 
 
 def _worker(stack: LocalStack):
-    stack.functions["flaky"]._load()
-    return sys.modules["lambda_fn_flaky_handler"]
+    from tests.fixtures.flaky_worker import journal
+
+    return journal
 
 
 def _dlq_bodies(stack: LocalStack, queue: str) -> list[dict]:

@@ -244,19 +244,19 @@ def test_a_permanent_refusal_fails_with_clickups_code(api, auth, workspace, clic
     assert failed["error"]["code"] == "INPUT_005" and _tasks(clickup, ticket_id) == []
 
 
-def test_a_worker_dying_after_clickup_answered_leaves_one_task(api, auth, workspace, clickup, monkeypatch) -> None:
-    from bridge.tasks import worker
-
-    adopted = worker._adopted
+def test_a_worker_dying_after_clickup_answered_leaves_one_task(api, auth, workspace, clickup, patch_function) -> None:
     deaths = []
 
-    def die_once(link, task, how):
-        if not deaths:
-            deaths.append(task.id)
-            raise SystemExit("worker died between ClickUp's answer and its write")
-        return adopted(link, task, how)
+    def die_once(adopted):
+        def dying(link, task, how):
+            if not deaths:
+                deaths.append(task.id)
+                raise SystemExit("worker died between ClickUp's answer and its write")
+            return adopted(link, task, how)
 
-    monkeypatch.setattr(worker, "_adopted", die_once)
+        return dying
+
+    patch_function("task_create", "bridge.tasks.worker", "_adopted", die_once)
     _ready(api, auth, workspace)
     ticket_id = str(uuid.uuid4())
     api.post(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth(), json=_ticket())
@@ -267,29 +267,31 @@ def test_a_worker_dying_after_clickup_answered_leaves_one_task(api, auth, worksp
 
 @pytest.mark.parametrize("dies_at", ["ops.done", "links.save"])
 def test_a_worker_dying_around_an_applied_change_leaves_nothing_pending(
-    api, auth, workspace, clickup, monkeypatch, dies_at
+    api, auth, workspace, clickup, patch_function, dies_at
 ) -> None:
     """Found by the fault runs: a worker that died after removing an applied change but before counting it
     left the change counted as pending for ever (`pending_changes` 1, though ClickUp had it)."""
-    from bridge.tasks import worker
-
     _ready(api, auth, workspace)
     ticket_id = str(uuid.uuid4())
     api.post(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth(), json=_ticket())
     _state(api, auth, ticket_id, "created")
-    owner, name = (worker.ticket_ops, "done") if dies_at == "ops.done" else (worker, "_save")
-    original = getattr(owner, name)
+    module, name = (
+        ("bridge.tasks.worker", "ticket_ops.done") if dies_at == "ops.done" else ("bridge.tasks.worker", "_save")
+    )
     deaths: list[str] = []
 
-    def die_once_after(*args, **kwargs):
-        result = original(*args, **kwargs)
-        applied = name == "done" or "ops_applied" in kwargs
-        if applied and not deaths and (args[1] if name == "done" else args[0]["ticket_id"]) == ticket_id:
-            deaths.append(dies_at)
-            raise SystemExit(f"worker died right after {dies_at}")
-        return result
+    def die_once_after(original):
+        def dying(*args, **kwargs):
+            result = original(*args, **kwargs)
+            applied = name.endswith("done") or "ops_applied" in kwargs
+            if applied and not deaths and (args[1] if name.endswith("done") else args[0]["ticket_id"]) == ticket_id:
+                deaths.append(dies_at)
+                raise SystemExit(f"worker died right after {dies_at}")
+            return result
 
-    monkeypatch.setattr(owner, name, die_once_after)
+        return dying
+
+    patch_function("task_create", module, name, die_once_after)
     api.patch(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth(), json={"priority": "low"})
     # The change is counted before its row goes: wait for the death itself, then for the redelivery to settle
     wait_for(lambda: deaths == [dies_at], timeout_s=30)

@@ -195,11 +195,11 @@ def test_the_schedule_names_its_tick_by_its_scheduled_time(stack: LocalStack) ->
     and a tick without it (a message sent by hand) is named by its SentTimestamp."""
     from bridge.queueing.fanout import tick_id
     from bridge.queueing.messages import maintenance_message_adapter
-    from local.schedules import with_context_attributes
+    from local.schedules import render_input
 
     assert stack.schedules is not None
     schedule = next(s for n, s in stack.schedules.schedules.items() if n.endswith("reconcile-tick"))
-    body = with_context_attributes(schedule.target["Input"], schedule, 1_796_083_200.0)
+    body = render_input(schedule.target["Input"], {"scheduled-time": "2026-12-01T00:00:00Z"})
     message = maintenance_message_adapter.validate_json(body)
     assert message.tick == "2026-12-01T00:00:00Z"
     assert tick_id(None, "1796083200123") == "2026-12-01T00:00:00Z"

@@ -531,28 +531,29 @@ def _pushed_to_portal(api, auth, stack, org_id: str) -> Callable[[str, str], lis
 
 @pytest.mark.parametrize("publisher_fate", ["dies", "stalls"])
 def test_a_change_recorded_before_the_bus_is_pushed_once(
-    api, auth, clickup, workspace, stack, org_id, monkeypatch, publisher_fate
+    api, auth, clickup, workspace, stack, org_id, patch_function, publisher_fate
 ) -> None:
     """The processor records the change's event in the feed, then dies (its message comes back) or stalls before
     the bus (ClickUp's second delivery of the change, `taskUpdated`, meanwhile finds it in the link's outbox)."""
-    from bridge.events import publisher
-
     _ready(api, auth, workspace)
     pushed = _pushed_to_portal(api, auth, stack, org_id)
     ticket_id = str(uuid.uuid4())
     task_id = _created_task(api, auth, clickup, ticket_id)["task_id"]
-    record, fates = publisher.feed.append, []
+    fates: list[str] = []
 
-    def record_then_falter(event, *args, **kwargs):
-        recorded = record(event, *args, **kwargs)
-        if recorded and event.get("ticket_id") == ticket_id and event["type"].endswith("status_changed"):
-            fates.append(event["id"])
-            if publisher_fate == "dies":
-                raise SystemExit("the processor died between the feed and the bus")
-            time.sleep(1.5)
-        return recorded
+    def record_then_falter(record):
+        def faltering(event, *args, **kwargs):
+            recorded = record(event, *args, **kwargs)
+            if recorded and event.get("ticket_id") == ticket_id and event["type"].endswith("status_changed"):
+                fates.append(event["id"])
+                if publisher_fate == "dies":
+                    raise SystemExit("the processor died between the feed and the bus")
+                time.sleep(1.5)
+            return recorded
 
-    monkeypatch.setattr(publisher.feed, "append", record_then_falter)
+        return faltering
+
+    patch_function("*", "bridge.events.publisher", "feed.append", record_then_falter)
     _act(clickup, workspace, action="set_status", task_id=task_id, status="done")
     received = wait_for(lambda: pushed(ticket_id, "clickup.task.status_changed"), timeout_s=60)
     time.sleep(2.0)
@@ -588,3 +589,37 @@ def test_a_sweep_out_of_time_continues_from_its_checkpoint(
     for ticket_id in tickets:
         assert api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth()).json()["status"] == "doing"
         wait_for(lambda t=ticket_id: len(_events(api, auth, t, "clickup.task.status_changed")) == 1)
+
+
+def test_a_portal_configured_after_the_delivery_worker_saw_none_gets_the_next_events(
+    api, auth, clickup, workspace, stack, org_id
+) -> None:
+    """Found by giving each function its own module state: the delivery worker had cached "no secret" (60 s) and
+    "no URL" (3 s) for the organisation before an admin set them through the oauth function, and dropped the
+    events in between. An answer that drops an event is read afresh."""
+    _ready(api, auth, workspace)
+    ticket_id = str(uuid.uuid4())
+    task_id = _created_task(api, auth, clickup, ticket_id)["task_id"]
+    delivery = stack.functions["portal_delivery"]
+    # the worker sees the organisation's events while it has no portal (its created event, at least)
+    wait_for(lambda: _events(api, auth, ticket_id, "clickup.task.created"))
+    before = delivery.invocations
+    _act(clickup, workspace, action="set_priority", task_id=task_id, priority=2)
+    wait_for(lambda: delivery.invocations > before and _events(api, auth, ticket_id, "clickup.task.priority_changed"))
+    time.sleep(1.0)  # delivered (to nobody): "no_url" / "no_secret" now sit in the worker's caches
+    secret = api.post("/api/v1/clickup/portal-webhook/secret", headers=auth()).json()["secret"]
+    current = api.get("/api/v1/clickup/settings", headers=auth()).json()
+    receiver = f"{stack.api_url}/_local/portal/events"
+    assert api.put(
+        "/api/v1/clickup/settings", headers=auth(), json={**current, "portal_webhook_url": receiver}
+    ).is_success
+    _act(clickup, workspace, action="set_status", task_id=task_id, status="done")
+
+    def pushed() -> list[dict]:
+        items = api.get("/_local/portal/events", params={"org": org_id}).json()["received"]
+        return [i for i in items if json.loads(i["body"])["type"] == "clickup.task.status_changed"]
+
+    (item,) = wait_for(pushed, timeout_s=20)  # well inside the 60 s the cached "no secret" would have lasted
+    timestamp, digest = (part.split("=", 1)[1] for part in item["signature"].split(","))
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + item["body"].encode(), hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(digest, expected)

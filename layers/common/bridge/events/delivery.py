@@ -121,10 +121,15 @@ class _Prepared:
 def _prepare(event: dict[str, Any]) -> _Prepared | str:
     """The signed request for `event`, or why nothing is sent ('no_url', 'no_secret')."""
     org_id = event["org_id"]
-    url = org_settings.recent(org_id).portal_webhook_url
+    # An answer that drops the event ("no URL", "no secret") is never taken from this container's cache: the admin
+    # may have set them since, through another function (seen once each function had its own module state).
+    url = org_settings.recent(org_id).portal_webhook_url or org_settings.get(org_id).portal_webhook_url
     if not url:
         return "no_url"
     secret = _secret(org_id)
+    if not secret:
+        _secrets.forget(org_id)
+        secret = _secret(org_id)
     if not secret:
         return "no_secret"
     body = json.dumps(event, separators=(",", ":")).encode()
