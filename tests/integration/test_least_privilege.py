@@ -4,8 +4,8 @@
 The local stack does not enforce IAM, so a function calling an action its role lacks would pass every other test
 and fail on AWS with AccessDenied: this test records every DynamoDB and KMS call per function during the main flows
 (connect, sync, ticket → task, ClickUp change → webhook → processor → portal push, sweep, health, disconnect).
-Locally the functions share the vault's data-key cache (one `bridge` package per process), so a function may find a
-key another one unwrapped and make no KMS call of its own: the KMS record is a lower bound, the DynamoDB one is not.
+Each function's execution environments have their own `bridge` package (local/runtime.py), so each unwraps its own
+data keys: a KMS call is recorded for the function that needs the key.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import botocore.client
 import pytest
 
 from infra import definitions as d
-from local.runtime import LocalFunction
 from local.stack import LocalStack
 from tests.conftest import wait_for
 from tests.integration.test_webhooks import _act, _created_task, _delivered, _hook, _ready
@@ -36,16 +35,21 @@ _TRANSACT_PARTS = {
 
 
 class CallRecorder:
-    """Per function (the LocalFunction being invoked on this thread): the IAM actions of its DynamoDB calls and the
-    vault purposes of its KMS calls."""
+    """Per function: the IAM actions of its DynamoDB calls and the vault purposes of its KMS calls. A call is the
+    function's when it is made on one of its execution environments' threads (`lambda:{function}:{n}`,
+    local/runtime.py: an environment serves its invocations on its own thread)."""
 
     def __init__(self) -> None:
-        self.current = threading.local()
         self.table: dict[str, set[str]] = defaultdict(set)
         self.kms: dict[str, set[tuple[str, str]]] = defaultdict(set)
 
+    @staticmethod
+    def function() -> str | None:
+        name = threading.current_thread().name
+        return name.split(":")[1] if name.startswith("lambda:") else None
+
     def record(self, service: str, operation: str, params: dict[str, Any]) -> None:
-        fn = getattr(self.current, "name", None)
+        fn = self.function()
         if fn is None:
             return
         if service == "dynamodb":
@@ -62,21 +66,12 @@ class CallRecorder:
 @pytest.fixture
 def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[CallRecorder]:
     rec = CallRecorder()
-    invoke, make_api_call = LocalFunction.invoke, botocore.client.BaseClient._make_api_call
-
-    def invoking(self: LocalFunction, event: dict[str, Any]) -> Any:
-        previous = getattr(rec.current, "name", None)
-        rec.current.name = self.definition.name
-        try:
-            return invoke(self, event)
-        finally:
-            rec.current.name = previous
+    make_api_call = botocore.client.BaseClient._make_api_call
 
     def calling(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
         rec.record(self.meta.service_model.service_name, operation_name, api_params)
         return make_api_call(self, operation_name, api_params)
 
-    monkeypatch.setattr(LocalFunction, "invoke", invoking)
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", calling)
     yield rec
 

@@ -245,13 +245,19 @@ def test_before_the_secret_is_stored_health_says_so_and_connecting_fails_cleanly
     assert flows.connect(stack, api, clickup, auth(), org_id, workspace["user"]["id"])["clickup"] == ["connected"]
 
 
-def test_without_a_client_id_connecting_answers_503_not_configured(
-    api: httpx.Client, auth: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from bridge.core.config import settings
+def _forget_settings(stack: LocalStack) -> None:
+    """Every live execution environment reads its configuration again (each has its own `bridge`, local/runtime.py);
+    a new one reads it at its cold start, as on Lambda."""
+    for function in stack.functions.values():
+        for environment in function.live_environments:
+            environment.module("bridge.core.config").settings.cache_clear()
 
+
+def test_without_a_client_id_connecting_answers_503_not_configured(
+    api: httpx.Client, auth: Any, stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CLICKUP_CLIENT_ID", "")
-    settings.cache_clear()
+    _forget_settings(stack)
     try:
         answer = api.get("/clickup/oauth/connect", headers=auth(), params={"return_to": api.base_url.join("/x")})
         assert answer.status_code == 503 and answer.json()["error"]["code"] == "not_configured"
@@ -259,5 +265,5 @@ def test_without_a_client_id_connecting_answers_503_not_configured(
         assert {"setting": "CLICKUP_CLIENT_ID", "problem": "missing"} in health["configuration"]
     finally:
         monkeypatch.undo()
-        settings.cache_clear()
+        _forget_settings(stack)
     assert api.get("/health").json()["status"] == "ok"

@@ -192,7 +192,8 @@ def test_a_poison_creation_ends_visibly_on_its_last_receive(
 ) -> None:
     """A creation whose handler keeps raising (not an outage) becomes `failed` / `processing_failed` with its
     event on its last receive before the DLQ, so the portal sees it and the retry route creates the task."""
-    from bridge.tasks import worker
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
     from local.pollers import sqs_record
 
     _ready(api, auth, workspace)
@@ -200,7 +201,8 @@ def test_a_poison_creation_ends_visibly_on_its_last_receive(
     def broken(work):  # a defect that raises for this organisation's tickets, whatever ClickUp says
         raise RuntimeError("a defect")
 
-    monkeypatch.setattr(worker, "create", broken)
+    # in each of task_create's execution environments (each has its own `bridge`, local/runtime.py)
+    undo = stack.functions["task_create"].patch("bridge.tasks.worker", "create", lambda original: broken)
     ticket_id = str(uuid.uuid4())
     assert api.post(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth(), json=_ticket()).status_code == 202
     body = {"kind": "create", "org_id": org_id, "ticket_id": ticket_id, "generation": 1}
@@ -211,13 +213,14 @@ def test_a_poison_creation_ends_visibly_on_its_last_receive(
         "Attributes": {"ApproximateReceiveCount": "20", "MessageGroupId": f"{org_id}:{ticket_id}"},
     }
     arn = stack.pollers["task-create"]._arn
-    result = stack.functions["task_create"].invoke({"Records": [sqs_record(message, arn, "eu-west-1")]})
-    # then the DLQ, as before (locally the poller's concurrent invocation may share the processor's report)
-    assert {"itemIdentifier": message["MessageId"]} in result["batchItemFailures"]
+    # The record fails (then the DLQ, as before): a batch whose every record failed is a function error
+    # (Powertools' BatchProcessingError), so SQS keeps the record, as it would with batchItemFailures.
+    with pytest.raises(BatchProcessingError):
+        stack.functions["task_create"].invoke({"Records": [sqs_record(message, arn, "eu-west-1")]})
     link = api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth()).json()
     assert link["state"] == "failed" and link["error"]["code"] == "processing_failed"
     wait_for(lambda: "clickup.task.failed" in _feed(stack, org_id))
-    monkeypatch.undo()  # the defect fixed
+    undo()  # the defect fixed
     assert api.post(f"/api/v1/tickets/{ticket_id}/clickup-task/retry", headers=auth()).status_code == 202
     _state(api, auth, ticket_id, "created", timeout_s=30)
     assert len(_tasks(clickup, ticket_id)) == 1

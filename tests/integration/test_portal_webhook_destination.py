@@ -8,7 +8,6 @@ import uuid
 
 import pytest
 
-from bridge.events import delivery, destination
 from tests import flows
 from tests.conftest import wait_for
 
@@ -50,7 +49,7 @@ def test_the_local_stack_may_push_to_its_loopback_portal(api, auth, stack) -> No
 
 
 def test_a_name_that_resolves_inside_at_send_time_is_refused_visibly_and_not_retried(
-    api, auth, stack, workspace, org_id, monkeypatch, caplog
+    api, auth, stack, workspace, org_id, patch_function, caplog
 ) -> None:
     """DNS rebinding: the name resolved to a public address when saved, and to the metadata service when an
     event is pushed. Nothing is sent there; the outcome is `destination_refused` (a metric and an ERROR log line),
@@ -62,20 +61,23 @@ def test_a_name_that_resolves_inside_at_send_time_is_refused_visibly_and_not_ret
         lookups.append(host)
         return answers.get(host, [])
 
-    monkeypatch.setattr(destination, "_system_resolver", resolver)
+    # in the functions' own execution environments (each has its own `bridge`, local/runtime.py)
+    patch_function(("oauth", "portal_delivery"), "bridge.events.destination", "_system_resolver", lambda _: resolver)
     ticket = str(uuid.uuid4())
     outcomes: list[tuple[str, str]] = []
-    real = delivery.deliver_batch
 
-    def spy(events: list, remaining_s):  # the portal_delivery handler sends its batch through deliver_batch
-        results = real(events, remaining_s)
-        for record_id, event in events:
-            if event.get("org_id") == org_id and event.get("ticket_id") == ticket:
-                outcome = results[record_id]
-                outcomes.append((event["type"], outcome if isinstance(outcome, str) else type(outcome).__name__))
-        return results
+    def spy(real):  # the portal_delivery handler sends its batch through deliver_batch
+        def deliver_batch(events: list, remaining_s):
+            results = real(events, remaining_s)
+            for record_id, event in events:
+                if event.get("org_id") == org_id and event.get("ticket_id") == ticket:
+                    outcome = results[record_id]
+                    outcomes.append((event["type"], outcome if isinstance(outcome, str) else type(outcome).__name__))
+            return results
 
-    monkeypatch.setattr(delivery, "deliver_batch", spy)
+        return deliver_batch
+
+    patch_function("portal_delivery", "bridge.events.delivery", "deliver_batch", spy)
     flows.connect_with_token(api, auth(), workspace["token"])
     assert api.post("/api/v1/clickup/portal-webhook/secret", headers=auth()).status_code == 200
     saved = api.put(SETTINGS, headers=auth(), json={"portal_webhook_url": "https://portal.rebind.example/hook"})
