@@ -415,3 +415,40 @@ def test_assignees_with_ids_as_strings_are_our_echo(api, auth, clickup, workspac
     _deliver(api, hook, {"event": "taskAssigneeUpdated", "task_id": task_id, "history_items": [item]})
     wait_for(lambda: _events(api, auth, ticket_id, "clickup.task.assignees_changed"))
     assert api.get(url, headers=auth()).json()["assignees"] == []
+
+
+def _colleague(clickup, workspace) -> int:
+    """Another member of the workspace (not the user whose token the bridge writes with)."""
+    tag = uuid.uuid4().hex[:6]
+    user = clickup.post("/_emulator/users", json={"username": f"Colleague {tag}", "email": f"c{tag}@example.com"})
+    user_id = int(user.json()["id"])
+    team_id = workspace["team_id"]
+    assert clickup.post(f"/_emulator/teams/{team_id}/members", json={"user_id": user_id}).status_code == 200
+    return user_id
+
+
+def test_another_users_change_to_the_value_we_just_wrote_is_news(api, auth, clickup, workspace) -> None:
+    """Found by a new user: echo marks matched on the value alone for 15 minutes, so a colleague setting in ClickUp
+    the status, priority or comment text the bridge had just written was dropped. ClickUp's history items name the
+    user who made each change: only the user the bridge writes as can produce our echo."""
+    ticket_id, task_id, hook = _linked_task(api, auth, clickup, workspace)
+    colleague = _colleague(clickup, workspace)
+    url = f"/api/v1/tickets/{ticket_id}/clickup-task"
+    assert api.patch(url, headers=auth(), json={"priority": "urgent"}).status_code == 202
+    assert api.post(f"{url}/comments", headers=auth(), json={"text": "On it"}).status_code == 202
+    wait_for(lambda: api.get(url, headers=auth()).json()["pending_changes"] == 0)
+    _delivered(clickup, hook["id"])
+    assert _events(api, auth, ticket_id, "clickup.task.priority_changed") == []  # ours: no event
+    # a colleague moves the priority away and back to the value we wrote, and posts the same text
+    _act(clickup, workspace, user_id=colleague, action="set_priority", task_id=task_id, priority=3)
+    _act(clickup, workspace, user_id=colleague, action="set_priority", task_id=task_id, priority=1)
+    _act(clickup, workspace, user_id=colleague, action="comment", task_id=task_id, text="On it")
+    _delivered(clickup, hook["id"])
+
+    def priorities() -> list[Any]:
+        return [e["data"]["priority"] for e in _events(api, auth, ticket_id, "clickup.task.priority_changed")]
+
+    wait_for(lambda: priorities() == ["normal", "urgent"])
+    added = wait_for(lambda: _events(api, auth, ticket_id, "clickup.task.comment_added"))
+    assert [e["data"]["text"] for e in added] == ["On it"] and added[0]["data"]["by"] == f"clickup:user:{colleague}"
+    assert api.get(url, headers=auth()).json()["priority"] == "urgent"

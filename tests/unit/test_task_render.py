@@ -175,3 +175,31 @@ def test_the_bounds_are_accepted_and_never_negative(value: str) -> None:
 def test_a_date_custom_field_outside_the_range_is_a_field_problem_not_a_negative_date() -> None:
     with pytest.raises(FieldValueError):
         convert(_field("date"), "0001-01-01", None)
+
+
+@pytest.mark.parametrize("text", ["\x00", "\u200b", " \u200b\u200d\t", "\u202e", "\ufeff", "\x7f\x85"])
+def test_nothing_a_reader_sees_is_not_visible(text: str) -> None:
+    """Found by a new user: a comment of a NUL or a zero-width space was accepted (202) and posted."""
+    assert not render.has_visible(text)
+
+
+@pytest.mark.parametrize("text", ["a", " ok ", "\u00e9", "\U0001f600", "\u200bx"])
+def test_a_visible_character_is_visible(text: str) -> None:
+    assert render.has_visible(text)
+
+
+def test_comments_titles_and_names_without_a_visible_character_are_refused() -> None:
+    from pydantic import ValidationError
+
+    from bridge.tasks.models import CommentIn, TicketIn
+
+    for text in ("\x00", "\u200b"):
+        with pytest.raises(ValidationError) as refused:
+            CommentIn.model_validate({"text": text})
+        assert refused.value.errors()[0]["type"] == "comment_empty"
+        with pytest.raises(ValidationError) as refused:
+            TicketIn.model_validate({"title": text, "priority": "low", "customer_id": "c1"})
+        assert refused.value.errors()[0]["type"] == "title_empty"
+    assert CommentIn.model_validate({"text": "ok\x00\nnext"}).text == "ok\nnext"
+    ticket = TicketIn.model_validate({"title": "t", "priority": "low", "customer_id": "c1", "description": "a\x00b\n"})
+    assert ticket.description == "ab\n"

@@ -46,7 +46,20 @@ def require_connected(
     """The one check in front of every route that needs ClickUp: the module is enabled (409 module_disabled) and
     the organisation connected (409 not_connected; `needs_reauth` passes when `allow_reauth`, as work accepted
     then waits for the reconnect). `recent`: settings and connection as read at most a few seconds ago in this
-    container, for the portal's hot paths; both are returned so callers read them once."""
+    container, for the portal's hot paths; both are returned so callers read them once. A refusal is never made
+    on a recent read alone: it is confirmed on what is stored now (another function, the oauth one, may have
+    changed the settings or the connection within those seconds, and its container's writes are not seen here)."""
+    try:
+        return _require_connected(org_id, allow_reauth=allow_reauth, recent=recent)
+    except Conflict:
+        if not recent:
+            raise
+        return _require_connected(org_id, allow_reauth=allow_reauth, recent=False)
+
+
+def _require_connected(
+    org_id: str, *, allow_reauth: bool, recent: bool
+) -> tuple[org_settings.OrgSettings, connections.Connection]:
     value = org_settings.recent(org_id) if recent else org_settings.get(org_id)
     if not value.enabled:
         raise Conflict("the ClickUp module is disabled for this organisation", code="module_disabled")

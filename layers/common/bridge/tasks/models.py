@@ -37,7 +37,7 @@ class Requester(BaseModel):
     @classmethod
     def _name(cls, value: str) -> str:
         line = render.one_line(value)  # a metadata line of the description: one line
-        if not line:
+        if not render.has_visible(line):
             raise PydanticCustomError("requester_name_empty", "the requester's name has no visible character")
         return line
 
@@ -76,9 +76,14 @@ class TicketIn(_DueDate):
     @classmethod
     def _title(cls, value: str) -> str:
         line = render.one_line(value)
-        if not line:
+        if not render.has_visible(line):
             raise PydanticCustomError("title_empty", "the title has no visible character")
         return line
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, value: str | None) -> str | None:
+        return render.without_controls(value) if value is not None else None  # line breaks and tabs kept
 
     @field_validator("tags")
     @classmethod
@@ -122,9 +127,10 @@ class CommentIn(BaseModel):
     @field_validator("text")
     @classmethod
     def _text(cls, value: str) -> str:
-        if not value.strip():
+        text = render.without_controls(value)
+        if not render.has_visible(text):  # "\u200b" or "\x00" alone: nothing a reader sees
             raise PydanticCustomError("comment_empty", "the comment has no visible character")
-        return value
+        return text
 
 
 class LinkError(BaseModel):

@@ -33,6 +33,23 @@ def one_line(text: str) -> str:
     return _SPACES.sub(" ", cleaned).strip()
 
 
+# What no reader sees: controls, format characters (zero-width space, joiners, bidi marks), separators and white
+# space, surrogates, unassigned code points (Unicode general categories).
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Cn", "Zs", "Zl", "Zp"})
+
+
+def has_visible(text: str) -> bool:
+    """Whether `text` holds at least one character a reader sees (not only controls, zero-width or bidi marks,
+    separators and white space): `"\u200b"` or `"\x00"` do not."""
+    return any(unicodedata.category(ch) not in _INVISIBLE for ch in text)
+
+
+def without_controls(text: str) -> str:
+    """`text` without control characters other than line breaks and tabs (NUL, DEL, C1 and the like are no text a
+    ClickUp description or comment should hold)."""
+    return "".join(ch for ch in text if ch in "\n\r\t" or unicodedata.category(ch) != "Cc")
+
+
 def normalise_tags(tags: list[str]) -> list[str]:
     """Tags as ClickUp stores them: one line, trimmed, lower-cased (ClickUp lower-cases tag names: observed by
     public integrations, e.g. "ClickUp lowercases tag names" in several sync tools; its reference does not say),

@@ -16,7 +16,7 @@ from bridge.core.clock import utc_now_iso
 from bridge.core.config import settings
 from bridge.core.errors import Conflict, DependencyUnavailable, NotFound, Unprocessable
 from bridge.core.observability import logger, metrics
-from bridge.repositories import assignments, audit, members, ticket_links, ticket_ops
+from bridge.repositories import assignments, audit, members, org_settings, ticket_links, ticket_ops
 from bridge.repositories.ticket_links import CREATED, CREATING, FAILED, QUEUED
 from bridge.tasks import mapping
 
@@ -86,6 +86,9 @@ def request_creation(principal: Principal, ticket_id: str, ticket: dict[str, Any
     org_id = principal.org_id
     value, _conn = connection.require_connected(org_id, recent=True)
     unmapped = sorted(set(ticket.get("fields") or {}) - set(value.field_mapping))
+    if unmapped:  # confirmed on the stored settings (an admin may have just mapped them, from another function)
+        value = org_settings.get(org_id)
+        unmapped = sorted(set(ticket.get("fields") or {}) - set(value.field_mapping))
     if unmapped:
         raise Unprocessable(f"portal fields without a ClickUp field mapping: {unmapped}", code="field_not_mapped")
     now = utc_now_iso()
@@ -124,7 +127,10 @@ def _accept_op(principal: Principal, ticket_id: str, op: dict[str, Any]) -> dict
     if link["state"] == "deleted":
         raise Conflict("the ClickUp task of this ticket was deleted", code="task_deleted")
     if op["kind"] == "update" and op.get("status") and link.get("list_id"):
-        mapping.clickup_status(org_id, link["list_id"], op["status"], value, conn)  # 422 now
+        try:
+            mapping.clickup_status(org_id, link["list_id"], op["status"], value, conn)  # 422 now
+        except Unprocessable:  # confirmed on the stored settings (an admin may have just mapped it)
+            mapping.clickup_status(org_id, link["list_id"], op["status"], org_settings.get(org_id), conn)
     seq = ticket_links.next_op_seq(org_id, ticket_id)
     ticket_ops.add(org_id, ticket_id, seq, {**op, "actor": f"user:{principal.user_id}"})
     send(

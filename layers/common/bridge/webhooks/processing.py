@@ -289,6 +289,7 @@ def apply_changes(org_id: str, task_id: str, changes: list[Change], owner: str |
         metrics.add_metric(name="WebhookUnlinkedTask", unit="Count", value=1)
         return 0
     ticket_id = ref["ticket_id"]
+    writer = _Writer(org_id)
     for _ in range(8):  # a concurrent writer moved the link: read it again and re-decide
         link = ticket_links.get(org_id, ticket_id)
         if link is None or link.get("task_id") != task_id:
@@ -304,6 +305,8 @@ def apply_changes(org_id: str, task_id: str, changes: list[Change], owner: str |
         time_zone = None
         reported: set[str] = set()  # link fields set by a ClickUp user's change (not our echo): audited
         for change in sorted(changes, key=lambda c: c.date_ms):
+            if not writer.may_be_ours(change):  # another ClickUp user's change is never our echo
+                change = dataclasses.replace(change, data={**change.data, _NOT_OURS: True})
             if change.field == "comment":
                 news = _comment_news(org_id, task_id, change, comments)
                 if news is not None:
@@ -418,10 +421,36 @@ def _link_value(change: Change, link: dict[str, Any], time_zone: str | None) -> 
     return change.value
 
 
+_NOT_OURS = "_not_ours"  # set on a change whose ClickUp user is not the one the bridge writes as (never sent on)
+
+
+class _Writer:
+    """Who the bridge writes to ClickUp as: the connected ClickUp user (the owner of the organisation's token). A
+    history item names the user who made the change (ClickUp's webhook payloads: `history_items[].user`); a change
+    by another user cannot be the echo of our write, whatever its value (a colleague setting the value we wrote a
+    minute ago is news). Read once per delivery, when a change names a user."""
+
+    def __init__(self, org_id: str) -> None:
+        self._org_id = org_id
+        self._actor: str | None = None
+        self._read = False
+
+    def may_be_ours(self, change: Change) -> bool:
+        if not change.actor.startswith("clickup:user:"):
+            return True  # ClickUp names nobody (the sweep, a task read back): decided by value
+        if not self._read:
+            self._read = True
+            user_id = (connection.current(self._org_id).user or {}).get("id")
+            self._actor = f"clickup:user:{user_id}" if user_id is not None else None
+        return self._actor is None or change.actor == self._actor
+
+
 def _is_echo(org_id: str, task_id: str, change: Change, value: Any) -> bool:
     """Whether the change is ClickUp's echo of a value the task pipeline wrote, compared in ClickUp's rendering of
     it (echo_marks.canonical: status case, priority forms, dates as ClickUp rounds them, ids as numbers or
-    strings)."""
+    strings). Never for a change made by another ClickUp user than the one the bridge writes as (`_Writer`)."""
+    if change.data.get(_NOT_OURS):
+        return False
     if change.field == "assignees":  # ClickUp reports each assignee apart; we wrote whole sets
         written = [{int(u) for u in users} for users in echo_marks.written(org_id, task_id, "assignees")]
         if "set" in change.value:
@@ -477,7 +506,7 @@ def _comment_news(org_id: str, task_id: str, change: Change, comments: dict[str,
         state["a"] = True
         if current:
             state["d"], state["h"] = change.date_ms, digest
-        if _own_comment(org_id, task_id, comment_id, change.value):
+        if _own_comment(org_id, task_id, comment_id, change.value, bool(change.data.get(_NOT_OURS))):
             state["own"] = True
             metrics.add_metric(name="WebhookEchoSuppressed", unit="Count", value=1)
             return None
@@ -489,10 +518,13 @@ def _comment_news(org_id: str, task_id: str, change: Change, comments: dict[str,
     return _comment_event(task_id, change, "updated", current=current)
 
 
-def _own_comment(org_id: str, task_id: str, comment_id: str, text: str | None) -> bool:
-    return echo_marks.is_echo(org_id, task_id, "comment_id", comment_id) or echo_marks.is_echo(
-        org_id, task_id, "comment", text or ""
-    )
+def _own_comment(org_id: str, task_id: str, comment_id: str, text: str | None, not_ours: bool = False) -> bool:
+    """Our own comment: the id ClickUp answered for our post, or (before that answer arrived) its text, the latter
+    only when the comment's author is the user the bridge writes as (`not_ours`: another user's comment with the
+    same text is a new comment)."""
+    if echo_marks.is_echo(org_id, task_id, "comment_id", comment_id):
+        return True
+    return not not_ours and echo_marks.is_echo(org_id, task_id, "comment", text or "")
 
 
 def _comment_event(task_id: str, change: Change, what: str, current: bool) -> dict[str, Any]:
