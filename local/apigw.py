@@ -20,6 +20,7 @@ import jwt
 from werkzeug.wrappers import Request, Response
 
 from infra.definitions import RouteDef
+from local.console import is_console_path
 from local.runtime import ACCOUNT_ID, FunctionTimeout, LocalFunction
 
 log = logging.getLogger("local.apigw")
@@ -213,7 +214,7 @@ class HttpApi:
         return response(environ, start_response)
 
     def _dispatch(self, request: Request) -> Response:
-        if self._control and request.path.startswith("/_local/"):
+        if self._control and (request.path.startswith("/_local/") or is_console_path(request.path)):
             handled = self._control(request)
             if handled is not None:
                 return handled

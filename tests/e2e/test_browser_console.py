@@ -1,0 +1,169 @@
+"""The reference console (console/, served at /console) in a real browser (Debian's Chromium through Playwright):
+sign in with a portal JWT, connect ClickUp through the emulator's consent page, map statuses, assign a customer,
+create a task from a ticket and watch it become created, change it from the console and in ClickUp (the emulator
+acting as a ClickUp user), see the ticket and the event feed follow, disconnect. Asserts what the user reads, and
+fails on any console error or uncaught exception."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import wait_for
+from tests.e2e.test_browser_connect import ARGS, CHROMIUM
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+SHOTS = Path(__file__).resolve().parents[2] / "docs"
+# Chromium logs every non-2xx fetch as a console error. These two 404s are answers the console reads, not faults:
+# a customer without a space yet, and the members route not deployed (the assignee picker falls back to ids).
+EXPECTED_404 = (re.compile(r"/api/v1/customers/[^/]+/clickup-space$"), re.compile(r"/api/v1/clickup/members$"))
+
+
+def _act(clickup: Any, workspace: dict[str, Any], **body: Any) -> None:
+    answer = clickup.post("/_emulator/act", json={"user_id": workspace["user"]["id"], **body})
+    assert answer.status_code == 200, answer.text
+
+
+def test_console_main_job(stack, api, clickup, auth, org_id, workspace) -> None:
+    assert CHROMIUM.exists(), "Chromium is installed by `make test` (make browser)"
+    from playwright.sync_api import ConsoleMessage, expect, sync_playwright
+
+    clickup.post("/_emulator/login", json={"user_id": workspace["user"]["id"]})
+    space = next(s for s in workspace["spaces"] if s["name"] == "Support")
+    inbox = next(lst for lst in space["lists"] if lst["name"] == "Inbox")
+    errors: list[str] = []
+
+    def on_console(msg: ConsoleMessage) -> None:
+        if msg.type != "error":
+            return
+        url = (msg.location or {}).get("url", "")
+        if url.startswith(stack.emulator.url):
+            return  # the emulator's consent page stands in for ClickUp's own: not the console's to answer for
+        if "404" in msg.text and any(p.search(url) for p in EXPECTED_404):
+            return
+        errors.append(f"{msg.text} ({url})")
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.on("console", on_console)
+            page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+            expect.set_options(timeout=30_000)
+
+            # Sign in with a pasted JWT (what `clickup-bridge dev-token` prints).
+            page.goto(f"{stack.api_url}/console")
+            expect(page.get_by_text("clickup-bridge dev-token")).to_be_visible()
+            page.get_by_label("Portal JWT").fill(stack.token(org_id, user="alice", role="admin"))
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.locator("#whoami")).to_have_text(f"alice (admin) · {org_id}")
+            expect(page.locator("#conn-status")).to_have_text("Not connected")
+
+            # Connect: our connect route, ClickUp's consent page, back to the console.
+            page.get_by_role("button", name="Connect ClickUp").click()
+            page.wait_for_url(f"{stack.emulator.url}/**")
+            assert workspace["name"] in page.content()
+            page.click("#authorize")
+            page.wait_for_url(f"{stack.api_url}/console/**")
+            expect(page.locator("#notice")).to_have_text("ClickUp is connected.")
+            expect(page.locator("#conn-status")).to_have_text("Connected")
+            expect(page.locator("#conn-user")).to_contain_text(workspace["user"]["username"])
+            expect(page.locator("#conn-workspaces")).to_contain_text(workspace["name"])
+            assert "clickup=" not in page.url  # the outcome is read once, then dropped from the address
+
+            # Settings offer only valid values: the statuses of the chosen list.
+            wait_for(lambda: api.get("/api/v1/clickup/spaces", headers=auth()).json().get("synced_at"), timeout_s=30)
+            page.reload()
+            page.get_by_role("button", name="Add status mapping").click()
+            row = page.locator("#status-mapping .row").first
+            row.get_by_label("List").select_option(label="Support / Inbox")
+            clickup_statuses = row.get_by_label("ClickUp status").locator("option").all_inner_texts()
+            assert clickup_statuses == ["new", "doing", "done"]
+            row.get_by_label("Portal status").fill("In progress")
+            row.get_by_label("ClickUp status").select_option("doing")
+            page.get_by_role("group", name="Default list per space").get_by_label("Support").select_option(
+                label="Inbox"
+            )
+            page.get_by_role("button", name="Save settings").click()
+            expect(page.locator("#notice")).to_have_text("Settings saved.")
+            stored = api.get("/api/v1/clickup/settings", headers=auth()).json()
+            assert stored["status_mapping"] == {inbox["id"]: {"In progress": "doing"}}
+            assert stored["space_default_lists"] == {space["id"]: inbox["id"]}
+            page.get_by_role("button", name="Test connection").click()
+            expect(page.locator("#test-result")).to_contain_text("ok")
+            page.screenshot(path=str(SHOTS / "console-organisation.png"), full_page=True)
+
+            # Customers: assign a space and list from the synced hierarchy.
+            page.get_by_role("link", name="Customers").click()
+            page.get_by_label("Customer id").fill("acme")
+            page.get_by_role("button", name="Show assignment").click()
+            expect(page.locator("#assignment")).to_have_text("Customer acme has no ClickUp space yet.")
+            page.get_by_label("Space", exact=True).select_option(label="Support")
+            page.get_by_label("List").select_option(label="Inbox")
+            page.get_by_role("button", name="Assign", exact=True).click()
+            expect(page.locator("#assigned-to")).to_have_text("Support → Inbox")
+            expect(page.locator("#assignment")).to_contain_text("Assignment OK")
+            page.screenshot(path=str(SHOTS / "console-customers.png"), full_page=True)
+
+            # Tickets: create the task, watch its state become created.
+            page.get_by_role("link", name="Tickets").click()
+            page.get_by_label("Title").fill("Printer on fire")
+            expect(page.get_by_label("Customer id")).to_have_value("acme")  # remembered from the customers screen
+            page.get_by_label("Priority").select_option("high")
+            page.evaluate(
+                """() => { window.seenStates = [];
+                  new MutationObserver(() => { const s = document.querySelector('#task-state');
+                    if (s && s.textContent !== window.seenStates.at(-1)) window.seenStates.push(s.textContent); })
+                  .observe(document.querySelector('#main'), {subtree: true, childList: true, characterData: true}); }"""
+            )
+            page.get_by_role("button", name="Create ClickUp task").click()
+            page.wait_for_url(re.compile(r".*#/tickets/[0-9a-f-]{36}$"))
+            ticket_id = page.url.rsplit("/", 1)[1]
+            expect(page.locator("h1")).to_have_text("Ticket: Printer on fire")
+            expect(page.locator("#task-state")).to_have_text("Created")
+            seen = page.evaluate("window.seenStates")
+            order = ["Queued", "Creating…", "Created"]
+            assert seen[-1] == "Created" and [order.index(s) for s in seen] == sorted({order.index(s) for s in seen})
+            link = api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth()).json()
+            expect(page.locator("#task-link")).to_have_text(f"Open task {link['task_id']} in ClickUp")
+            expect(page.locator("#task-link")).to_have_attribute("href", link["task_url"])
+            expect(page.locator("#task-status")).to_have_text("new")
+            expect(page.locator("#task-priority")).to_have_text("high")
+
+            # Change it from the console: a mapped portal status and a priority.
+            page.locator("#change").get_by_label("Status").select_option("In progress")
+            page.locator("#change").get_by_label("Priority").select_option("low")
+            page.get_by_role("button", name="Apply change").click()
+            expect(page.locator("#notice")).to_contain_text("Change accepted")
+            expect(page.locator("#task-status")).to_have_text("doing")
+            expect(page.locator("#task-priority")).to_have_text("low")
+
+            # A ClickUp user changes the task in ClickUp: the open ticket follows, the history names them.
+            _act(clickup, workspace, action="set_status", task_id=link["task_id"], status="done")
+            expect(page.locator("#task-status")).to_have_text("done")
+            expect(page.locator("#history")).to_contain_text(f"clickup:user:{workspace['user']['id']}")
+            page.screenshot(path=str(SHOTS / "console-ticket.png"), full_page=True)
+
+            # The feed shows it, and updates live while the ClickUp user acts again.
+            page.get_by_role("link", name="Events").click()
+            feed = page.locator("#events tbody")
+            expect(feed).to_contain_text("clickup.task.created")
+            expect(feed).to_contain_text("status doing → done")
+            _act(clickup, workspace, action="set_priority", task_id=link["task_id"], priority=1)
+            expect(feed.locator("tr").first).to_contain_text("priority low → urgent")
+            page.screenshot(path=str(SHOTS / "console-events.png"), full_page=True)
+
+            # Disconnect (admin, after confirming).
+            page.get_by_role("link", name="Organisation").click()
+            page.get_by_role("button", name="Disconnect").click()
+            expect(page.locator("#confirm")).to_contain_text("Disconnect ClickUp from this organisation?")
+            page.locator("#confirm-ok").click()
+            expect(page.locator("#notice")).to_have_text("ClickUp is disconnected.")
+            expect(page.locator("#conn-status")).to_have_text("Disconnected")
+        finally:
+            browser.close()
+    assert api.get("/api/v1/clickup/connection", headers=auth()).json()["status"] == "disconnected"
+    assert errors == []
