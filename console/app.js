@@ -20,6 +20,11 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** Replaces an element's children, skipping the null/false of conditional parts. */
+function fill(el, ...children) {
+  el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+}
+
 /** A labelled control: returns [wrapper, control]. */
 function field(label, control) {
   control.id ||= `f${++uid}`;
@@ -75,7 +80,7 @@ const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString() : "—");
 // ---------------------------------------------------------------------------------------------------- sign in
 function signIn() {
   const [wrap, area] = field("Portal JWT (Bearer token)", h("textarea", { rows: 4, spellcheck: "false", required: true }));
-  main.replaceChildren(
+  fill(main, 
     h("h1", { text: "Sign in" }),
     h("p", { text: "The console calls the bridge's public API with your portal JWT. Locally, mint one with:" }),
     h("pre", { text: ".venv/bin/clickup-bridge dev-token --org demo-org --user you --role admin" }),
@@ -176,7 +181,7 @@ async function organisation() {
         note("Default workspace saved.", "ok");
       }) })));
   }
-  main.replaceChildren(...nodes);
+  fill(main, ...nodes);
   try {
     main.append(await settingsEditor(admin, live));
   } catch (err) {
@@ -228,7 +233,7 @@ async function settingsEditor(admin, live) {
     const [cw, cs] = field("ClickUp status", select(statuses, clickup));
     ls.addEventListener("change", () => {
       const chosen = allLists.find((l) => l.id === ls.value);
-      cs.replaceChildren(...(chosen ? chosen.statuses : []).map((s) => h("option", { value: s.status, text: s.status })));
+      fill(cs, ...(chosen ? chosen.statuses : []).map((s) => h("option", { value: s.status, text: s.status })));
     });
     const row = h("div", { class: "row" }, lw, pw, cw);
     row.append(h("button", { type: "button", text: "Remove", "aria-label": `Remove mapping ${portal}`, onclick: () => row.remove() }));
@@ -301,7 +306,7 @@ async function customers() {
   const [lw, listSel] = field("List (optional: the space's default list otherwise)", select([["", "(space default)"]], ""));
   const fillLists = () => {
     const s = spaces.find((x) => x.id === spaceSel.value);
-    listSel.replaceChildren(h("option", { value: "", text: "(space default)" }), ...(s ? listsOf(s) : []).map((l) => h("option", { value: l.id, text: l.name })));
+    fill(listSel, h("option", { value: "", text: "(space default)" }), ...(s ? listsOf(s) : []).map((l) => h("option", { value: l.id, text: l.name })));
   };
   spaceSel.addEventListener("change", fillLists);
   const current = h("div", { id: "assignment", role: "status", "aria-live": "polite" });
@@ -318,7 +323,7 @@ async function customers() {
     localStorage.setItem("bridge.console.customer", id);
     try {
       const a = await get(`/api/v1/customers/${encodeURIComponent(id)}/clickup-space`);
-      current.replaceChildren(
+      fill(current, 
         h("p", {}, "Assigned to: ", h("strong", { id: "assigned-to", text: a.list_id ? `${nameOf(a.space_id)} → ${nameOf(a.list_id)}` : nameOf(a.space_id) })),
         a.status === "broken"
           ? h("p", { class: "error", id: "assignment-broken", text: `Broken: ${a.broken_reason || "ClickUp removed the space or list"}. Assign another space.` })
@@ -328,11 +333,11 @@ async function customers() {
       fillLists();
       if (a.list_id) listSel.value = a.list_id;
     } catch (err) {
-      if (err instanceof ApiError && err.status === 404) current.replaceChildren(h("p", { text: `Customer ${id} has no ClickUp space yet.` }));
+      if (err instanceof ApiError && err.status === 404) fill(current, h("p", { text: `Customer ${id} has no ClickUp space yet.` }));
       else throw err;
     }
   };
-  main.replaceChildren(
+  fill(main, 
     h("h1", { text: "Customers" }),
     tree.synced_at ? null : h("p", { class: "hint", text: tree.unavailable || "The hierarchy has not been synced yet." }),
     h("form", { class: "card", onsubmit: (e) => { e.preventDefault(); act(null, show); } }, cw, h("button", { type: "submit", text: "Show assignment" })),
@@ -384,7 +389,7 @@ async function tickets(ticketId) {
   const [cw, cust] = field("Customer id", h("input", { required: true, value: localStorage.getItem("bridge.console.customer") || "" }));
   const [duew, due] = field("Due date (optional)", h("input", { type: "date" }));
   const [ow, open] = field("Ticket id", h("input", { placeholder: "a ticket UUID" }));
-  main.replaceChildren(
+  fill(main, 
     h("h1", { text: "Tickets" }),
     h("form", { class: "card", id: "new-ticket", "aria-labelledby": "nt", onsubmit: (e) => {
       e.preventDefault();
@@ -410,10 +415,10 @@ const STATE_TEXT = { queued: "Queued", creating: "Creating…", created: "Create
 
 async function ticket(id) {
   const title = (recentTickets().find((t) => t.id === id) || {}).title;
-  const stateBox = h("section", { class: "card", "aria-labelledby": "tk" });
+  const stateBox = h("section", { class: "card", id: "task-card", "aria-labelledby": "tk" });
   const changeBox = h("section", { class: "card", "aria-labelledby": "ch" });
   const historyBox = h("section", { class: "card", "aria-labelledby": "hi" });
-  main.replaceChildren(h("h1", { text: title ? `Ticket: ${title}` : `Ticket ${id}` }), h("p", { class: "hint", text: `Ticket id ${id}` }), stateBox, changeBox, historyBox);
+  fill(main, h("h1", { text: title ? `Ticket: ${title}` : `Ticket ${id}` }), h("p", { class: "hint", text: `Ticket id ${id}` }), stateBox, changeBox, historyBox);
   let lastShown = "";
   let editorBuilt = false;
   const refresh = async () => {
@@ -422,7 +427,7 @@ async function ticket(id) {
       link = await get(`/api/v1/tickets/${id}/clickup-task`);
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) {
-        stateBox.replaceChildren(h("h2", { id: "tk", text: "ClickUp task" }), h("p", { id: "task-state", text: "No ClickUp task for this ticket." }));
+        fill(stateBox, h("h2", { id: "tk", text: "ClickUp task" }), h("p", { id: "task-state", text: "No ClickUp task for this ticket." }));
         return;
       }
       throw err;
@@ -430,7 +435,7 @@ async function ticket(id) {
     const key = JSON.stringify(link);
     if (key === lastShown) return;
     lastShown = key;
-    stateBox.replaceChildren(
+    fill(stateBox, 
       h("h2", { id: "tk", text: "ClickUp task" }),
       h("p", {}, "State: ", h("strong", { id: "task-state", class: `state-${link.state}`, text: STATE_TEXT[link.state] || link.state })),
       link.error ? h("p", { class: "error", id: "task-error", text: `${link.error.message} (${link.error.code})` }) : null,
@@ -458,7 +463,7 @@ async function ticket(id) {
   };
   const showHistory = async () => {
     const hist = await get(`/api/v1/tickets/${id}/clickup-task/history`);
-    historyBox.replaceChildren(h("h2", { id: "hi", text: "History" }), h("table", { id: "history" },
+    fill(historyBox, h("h2", { id: "hi", text: "History" }), h("table", { id: "history" },
       h("thead", {}, h("tr", {}, ["When", "Who", "What", "Before", "After"].map((c) => h("th", { scope: "col", text: c })))),
       h("tbody", {}, hist.entries.slice().reverse().map((e) => h("tr", {},
         h("td", { text: fmtTime(e.at) }), h("td", { text: e.actor }), h("td", { text: e.action }),
@@ -482,7 +487,7 @@ async function ticket(id) {
       [aw, assigneesCtl] = field("Assignees (ClickUp user ids, comma-separated; empty: unchanged)", h("input", { inputmode: "numeric", placeholder: "e.g. 183, 204" }));
     }
     const [tw, text] = field("Comment", h("textarea", { rows: 3 }));
-    changeBox.replaceChildren(
+    fill(changeBox, 
       h("h2", { id: "ch", text: "Change the task" }),
       portalStatuses.length ? null : h("p", { class: "hint", text: "No status mapping for this task's list: add one on the Organisation screen to change statuses." }),
       h("form", { id: "change", onsubmit: (e) => {
@@ -501,6 +506,8 @@ async function ticket(id) {
             change.assignees = assigneesCtl.value.split(",").map((s) => Number(s.trim())).filter((n) => n);
           }
           await patch(`/api/v1/tickets/${id}/clickup-task`, change);
+          status.value = prio.value = due.value = "";
+          clearDue.checked = false;
           note("Change accepted: it is applied in ClickUp shortly.", "ok");
           await refresh();
         });
@@ -536,7 +543,7 @@ function summary(ev) {
 async function events() {
   const body = h("tbody");
   const status = h("p", { class: "hint", id: "events-status", role: "status" });
-  main.replaceChildren(
+  fill(main, 
     h("h1", { text: "Events" }),
     h("p", { text: "The organisation's portal events, newest first; new ones appear as they are recorded." }),
     status,
@@ -575,7 +582,7 @@ async function route() {
     await (screens[screen] || organisation)(arg && decodeURIComponent(arg));
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return signOut("Your token expired or was refused: sign in again.");
-    main.replaceChildren(h("h1", { text: "Something went wrong" }), h("p", { class: "error", text: describe(err) }));
+    fill(main, h("h1", { text: "Something went wrong" }), h("p", { class: "error", text: describe(err) }));
   }
 }
 

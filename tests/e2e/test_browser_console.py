@@ -22,6 +22,11 @@ SHOTS = Path(__file__).resolve().parents[2] / "docs"
 EXPECTED_404 = (re.compile(r"/api/v1/customers/[^/]+/clickup-space$"), re.compile(r"/api/v1/clickup/members$"))
 
 
+def _no_placeholders(text: str) -> None:
+    """What a user reads never shows a programming placeholder."""
+    assert not re.search(r"\b(null|undefined|NaN|\[object Object\])\b", text), text
+
+
 def _act(clickup: Any, workspace: dict[str, Any], **body: Any) -> None:
     answer = clickup.post("/_emulator/act", json={"user_id": workspace["user"]["id"], **body})
     assert answer.status_code == 200, answer.text
@@ -57,8 +62,11 @@ def test_console_main_job(stack, api, clickup, auth, org_id, workspace) -> None:
             # Sign in with a pasted JWT (what `clickup-bridge dev-token` prints).
             page.goto(f"{stack.api_url}/console")
             expect(page.get_by_text("clickup-bridge dev-token")).to_be_visible()
-            page.get_by_label("Portal JWT").fill(stack.token(org_id, user="alice", role="admin"))
-            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_label("Portal JWT")).to_be_focused()  # by keyboard: paste, Tab, Enter
+            page.keyboard.insert_text(stack.token(org_id, user="alice", role="admin"))
+            page.keyboard.press("Tab")
+            expect(page.get_by_role("button", name="Sign in")).to_be_focused()
+            page.keyboard.press("Enter")
             expect(page.locator("#whoami")).to_have_text(f"alice (admin) · {org_id}")
             expect(page.locator("#conn-status")).to_have_text("Not connected")
 
@@ -94,6 +102,7 @@ def test_console_main_job(stack, api, clickup, auth, org_id, workspace) -> None:
             assert stored["space_default_lists"] == {space["id"]: inbox["id"]}
             page.get_by_role("button", name="Test connection").click()
             expect(page.locator("#test-result")).to_contain_text("ok")
+            _no_placeholders(page.inner_text("#main"))
             page.screenshot(path=str(SHOTS / "console-organisation.png"), full_page=True)
 
             # Customers: assign a space and list from the synced hierarchy.
@@ -106,6 +115,7 @@ def test_console_main_job(stack, api, clickup, auth, org_id, workspace) -> None:
             page.get_by_role("button", name="Assign", exact=True).click()
             expect(page.locator("#assigned-to")).to_have_text("Support → Inbox")
             expect(page.locator("#assignment")).to_contain_text("Assignment OK")
+            _no_placeholders(page.inner_text("#main"))
             page.screenshot(path=str(SHOTS / "console-customers.png"), full_page=True)
 
             # Tickets: create the task, watch its state become created.
@@ -145,6 +155,7 @@ def test_console_main_job(stack, api, clickup, auth, org_id, workspace) -> None:
             _act(clickup, workspace, action="set_status", task_id=link["task_id"], status="done")
             expect(page.locator("#task-status")).to_have_text("done")
             expect(page.locator("#history")).to_contain_text(f"clickup:user:{workspace['user']['id']}")
+            _no_placeholders(page.inner_text("#task-card"))
             page.screenshot(path=str(SHOTS / "console-ticket.png"), full_page=True)
 
             # The feed shows it, and updates live while the ClickUp user acts again.
@@ -163,6 +174,7 @@ def test_console_main_job(stack, api, clickup, auth, org_id, workspace) -> None:
             page.locator("#confirm-ok").click()
             expect(page.locator("#notice")).to_have_text("ClickUp is disconnected.")
             expect(page.locator("#conn-status")).to_have_text("Disconnected")
+            expect(page.get_by_role("button", name="Connect ClickUp")).to_be_visible()  # and can connect again
         finally:
             browser.close()
     assert api.get("/api/v1/clickup/connection", headers=auth()).json()["status"] == "disconnected"
