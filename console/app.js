@@ -298,6 +298,7 @@ async function settingsEditor(admin, live) {
 }
 
 // ---------------------------------------------------------------------------------------------------- customers
+const BROKEN = { space_deleted: "the space was deleted in ClickUp", list_deleted: "the list was deleted in ClickUp" };
 async function customers() {
   const tree = await hierarchy();
   const spaces = tree.spaces.filter((s) => !s.archived);
@@ -315,7 +316,7 @@ async function customers() {
       if (s.id === id) return s.name;
       for (const l of listsOf(s)) if (l.id === id) return l.name;
     }
-    return id;
+    return `${id} (no longer in ClickUp)`;
   };
   const show = async () => {
     const id = cust.value.trim();
@@ -326,7 +327,7 @@ async function customers() {
       fill(current, 
         h("p", {}, "Assigned to: ", h("strong", { id: "assigned-to", text: a.list_id ? `${nameOf(a.space_id)} → ${nameOf(a.list_id)}` : nameOf(a.space_id) })),
         a.status === "broken"
-          ? h("p", { class: "error", id: "assignment-broken", text: `Broken: ${a.broken_reason || "ClickUp removed the space or list"}. Assign another space.` })
+          ? h("p", { class: "error", id: "assignment-broken", text: `Broken: ${BROKEN[a.broken_reason] || "ClickUp removed the space or list"}. New tickets of this customer cannot become tasks: assign another space or list.` })
           : h("p", { class: "ok", text: "Assignment OK" }),
       );
       spaceSel.value = spaces.some((s) => s.id === a.space_id) ? a.space_id : "";

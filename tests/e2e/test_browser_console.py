@@ -24,7 +24,7 @@ EXPECTED_404 = (re.compile(r"/api/v1/customers/[^/]+/clickup-space$"), re.compil
 
 def _no_placeholders(text: str) -> None:
     """What a user reads never shows a programming placeholder."""
-    assert not re.search(r"\b(null|undefined|NaN|\[object Object\])\b", text), text
+    assert not re.search(r"\b(null|undefined|NaN)\b|\[object Object\]", text), text
 
 
 def _act(clickup: Any, workspace: dict[str, Any], **body: Any) -> None:
@@ -178,4 +178,48 @@ def test_console_main_job(stack, api, clickup, auth, org_id, workspace) -> None:
         finally:
             browser.close()
     assert api.get("/api/v1/clickup/connection", headers=auth()).json()["status"] == "disconnected"
+    assert errors == []
+
+
+def test_console_shows_a_broken_assignment(stack, api, clickup, auth, org_id, workspace) -> None:
+    """ClickUp deletes the assigned list: the customer screen says so in words, and offers the remaining lists."""
+    assert CHROMIUM.exists(), "Chromium is installed by `make test` (make browser)"
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests import flows
+
+    flows.connect_with_token(api, auth(), workspace["token"])
+    space = next(s for s in workspace["spaces"] if s["name"] == "Support")
+    l1 = space["folders"][0]["lists"][0]["id"]
+    assigned = api.put(
+        "/api/v1/customers/globex/clickup-space", headers=auth(), json={"space_id": space["id"], "list_id": l1}
+    )
+    assert assigned.status_code == 200, assigned.text
+    _act(clickup, workspace, action="delete_item", kind="list", id=l1)
+    wait_for(lambda: api.get("/api/v1/customers/globex/clickup-space", headers=auth()).json()["status"] == "broken")
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+            page.goto(f"{stack.api_url}/console/#/customers")
+            page.get_by_label("Portal JWT").fill(stack.token(org_id, user="bob", role="member"))
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.locator("h1")).to_have_text("Customers", timeout=30_000)
+            page.get_by_label("Customer id").fill("globex")
+            page.get_by_role("button", name="Show assignment").click()
+            expect(page.locator("#assignment-broken")).to_have_text(
+                "Broken: the list was deleted in ClickUp. New tickets of this customer cannot become tasks: "
+                "assign another space or list.",
+                timeout=30_000,
+            )
+            expect(page.locator("#assigned-to")).to_have_text(f"Support → {l1} (no longer in ClickUp)")  # gone from the hierarchy
+            page.get_by_label("Space", exact=True).select_option(label="Support")
+            lists = page.get_by_label("List").locator("option").all_inner_texts()
+            assert lists == ["(space default)", "Inbox", "F1 / L2"], lists  # the deleted L1 is not offered
+            page.screenshot(path=str(SHOTS / "console-customer-broken.png"), full_page=True)
+        finally:
+            browser.close()
     assert errors == []
