@@ -215,7 +215,7 @@ def test_console_shows_a_broken_assignment(stack, api, clickup, auth, org_id, wo
                 "assign another space or list.",
                 timeout=30_000,
             )
-            expect(page.locator("#assigned-to")).to_have_text(f"Support → {l1} (no longer in ClickUp)")  # gone from the hierarchy
+            expect(page.locator("#assigned-to")).to_have_text(f"Support → {l1} (no longer in ClickUp)")
             page.get_by_label("Space", exact=True).select_option(label="Support")
             lists = page.get_by_label("List").locator("option").all_inner_texts()
             assert lists == ["(space default)", "Inbox", "F1 / L2"], lists  # the deleted L1 is not offered
