@@ -376,8 +376,8 @@ async function members() {
   try {
     membersCache = (await get("/api/v1/clickup/members")).members;
   } catch (err) {
-    if (err instanceof ApiError && err.status === 404) membersCache = null;
-    else throw err;
+    if (err instanceof ApiError && err.status === 404) membersCache = null; // the route is not deployed
+    return null; // anything else (e.g. not connected): type ids this time, ask again next time
   }
   return membersCache;
 }
@@ -439,7 +439,7 @@ async function ticket(id) {
     fill(stateBox, 
       h("h2", { id: "tk", text: "ClickUp task" }),
       h("p", {}, "State: ", h("strong", { id: "task-state", class: `state-${link.state}`, text: STATE_TEXT[link.state] || link.state })),
-      link.error ? h("p", { class: "error", id: "task-error", text: `${link.error.message} (${link.error.code})` }) : null,
+      link.error ? h("p", { class: "error", id: "task-error", text: link.error.message.includes(link.error.code) ? link.error.message : `${link.error.message} (${link.error.code})` }) : null,
       link.task_url ? h("p", {}, h("a", { id: "task-link", href: link.task_url, target: "_blank", rel: "noopener", text: `Open task ${link.task_id} in ClickUp` })) : null,
       link.state === "created" || link.state === "deleted"
         ? h("dl", { id: "task-fields" },

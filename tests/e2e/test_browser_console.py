@@ -27,21 +27,10 @@ def _no_placeholders(text: str) -> None:
     assert not re.search(r"\b(null|undefined|NaN)\b|\[object Object\]", text), text
 
 
-def _act(clickup: Any, workspace: dict[str, Any], **body: Any) -> None:
-    answer = clickup.post("/_emulator/act", json={"user_id": workspace["user"]["id"], **body})
-    assert answer.status_code == 200, answer.text
+def _watch(page: Any, stack: Any, errors: list[str]) -> None:
+    """Collects the page's console errors and uncaught exceptions into `errors`."""
 
-
-def test_console_main_job(stack, api, clickup, auth, org_id, workspace) -> None:
-    assert CHROMIUM.exists(), "Chromium is installed by `make test` (make browser)"
-    from playwright.sync_api import ConsoleMessage, expect, sync_playwright
-
-    clickup.post("/_emulator/login", json={"user_id": workspace["user"]["id"]})
-    space = next(s for s in workspace["spaces"] if s["name"] == "Support")
-    inbox = next(lst for lst in space["lists"] if lst["name"] == "Inbox")
-    errors: list[str] = []
-
-    def on_console(msg: ConsoleMessage) -> None:
+    def on_console(msg: Any) -> None:
         if msg.type != "error":
             return
         url = (msg.location or {}).get("url", "")
@@ -51,12 +40,29 @@ def test_console_main_job(stack, api, clickup, auth, org_id, workspace) -> None:
             return
         errors.append(f"{msg.text} ({url})")
 
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+
+
+def _act(clickup: Any, workspace: dict[str, Any], **body: Any) -> None:
+    answer = clickup.post("/_emulator/act", json={"user_id": workspace["user"]["id"], **body})
+    assert answer.status_code == 200, answer.text
+
+
+def test_console_main_job(stack, api, clickup, auth, org_id, workspace) -> None:
+    assert CHROMIUM.exists(), "Chromium is installed by `make test` (make browser)"
+    from playwright.sync_api import expect, sync_playwright
+
+    clickup.post("/_emulator/login", json={"user_id": workspace["user"]["id"]})
+    space = next(s for s in workspace["spaces"] if s["name"] == "Support")
+    inbox = next(lst for lst in space["lists"] if lst["name"] == "Inbox")
+    errors: list[str] = []
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.on("console", on_console)
-            page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+            _watch(page, stack, errors)
             expect.set_options(timeout=30_000)
 
             # Sign in with a pasted JWT (what `clickup-bridge dev-token` prints).
@@ -202,8 +208,7 @@ def test_console_shows_a_broken_assignment(stack, api, clickup, auth, org_id, wo
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+            _watch(page, stack, errors)
             page.goto(f"{stack.api_url}/console/#/customers")
             page.get_by_label("Portal JWT").fill(stack.token(org_id, user="bob", role="member"))
             page.get_by_role("button", name="Sign in").click()
@@ -222,4 +227,53 @@ def test_console_shows_a_broken_assignment(stack, api, clickup, auth, org_id, wo
             page.screenshot(path=str(SHOTS / "console-customer-broken.png"), full_page=True)
         finally:
             browser.close()
+    assert errors == []
+
+
+def test_console_shows_a_failed_creation_and_retries_it(stack, api, clickup, auth, org_id, workspace) -> None:
+    """ClickUp refuses the task once: the ticket says Failed with ClickUp's reason; Retry creates it."""
+    assert CHROMIUM.exists(), "Chromium is installed by `make test` (make browser)"
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests import flows
+
+    flows.connect_with_token(api, auth(), workspace["token"])
+    space = next(s for s in workspace["spaces"] if s["name"] == "Support")
+    assert api.put("/api/v1/customers/initech/clickup-space", headers=auth(), json={"space_id": space["id"]}).is_success
+    rule = {
+        "action": "status",
+        "status": 400,
+        "body": {"err": "Task name invalid", "ECODE": "INPUT_005"},
+        "method": "POST",
+        "path": r"/list/\d+/task$",
+        "token": workspace["token"],
+        "count": 1,
+    }
+    assert clickup.post("/_emulator/faults", json=rule).status_code == 200
+    errors: list[str] = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                _watch(page, stack, errors)
+                expect.set_options(timeout=30_000)
+                page.goto(f"{stack.api_url}/console/#/tickets")
+                page.get_by_label("Portal JWT").fill(stack.token(org_id, user="carol", role="member"))
+                page.get_by_role("button", name="Sign in").click()
+                page.get_by_label("Title").fill("Refused once")
+                page.get_by_label("Customer id").fill("initech")
+                page.get_by_role("button", name="Create ClickUp task").click()
+                expect(page.locator("#task-state")).to_have_text("Failed")
+                expect(page.locator("#task-error")).to_contain_text("INPUT_005")
+                _no_placeholders(page.inner_text("#task-card"))
+                page.screenshot(path=str(SHOTS / "console-ticket-failed.png"), full_page=True)
+                page.get_by_role("button", name="Retry").click()
+                expect(page.locator("#task-state")).to_have_text("Created")
+                expect(page.locator("#task-link")).to_contain_text("Open task")
+                expect(page.get_by_role("button", name="Retry")).to_have_count(0)
+            finally:
+                browser.close()
+    finally:
+        clickup.delete("/_emulator/faults")
     assert errors == []
