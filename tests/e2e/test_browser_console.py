@@ -225,6 +225,19 @@ def test_console_shows_a_broken_assignment(stack, api, clickup, auth, org_id, wo
             lists = page.get_by_label("List").locator("option").all_inner_texts()
             assert lists == ["(space default)", "Inbox", "F1 / L2"], lists  # the deleted L1 is not offered
             page.screenshot(path=str(SHOTS / "console-customer-broken.png"), full_page=True)
+
+            # A member sees the organisation without the admin's buttons; a revoked token reads as needing re-auth.
+            page.get_by_role("link", name="Organisation").click()
+            expect(page.locator("#conn-status")).to_have_text("Connected")
+            expect(page.get_by_text("Connecting and disconnecting need the admin role.")).to_be_visible()
+            expect(page.get_by_text("Settings are changed by admins.")).to_be_visible()
+            expect(page.get_by_role("button", name="Disconnect")).to_have_count(0)
+            expect(page.get_by_role("button", name="Save settings")).to_have_count(0)
+            assert clickup.post(f"/_emulator/tokens/{workspace['token_id']}/revoke").status_code == 200
+            page.get_by_role("button", name="Test connection").click()
+            expect(page.locator("#test-result")).to_contain_text("revoked")
+            page.reload()
+            expect(page.locator("#conn-status")).to_have_text("Needs re-authorisation", timeout=30_000)
         finally:
             browser.close()
     assert errors == []
