@@ -371,6 +371,11 @@ function remember(id, title) {
 }
 
 let membersCache; // undefined: not asked; null: the route is not deployed (feature-detected)
+function memberName(id) {
+  const m = (membersCache || []).find((x) => Number(x.id) === Number(id));
+  return m ? m.username : String(id);
+}
+
 async function members() {
   if (membersCache !== undefined) return membersCache;
   try {
@@ -433,6 +438,7 @@ async function ticket(id) {
       }
       throw err;
     }
+    if (link.state === "created") await members();
     const key = JSON.stringify(link);
     if (key === lastShown) return;
     lastShown = key;
@@ -446,7 +452,7 @@ async function ticket(id) {
             h("dt", { text: "Status" }), h("dd", { id: "task-status", text: link.status || "—" }),
             h("dt", { text: "Priority" }), h("dd", { id: "task-priority", text: link.priority || "none" }),
             h("dt", { text: "Due date" }), h("dd", { id: "task-due", text: link.due_date || "none" }),
-            h("dt", { text: "Assignees" }), h("dd", { id: "task-assignees", text: link.assignees.length ? link.assignees.join(", ") : "nobody" }),
+            h("dt", { text: "Assignees" }), h("dd", { id: "task-assignees", text: link.assignees.length ? link.assignees.map(memberName).join(", ") : "nobody" }),
             h("dt", { text: "Changes not yet in ClickUp" }), h("dd", { text: String(link.pending_changes) }))
         : null,
       link.state === "failed"

@@ -44,6 +44,17 @@ def _watch(page: Any, stack: Any, errors: list[str]) -> None:
     page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
 
 
+def _members(route: Any, user: dict[str, Any]) -> None:
+    """`GET /api/v1/clickup/members` as issue 19 specifies it, answered with the workspace's real ClickUp user
+    while the route is not in this tree (the bridge's answer is used as soon as it gives one)."""
+    answer = route.fetch()
+    if answer.status != 404:
+        route.fulfill(response=answer)
+        return
+    member = {"id": user["id"], "username": user["username"], "email": user["email"], "initials": "U", "role": 3}
+    route.fulfill(json={"workspace_id": "", "members": [member]})
+
+
 def _act(clickup: Any, workspace: dict[str, Any], **body: Any) -> None:
     answer = clickup.post("/_emulator/act", json={"user_id": workspace["user"]["id"], **body})
     assert answer.status_code == 200, answer.text
@@ -271,6 +282,8 @@ def test_console_shows_a_failed_creation_and_retries_it(stack, api, clickup, aut
                 page = browser.new_page(viewport={"width": 1280, "height": 800})
                 _watch(page, stack, errors)
                 expect.set_options(timeout=30_000)
+                user = workspace["user"]
+                page.route(f"{stack.api_url}/api/v1/clickup/members", lambda route: _members(route, user))
                 page.goto(f"{stack.api_url}/console/#/tickets")
                 page.get_by_label("Portal JWT").fill(stack.token(org_id, user="carol", role="member"))
                 page.get_by_role("button", name="Sign in").click()
@@ -285,8 +298,17 @@ def test_console_shows_a_failed_creation_and_retries_it(stack, api, clickup, aut
                 expect(page.locator("#task-state")).to_have_text("Created")
                 expect(page.locator("#task-link")).to_contain_text("Open task")
                 expect(page.get_by_role("button", name="Retry")).to_have_count(0)
+
+                # Assignees come from the members picker (the workspace's real user); ClickUp gets the id.
+                page.get_by_label("Assignees").select_option(str(user["id"]))
+                page.get_by_role("button", name="Apply change").click()
+                expect(page.locator("#task-assignees")).to_have_text(user["username"])
+                ticket_id = page.url.rsplit("/", 1)[1]
             finally:
                 browser.close()
     finally:
         clickup.delete("/_emulator/faults")
+    url = f"/api/v1/tickets/{ticket_id}/clickup-task"
+    link = wait_for(lambda: (lk := api.get(url, headers=auth()).json())["pending_changes"] == 0 and lk)
+    assert link["assignees"] == [user["id"]]
     assert errors == []
