@@ -167,6 +167,11 @@ def test_console_main_job(stack, api, clickup, auth, org_id, workspace) -> None:
             expect(page.locator("#notice")).to_contain_text("Change accepted")
             expect(page.locator("#task-status")).to_have_text("doing")
             expect(page.locator("#task-priority")).to_have_text("low")
+            page.get_by_label("Comment").fill("Looking into it.")
+            page.get_by_role("button", name="Add comment").click()
+            expect(page.locator("#notice")).to_have_text("Comment accepted: it is posted in ClickUp shortly.")
+            expect(page.get_by_label("Comment")).to_have_value("")
+            expect(page.locator("#history")).to_contain_text("commented")
 
             # A ClickUp user changes the task in ClickUp: the open ticket follows, the history names them.
             _act(clickup, workspace, action="set_status", task_id=link["task_id"], status="done")
