@@ -75,6 +75,8 @@ function every(ms, fn) {
   timers.push(id);
 }
 
+const fmtValues = (o) =>
+  Object.entries(o || {}).map(([k, v]) => `${k}: ${v !== null && typeof v === "object" ? JSON.stringify(v) : v === null ? "none" : v}`).join(", ") || "—";
 const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString() : "—");
 
 // ---------------------------------------------------------------------------------------------------- sign in
@@ -474,7 +476,7 @@ async function ticket(id) {
       h("thead", {}, h("tr", {}, ["When", "Who", "What", "Before", "After"].map((c) => h("th", { scope: "col", text: c })))),
       h("tbody", {}, hist.entries.slice().reverse().map((e) => h("tr", {},
         h("td", { text: fmtTime(e.at) }), h("td", { text: e.actor }), h("td", { text: e.action }),
-        h("td", { text: JSON.stringify(e.before) }), h("td", { text: JSON.stringify(e.after) }))))));
+        h("td", { text: fmtValues(e.before) }), h("td", { text: fmtValues(e.after) }))))));
   };
   const buildEditor = async (link) => {
     const settings = await get("/api/v1/clickup/settings");
