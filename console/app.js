@@ -546,6 +546,11 @@ function summary(ev) {
   if (t === "clickup.task.created") return `task ${d.task_id} created`;
   if (t === "clickup.task.failed") return `${d.code}: ${d.message}`;
   if (t.startsWith("clickup.task.comment")) return `${d.text ?? ""}${by}`;
+  if (t === "clickup.task.assignees_changed") return `assignees → ${(d.assignees || []).map(memberName).join(", ") || "nobody"}${by}`;
+  if (t === "clickup.connection.connected") return `connected (${d.mode === "oauth" ? "OAuth" : "personal token"}), ${(d.workspaces || []).length} workspace(s)`;
+  if (t === "clickup.connection.disconnected") return "disconnected";
+  if (t === "clickup.connection.needs_reauth") return "ClickUp refused the token: re-authorise";
+  if (t === "clickup.assignment.broken") return `customer ${d.customer_id}: ${BROKEN[d.reason] || d.reason}`;
   return JSON.stringify(d).slice(0, 160);
 }
 

@@ -189,6 +189,7 @@ def test_console_main_job(stack, api, clickup, auth, org_id, workspace) -> None:
             feed = page.locator("#events tbody")
             expect(feed).to_contain_text("clickup.task.created")
             expect(feed).to_contain_text("status doing → done")
+            expect(feed).to_contain_text("connected (OAuth), 1 workspace(s)")
             _act(clickup, workspace, action="set_priority", task_id=link["task_id"], priority=1)
             expect(feed.locator("tr").first).to_contain_text("priority low → urgent")
             page.screenshot(path=str(SHOTS / "console-events.png"), full_page=True)
