@@ -20,6 +20,7 @@ import jwt
 from werkzeug.wrappers import Request, Response
 
 from infra.definitions import RouteDef
+from local.console import is_console_path
 from local.runtime import ACCOUNT_ID, CallerTimeout, LocalFunction, PayloadTooLarge
 
 # API Gateway quotas for HTTP APIs ("Amazon API Gateway quotas", HTTP API): a request's payload is at most 10 MB,
@@ -235,7 +236,7 @@ class HttpApi:
         return response(environ, start_response)
 
     def _dispatch(self, request: Request) -> Response:
-        if self._control and request.path.startswith("/_local/"):
+        if self._control and (request.path.startswith("/_local/") or is_console_path(request.path)):
             handled = self._control(request)
             if handled is not None:
                 return handled

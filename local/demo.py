@@ -37,6 +37,9 @@ def main() -> int:
     except httpx.TransportError:
         print(f"The local stack is not running at {API}: start `make dev` in another terminal first.")
         return 1
+    console = f"{API}/console/"
+    print(f"The reference console: {console}")
+    print(f"  sign in with the token of: .venv/bin/clickup-bridge dev-token --org {ORG} --user demo-admin --role admin")
     token = LocalIdentityProvider().mint(ORG, user="demo-admin", role="admin")
     auth = {"Authorization": f"Bearer {token}"}
 
@@ -154,7 +157,7 @@ def main() -> int:
     print(f"the ticket's link now says status '{link.get('status')}'")
     history = api.get(f"{url}/history", headers=auth).json()["entries"]
     print("history: " + ", ".join(f"{e['action']} by {e['actor']}" for e in history))
-    print(f"\nOpen {return_to} to see the portal's view.")
+    print(f"\nOpen {return_to} to see the portal's view, or the console at {console} (ticket {ticket_id}).")
     return 0
 
 

@@ -145,7 +145,7 @@ class LocalStack:
 
     @property
     def urls(self) -> dict[str, str]:
-        urls = {"portal API": self.api_url, "AWS (moto)": self.aws.endpoint}
+        urls = {"portal API": self.api_url, "console": f"{self.api_url}/console/", "AWS (moto)": self.aws.endpoint}
         if self.emulator is not None:
             urls["ClickUp emulator"] = self.emulator.url
         return urls
@@ -173,7 +173,12 @@ class LocalStack:
         )
 
     def _control(self, request: Request) -> Response | None:
-        """Local-only helpers under /_local/ (never deployed): JWKS, firing schedules, status."""
+        """Local-only helpers under /_local/ (never deployed): JWKS, firing schedules, status; and the reference
+        console's static files at /console."""
+        from local import console
+
+        if console.is_console_path(request.path):
+            return console.serve(request)
         if request.path == "/_local/jwks.json" and request.method == "GET":
             return _json(self.idp.jwks())
         parts = request.path.strip("/").split("/")

@@ -19,6 +19,7 @@ def test_demo_walks_the_connect_flow(stack, clickup, monkeypatch, capsys, org_id
     monkeypatch.setenv("DEMO_ORG", org_id)
     assert demo.main() == 0
     out = capsys.readouterr().out
+    assert out.splitlines()[0] == f"The reference console: {stack.api_url}/console/"
     assert "clickup=connected" in out and '"status": "connected"' in out and '"result": "ok"' in out
     assert "Acme Support" in out and "Acme Engineering" in out
     assert "space Customer Success" in out and "folderless: Support inbox" in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -50,6 +51,7 @@ def test_dev_serves_health_auth_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         assert health.status_code == 200 and health.json()["status"] == "ok"
 
         assert httpx.get(f"{base}/api/v1/me").status_code == 401
+        assert "ClickUp bridge console" in httpx.get(f"{base}/console/").text  # the reference console
         token = subprocess.run(
             [str(BIN / "clickup-bridge"), "dev-token", "--org", "acme", "--role", "member"],
             env=env,
@@ -73,4 +75,5 @@ def test_dev_serves_health_auth_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         output = process.communicate(timeout=20)[0]
     assert process.returncode == 0, output
     assert "http://127.0.0.1:" in output
+    assert re.search(r"console +http://127\.0\.0\.1:\d+/console/", output), output
     assert not any(_listening(p) for p in ports.values()), "Ctrl-C must stop everything it started"
