@@ -343,7 +343,8 @@ def dlq_messages(target: Target, queue: str, *, org_id: str | None = None, hold_
                 {
                     "message_id": m.message_id,
                     "org_id": m.org_id,
-                    "receive_count": int(m.attributes.get("ApproximateReceiveCount", "0")),
+                    # this look is a receive too: not counted
+                    "receive_count": int(m.attributes.get("ApproximateReceiveCount", "1")) - 1,
                     "sent_at": _iso_ms(m.attributes.get("SentTimestamp")),
                     "sent_ms": int(m.attributes.get("SentTimestamp", "0")),
                     "first_received_at": _iso_ms(m.attributes.get("ApproximateFirstReceiveTimestamp")),
