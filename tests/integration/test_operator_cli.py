@@ -70,7 +70,13 @@ def _portal_event(org: str) -> dict[str, Any]:
         "org_id": org,
         "ticket_id": str(uuid.uuid4()),
         "task_id": "task-1",
-        "data": {"status": "done"},
+        "data": {
+            "status": "done",
+            "previous": "open",
+            "changed_at": "2026-12-01T00:00:00Z",
+            "by": "clickup",
+            "current": True,
+        },
         "occurred_at": "2026-12-01T00:00:00Z",
     }
     return {
