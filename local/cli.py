@@ -326,9 +326,12 @@ def webhooks_repair(
 @org.command("export", epilog="Example: clickup-bridge org export acme --stage prod > acme.json")
 @click.argument("org_id", metavar="ORG")
 @aws_options
+@json_option
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="write to this file")
-def org_export(org_id: str, stage: str, region: str | None, endpoint_url: str | None, output: str | None) -> None:
-    """Everything the bridge holds about ORG as JSON (every secret as "[redacted]")."""
+def org_export(
+    org_id: str, stage: str, region: str | None, endpoint_url: str | None, as_json: bool, output: str | None
+) -> None:
+    """Everything the bridge holds about ORG as JSON (every secret as "[redacted]"); always JSON (--json accepted)."""
     from infra.ops import export_org
 
     data = _guard(lambda: export_org(_target(stage, endpoint_url, region), org_id))
