@@ -503,8 +503,8 @@ def wait_for_job(
     target: Target, org_id: str, job: str, since_s: float, timeout_s: float, progress: ON_ERROR
 ) -> dict[str, Any]:
     """Wait until the job queued at `since_s` (epoch seconds) shows its effect: a sync's `SYNC` row idle again
-    and written after it, a sweep's checkpoints or a health check's `checked_at` moved past it. Raises OperateError
-    on timeout."""
+    and written after it; a sweep: the maintenance queue drained (every organisation's work: approximate); a health
+    check: every webhook's `checked_at` past it. Raises OperateError on timeout."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         rows = _query(target, f"ORG#{org_id}")
@@ -512,7 +512,10 @@ def wait_for_job(
             state = next((r for r in rows if r["sk"] == "SYNC"), {})
             done = state.get("state") == "idle" and float(state.get("updated_at", 0)) >= int(since_s)
         elif job == "sweep":
-            done = any(_kind(r["sk"]) == "SWEEP" and float(r.get("updated_ms", 0)) >= since_s * 1000 for r in rows)
+            # The sweep leaves no "done at" mark (its checkpoint is ClickUp's date_updated, which moves only when
+            # tasks changed): done when the maintenance queue has nothing left, visible or in flight.
+            depth = queue_depth(target, "maintenance")
+            done = depth["visible"] == 0 and depth["in_flight"] == 0
         else:
             stamps = [str(r.get("checked_at") or "") for r in rows if _kind(r["sk"]) == "WEBHOOK"]
             since_iso = datetime.fromtimestamp(int(since_s), UTC).isoformat().replace("+00:00", "Z")

@@ -229,7 +229,11 @@ def test_org_show_export_and_erase(stack: LocalStack, api: httpx.Client, clickup
         lambda: api.get(f"/api/v1/tickets/{flow['ticket']}/clickup-task", headers=flow["auth"]()).json().get("task_id"),
         timeout_s=30,
     )
-    hooks = [h for h in clickup.get("/_emulator/webhooks").json()["webhooks"] if str(h.get("team_id")) == str(flow["team_id"])]
+    hooks = [
+        h
+        for h in clickup.get("/_emulator/webhooks").json()["webhooks"]
+        if str(h.get("team_id")) == str(flow["team_id"])
+    ]
     assert hooks, "the connection registered its webhook"
 
     assert org in {r["org_id"] for r in as_json(stack, "orgs", "list")}
@@ -244,7 +248,17 @@ def test_org_show_export_and_erase(stack: LocalStack, api: httpx.Client, clickup
     text = json.dumps(exported)
     assert flow["token"] not in text and '"edk"' not in text and '"ct":' not in text
     kinds = set(exported["kinds"])
-    assert {"CONNECTION", "WEBHOOK", "TICKET", "HIER", "SETTINGS", "PORTAL_WEBHOOK", "EVENT", "TASK", "ORGS"} <= kinds, kinds
+    assert {
+        "CONNECTION",
+        "WEBHOOK",
+        "TICKET",
+        "HIER",
+        "SETTINGS",
+        "PORTAL_WEBHOOK",
+        "EVENT",
+        "TASK",
+        "ORGS",
+    } <= kinds, kinds
     assert len(exported["rows"]) == sum(exported["kinds"].values())
 
     refused = run(stack, "org", "erase", org, "--confirm", "someone-else", ok=False)
@@ -264,12 +278,17 @@ def test_org_show_export_and_erase(stack: LocalStack, api: httpx.Client, clickup
     assert gone.exit_code == 1
 
 
-@pytest.mark.parametrize("job", ["sync", "sweep"])
-def test_org_sync_and_sweep_queue_the_schedules_work_and_wait(
-    stack: LocalStack, api: httpx.Client, clickup: httpx.Client, job: str
+@pytest.mark.parametrize("command", [("sync",), ("sweep",), ("webhooks", "repair")])
+def test_org_sync_sweep_and_webhooks_repair_queue_the_schedules_work_and_wait(
+    stack: LocalStack, api: httpx.Client, clickup: httpx.Client, command: tuple[str, ...]
 ) -> None:
     flow = connected_org(stack, api, clickup)
-    done = as_json(stack, "org", job, flow["org"], "--wait", "--timeout", "60")
+    before = time.time()
+    done = as_json(stack, "org", *command, flow["org"], "--wait", "--timeout", "60")
     assert done["done"] is True and done["queue"].startswith(f"clickup-bridge-{stack.config.stage}-")
-    unknown = run(stack, "org", job, f"org-{uuid.uuid4().hex[:8]}", ok=False)
+    if command == ("webhooks", "repair"):  # every webhook checked at ClickUp after the command
+        hooks = as_json(stack, "org", "show", flow["org"])["webhooks"]
+        since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(before))
+        assert hooks and all(h["checked_at"] >= since and h["health"] == "active" for h in hooks), hooks
+    unknown = run(stack, "org", *command, f"org-{uuid.uuid4().hex[:8]}", ok=False)
     assert unknown.exit_code == 1 and "not connected" in unknown.stderr
