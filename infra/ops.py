@@ -592,9 +592,8 @@ def export_org(target: Target, org_id: str) -> dict[str, Any]:
         raise OperateError(f"no organisation {org_id!r} in {target.table_name}")
     kinds: dict[str, int] = {}
     for r in rows:
-        kinds[_kind(r["sk"]) if r["pk"].startswith("ORG#") else r["pk"].split("#", 1)[0]] = (
-            kinds.get(_kind(r["sk"]) if r["pk"].startswith("ORG#") else r["pk"].split("#", 1)[0], 0) + 1
-        )
+        kind = _kind(r["sk"]) if r["pk"].startswith("ORG#") else r["pk"].split("#", 1)[0]
+        kinds[kind] = kinds.get(kind, 0) + 1
     return {
         "org_id": org_id,
         "stage": target.stage,

@@ -196,7 +196,7 @@ def test_redrive_to_a_fifo_queue_keeps_the_group(stack: LocalStack) -> None:
     shown = as_json(stack, "dlq", "show", "maintenance", "--org", org)
     assert [(r["group_id"], r["body"], r["reason"]) for r in shown] == [(org, body, None)]
 
-    redriven = as_json(stack, "dlq", "redrive", "maintenance", "--org", org)
+    redriven = as_json(stack, "dlq", "redrive", "maintenance", "--ids", shown[0]["message_id"])
 
     assert redriven["redriven"] == [shown[0]["message_id"]]
     assert as_json(stack, "dlq", "show", "maintenance", "--org", org) == []
