@@ -243,6 +243,7 @@ def test_org_show_export_and_erase(stack: LocalStack, api: httpx.Client, clickup
     assert [h["webhook_id"] for h in shown["webhooks"]] == [h["id"] for h in hooks]
     assert shown["links"] == {"created": 1} and shown["last_sync_at"]
     assert set(shown["dead_letters"]) == {q.name for q in d.QUEUES}
+    assert flow["token"] not in json.dumps(shown) and '"edk"' not in json.dumps(shown)
 
     exported = as_json(stack, "org", "export", org)
     text = json.dumps(exported)
