@@ -42,6 +42,14 @@ def redact(value: Any) -> Any:
     return value
 
 
+def redact_text(text: str) -> str:
+    """A logged line with any JSON secret in it redacted (the functions never log one; this is a second guard)."""
+    try:
+        return json.dumps(redact(json.loads(text)))
+    except ValueError:
+        return text
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
@@ -412,10 +420,12 @@ def last_errors(target: Target, queue: str, message_ids: list[str], since_ms: in
         logs = target.client("logs")
         for mid in message_ids:
             events = logs.filter_log_events(
-                logGroupName=group, startTime=since_ms, filterPattern=f'"{mid}" "ERROR"', limit=50
+                logGroupName=group, startTime=since_ms, filterPattern=f'"{mid}"', limit=100
             ).get("events", [])
-            if events:
-                found[mid] = str(events[-1]["message"]).strip()[:500]
+            errors = [e for e in events if "ERROR" in str(e.get("message", ""))]
+            if errors:
+                last = max(errors, key=lambda e: int(e.get("timestamp", 0)))
+                found[mid] = str(redact_text(str(last["message"]).strip()))[:500]
     except Exception:  # noqa: BLE001 (the logs are an extra: no permission or no log group is not a failure)
         return found
     return found

@@ -143,6 +143,20 @@ def test_a_poison_message_is_explained_in_the_dlq(stack: LocalStack) -> None:
     assert listed["portal-events"]["dlq"] == d.queue("portal-events").dlq_physical_name(stack.config.stage)
     human = run(stack, "dlq", "show", "portal-events", "--org", org).stdout
     assert message_id in human and "not a portal event" in human
+    # The last error the consumer logged for it (CloudWatch Logs: the function's log group, by message id).
+    logs = stack.aws.client("logs")
+    group = f"/aws/lambda/{d.function('portal_delivery').physical_name(stack.config.stage)}"
+    try:
+        logs.create_log_group(logGroupName=group)
+    except logs.exceptions.ResourceAlreadyExistsException:
+        pass
+    stream = uuid.uuid4().hex
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    line = json.dumps({"level": "ERROR", "message": "ValueError: not a portal event", "message_id": message_id})
+    logs.put_log_events(
+        logGroupName=group, logStreamName=stream, logEvents=[{"timestamp": int(time.time() * 1000), "message": line}]
+    )
+    assert [r["last_error"] for r in as_json(stack, "dlq", "show", "portal-events", "--org", org)] == [line]
     # Shown, not consumed: still there for the next operator.
     assert [r["message_id"] for r in as_json(stack, "dlq", "show", "portal-events", "--org", org)] == [message_id]
 
