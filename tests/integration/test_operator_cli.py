@@ -4,6 +4,7 @@ test runner."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -146,10 +147,8 @@ def test_a_poison_message_is_explained_in_the_dlq(stack: LocalStack) -> None:
     # The last error the consumer logged for it (CloudWatch Logs: the function's log group, by message id).
     logs = stack.aws.client("logs")
     group = f"/aws/lambda/{d.function('portal_delivery').physical_name(stack.config.stage)}"
-    try:
+    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
         logs.create_log_group(logGroupName=group)
-    except logs.exceptions.ResourceAlreadyExistsException:
-        pass
     stream = uuid.uuid4().hex
     logs.create_log_stream(logGroupName=group, logStreamName=stream)
     line = json.dumps({"level": "ERROR", "message": "ValueError: not a portal event", "message_id": message_id})
