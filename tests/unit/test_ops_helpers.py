@@ -1,0 +1,63 @@
+"""The operator commands' pure helpers (infra/ops.py): redaction, queue names, times, poison reasons."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from infra import definitions as d
+from infra.operate import OperateError
+from infra.ops import REDACTED, parse_time, poison_reason, queue_def, redact
+
+
+def test_redact_hides_every_secret_and_envelope_wherever_it_sits() -> None:
+    envelope = {
+        "v": 1,
+        "alg": "AES-256-GCM",
+        "key_id": "k",
+        "purpose": "clickup-token",
+        "edk": "AAA",
+        "nonce": "n",
+        "ct": "C",
+    }
+    row = {
+        "pk": "ORG#a",
+        "token": envelope,
+        "secret": "whsec_abc",
+        "nested": [{"other": envelope}, {"name": "kept"}],
+        "orgs": {"b", "a"},
+        "status": "connected",
+    }
+    out = redact(row)
+    assert out == {
+        "pk": "ORG#a",
+        "token": REDACTED,
+        "secret": REDACTED,
+        "nested": [{"other": REDACTED}, {"name": "kept"}],
+        "orgs": ["a", "b"],
+        "status": "connected",
+    }
+    assert "AAA" not in str(out) and "whsec_abc" not in str(out)
+
+
+def test_queue_names_resolve_to_the_declared_queues() -> None:
+    assert queue_def("task-create") is d.queue("task-create")
+    assert queue_def("task-create-dlq.fifo") is d.queue("task-create")
+    with pytest.raises(OperateError, match="unknown queue"):
+        queue_def("nope")
+
+
+def test_times_are_iso_or_durations_back_from_now() -> None:
+    assert parse_time("2026-12-01T02:00:00Z") == 1796090400000
+    assert abs(parse_time("2h") - (time.time() - 7200) * 1000) < 5000
+    with pytest.raises(OperateError, match="--since"):
+        parse_time("yesterday")
+
+
+def test_poison_reason_names_what_the_worker_refuses() -> None:
+    assert poison_reason("maintenance", {"kind": "sweep", "org_id": "a"}) is None
+    reason = poison_reason("maintenance", {"kind": "sweep", "org_id": "a", "tick": "yesterday"})
+    assert reason is not None and reason.startswith("not a valid maintenance message: sweep.tick:")
+    assert poison_reason("portal-events", {"detail": {"org_id": "a"}}) is not None
+    assert poison_reason("portal-events", {"detail": {"org_id": "a", "id": "e"}}) is None
