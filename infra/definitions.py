@@ -106,7 +106,8 @@ def event_source_mapping(q: QueueDef) -> EventSourceMappingDef:
         function=q.consumer,
         batch_size=q.batch_size,
         report_batch_item_failures=True,  # every worker reports partial batch failures
-        maximum_concurrency=q.max_concurrency if q.max_concurrency > 1 else None,
+        # every worker is bounded: a burst on one queue cannot take the account's concurrency (README, Limits)
+        maximum_concurrency=worker_concurrency(q),
     )
 
 

@@ -67,11 +67,13 @@ def generate() -> dict[str, Any]:
                         "description": 'Missing or invalid JWT (API Gateway: `{"message": "Unauthorized"}`)',
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/GatewayMessage"}}},
                     }
+                _gateway_too_large(operation)
                 document["paths"].setdefault(path, {})[method] = operation
         document["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
     document["components"]["schemas"]["GatewayMessage"] = {
         "title": "GatewayMessage",
-        "description": "API Gateway's own answers (its JWT authorizer's 401, its 404 for no route)",
+        "description": "API Gateway's own answers (its JWT authorizer's 401, its 404 for no route, its 413 for a "
+        "request over its limits)",
         "type": "object",
         "required": ["message"],
         "properties": {"message": {"type": "string"}},
@@ -80,6 +82,24 @@ def generate() -> dict[str, Any]:
     document["paths"] = dict(sorted(document["paths"].items()))
     document["components"]["schemas"] = dict(sorted(document["components"]["schemas"].items()))
     return document
+
+
+def _gateway_too_large(operation: dict[str, Any]) -> None:
+    """API Gateway answers any route 413 `{"message": "Request Entity Too Large"}` before the function runs when a
+    request is over its limits (HTTP API quotas: a 10 MB payload; 10,240 bytes of request line and header values).
+    A route whose function answers 413 itself (its own error shape) documents either."""
+    gateway = {"$ref": "#/components/schemas/GatewayMessage"}
+    responses = operation.setdefault("responses", {})
+    own = responses.get("413")
+    if own is None:
+        responses["413"] = {
+            "description": "Over API Gateway's request limits (10 MB payload, 10,240 bytes of request line and "
+            'header values): `{"message": "Request Entity Too Large"}`',
+            "content": {"application/json": {"schema": gateway}},
+        }
+        return
+    content = own.setdefault("content", {}).setdefault("application/json", {})
+    content["schema"] = {"anyOf": [content["schema"], gateway]} if "schema" in content else gateway
 
 
 def _portal_events(document: dict[str, Any]) -> None:
