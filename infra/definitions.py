@@ -184,6 +184,7 @@ ROUTES: tuple[RouteDef, ...] = (
     RouteDef("GET", "/health", "api", authorized=False),
     RouteDef("GET", "/api/v1/me", "api", authorized=True),
     RouteDef("GET", "/api/v1/clickup/spaces", "api", authorized=True),
+    RouteDef("GET", "/api/v1/clickup/members", "api", authorized=True),
     RouteDef("POST", "/api/v1/clickup/sync", "api", authorized=True),
     RouteDef("PUT", "/api/v1/customers/{customer_id}/clickup-space", "api", authorized=True),
     RouteDef("GET", "/api/v1/customers/{customer_id}/clickup-space", "api", authorized=True),

@@ -118,6 +118,25 @@ class HierarchyOut(BaseModel):
     )
 
 
+class MemberOut(BaseModel):
+    id: int = Field(description="The ClickUp user id (what PATCH ... /clickup-task takes in `assignees`)")
+    username: str | None = None
+    email: str | None = None
+    initials: str | None = None
+    role: Literal["owner", "admin", "member", "guest"] | None = Field(
+        default=None, description="The workspace role (ClickUp's codes 1-4)"
+    )
+
+
+class MembersOut(BaseModel):
+    workspace_id: str
+    synced_at: str | None = Field(description="When ClickUp's GET /team was last read (ISO-8601 UTC)")
+    members: list[MemberOut]
+    sync: Literal["queued", "in_progress"] | None = Field(
+        default=None, description="Set when the members were never read yet: a sync was queued (or is running)"
+    )
+
+
 class SyncOut(BaseModel):
     state: Literal["queued", "already_queued"]
 
@@ -152,6 +171,20 @@ def spaces(
 ) -> HierarchyOut:
     org_id = current_principal(app).org_id
     return HierarchyOut.model_validate(views.tree(org_id, workspace_id, include_archived))
+
+
+@app.get(
+    "/api/v1/clickup/members",
+    summary="The members of an authorized ClickUp workspace (for assignee pickers; from our store)",
+    responses=error_responses(403, 404, 409),
+)
+def workspace_members(
+    workspace_id: Annotated[
+        str | None, Query(pattern=CLICKUP_ID_PATTERN, description="An authorized workspace; by default the default one")
+    ] = None,
+) -> MembersOut:
+    org_id = current_principal(app).org_id
+    return MembersOut.model_validate(views.workspace_members(org_id, workspace_id))
 
 
 @app.post(

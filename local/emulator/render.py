@@ -25,6 +25,9 @@ def user(u: User) -> dict[str, Any]:
 
 
 def team(b: ClickUpBackend, t: Team) -> dict[str, Any]:
+    """A workspace of `GET /team` (GetAuthorizedTeams): members as `{"user": User}` with ClickUp's User fields
+    (id, username, email, color, profilePicture, initials; /v2/user's schema) and `role` (TeamMember schema: 1 owner,
+    2 admin, 3 member, 4 guest): the workspace's first member owns it, the others are members."""
     members = [
         {
             "user": {
