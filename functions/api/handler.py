@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bridge.api.models import error_responses
 from bridge.api.resolver import current_principal, make_resolver
@@ -21,6 +21,7 @@ from bridge.events.feed import EventsOut
 from bridge.repositories import events as feed
 from bridge.sync import views
 from bridge.sync.service import request_sync
+from bridge.tasks import linking
 from bridge.tasks import service as tasks
 from bridge.tasks.models import ChangeIn, CommentIn, HistoryOut, TaskLinkOut, TicketIn
 
@@ -275,6 +276,55 @@ def get_ticket_task(ticket_id: TicketId) -> TaskLinkOut:
 def patch_ticket_task(ticket_id: TicketId, body: ChangeIn) -> Response[TaskLinkOut]:
     changes = body.model_dump(mode="json", exclude_unset=True)
     return _link(202, tasks.request_update(current_principal(app), ticket_id.lower(), changes))
+
+
+class LinkIn(BaseModel):
+    """The task to link: exactly one of `task_id` and `task_url`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [{"task_id": "86c0vxm2k"}, {"task_url": "https://app.clickup.com/t/9012345678/SUP-42"}]
+        },
+    )
+    task_id: ClickUpId | None = Field(default=None, description="The task's ClickUp id")
+    task_url: str | None = Field(
+        default=None,
+        max_length=300,
+        description="A ClickUp task URL: https://app.clickup.com/t/{task_id} or, with custom task ids, "
+        "https://app.clickup.com/t/{workspace_id}/{custom_task_id}",
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> LinkIn:
+        if (self.task_id is None) == (self.task_url is None):
+            raise ValueError("give exactly one of task_id and task_url")
+        return self
+
+
+@app.put(
+    "/api/v1/tickets/<ticket_id>/clickup-task/link",
+    summary="Link the ticket to a ClickUp task that already exists (then synced both ways like a created one)",
+    responses={
+        201: {"description": "Linked"},
+        200: {"description": "Already linked to that task: its link"},
+        **error_responses(403, 404, 409, 422),
+    },
+)
+def link_ticket_task(ticket_id: TicketId, body: LinkIn) -> Response[TaskLinkOut]:
+    status, link = linking.link(current_principal(app), ticket_id.lower(), body.task_id, body.task_url)
+    return _link(status, link)
+
+
+@app.delete(
+    "/api/v1/tickets/<ticket_id>/clickup-task",
+    summary="Unlink the ticket from its ClickUp task (the task stays in ClickUp; its events stop); idempotent",
+    responses={204: {"description": "Unlinked (or had no task)"}, **error_responses(403, 409)},
+)
+def unlink_ticket_task(ticket_id: TicketId) -> Response[None]:
+    linking.unlink(current_principal(app), ticket_id.lower())
+    return Response(status_code=204, body="")
 
 
 @app.post(

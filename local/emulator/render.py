@@ -131,7 +131,7 @@ def task(b: ClickUpBackend, t: Task, markdown: bool = False) -> dict[str, Any]:
     creator = b.users.get(t.creator_id)
     out: dict[str, Any] = {
         "id": t.id,
-        "custom_id": None,
+        "custom_id": t.custom_id,
         "custom_item_id": 0,
         "name": t.name,
         "text_content": t.description,

@@ -118,6 +118,7 @@ class CustomFieldValue(_Model):
 
 class Task(_Model):
     id: str
+    custom_id: str | None = None
     name: str
     status: Status
     date_created: int | None = None
