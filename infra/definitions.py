@@ -182,6 +182,7 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
 
 ROUTES: tuple[RouteDef, ...] = (
     RouteDef("GET", "/health", "api", authorized=False),
+    RouteDef("GET", "/docs", "api", authorized=False),
     RouteDef("GET", "/api/v1/me", "api", authorized=True),
     RouteDef("GET", "/api/v1/clickup/spaces", "api", authorized=True),
     RouteDef("GET", "/api/v1/clickup/members", "api", authorized=True),
@@ -334,6 +335,7 @@ DEPLOYMENT_SETTINGS = (
     "CLICKUP_API_BASE_URL",
     "CLICKUP_APP_BASE_URL",
     "PORTAL_WEBHOOK_ALLOW_LOOPBACK",  # "true" in the local stack only (never given by the CDK app)
+    "API_DOCS_ENABLED",  # "false" switches GET /docs off (e.g. in production)
 )
 
 

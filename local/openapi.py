@@ -15,6 +15,8 @@ from infra import definitions as d
 from local.runtime import ROOT, LocalFunction
 
 DOCUMENT = ROOT / "docs" / "openapi.json"
+# The copy the API function serves at GET /docs (bridge.api.docs): the same text, shipped in the layer
+SERVED_COPY = ROOT / "layers" / "common" / "bridge" / "api" / "openapi.json"
 _PLACEHOLDER_ENV = {
     "STAGE": "openapi",
     "TABLE_NAME": "openapi-table",
@@ -126,6 +128,7 @@ def main() -> int:
     if args.write:
         DOCUMENT.parent.mkdir(exist_ok=True)
         DOCUMENT.write_text(text)
+        SERVED_COPY.write_text(text)
         print(f"wrote {DOCUMENT.relative_to(ROOT)} ({len(generate()['paths'])} paths)")
     else:
         sys.stdout.write(text)

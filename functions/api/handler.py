@@ -14,6 +14,7 @@ from bridge.api.models import error_responses
 from bridge.api.resolver import current_principal, make_resolver
 from bridge.connection import service
 from bridge.core.config import settings
+from bridge.core.errors import NotFound
 from bridge.core.health import check_health
 from bridge.core.inputs import CLICKUP_ID_PATTERN, PORTAL_ID_PATTERN, ClickUpId, QueryBool, QueryInt
 from bridge.core.observability import logger, metrics, tracer
@@ -69,6 +70,37 @@ def health() -> Response[HealthReport]:
         status_code=200 if report.status == "ok" else 503,
         content_type=content_types.APPLICATION_JSON,
         body=report.model_dump(exclude_none=True),
+    )
+
+
+@app.get(
+    "/docs",
+    summary="This API's documentation page (Swagger UI over the OpenAPI document; ?format=json: the document)",
+    responses={
+        200: {
+            "description": "The page (text/html), or with format=json the OpenAPI document",
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object", "description": "An OpenAPI 3.1 document"}},
+            },
+        },
+        **error_responses(404),
+    },
+)
+def api_docs(
+    format: Annotated[Literal["html", "json"], Query(description="html (the page) or json (the document)")] = "html",
+) -> Response[str]:
+    if not settings().api_docs_enabled:
+        raise NotFound("the API documentation page is switched off in this stage", code="docs_disabled")
+    from bridge.api import docs
+
+    if format == "json":
+        return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=docs.document_text())
+    return Response(
+        status_code=200,
+        content_type="text/html; charset=utf-8",
+        body=docs.page(),
+        headers={"Cache-Control": "public, max-age=300"},
     )
 
 

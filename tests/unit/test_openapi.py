@@ -61,3 +61,8 @@ def test_every_operation_documents_what_it_answers() -> None:
         for status, answer in answers.items():
             if status.startswith("4") and status != "401" and "content" in answer:
                 assert answer["content"]["application/json"]["schema"] == error, (route.route_key, status)
+
+
+def test_the_documentation_page_serves_the_committed_document() -> None:
+    """Issue 19 part 4: GET /docs serves the copy shipped in the layer, which is the committed document."""
+    assert openapi.SERVED_COPY.read_text() == openapi.DOCUMENT.read_text(), "run `make openapi` and commit both"

@@ -27,7 +27,8 @@ from bridge.tasks import render
 # ClickUp's task links: `https://app.clickup.com/t/{task_id}` and, for a workspace with custom task ids,
 # `https://app.clickup.com/t/{team_id}/{custom_task_id}` (ClickUp Help "Custom Task IDs"; the API then takes
 # `GET /task/{custom_id}?custom_task_ids=true&team_id={team_id}`, Get Task doc). Also accepted: the same paths on
-# the origin of the configured ClickUp API (the local emulator's task `url`s).
+# the origins of the configured ClickUp app and API (CLICKUP_APP_BASE_URL, CLICKUP_API_BASE_URL: locally the
+# emulator, whose tasks' `url`s are on it).
 _TASK_PATH = re.compile(r"^/t/(?:(?P<team>[0-9]{1,32})/)?(?P<task>[A-Za-z0-9_-]{1,64})/?$")
 APP_ORIGIN = "https://app.clickup.com"
 
@@ -37,10 +38,13 @@ def parse_task_url(url: str) -> tuple[str, str | None]:
     from urllib.parse import urlsplit
 
     from bridge.clickup.client import base_url
+    from bridge.core.config import settings
 
     parts = urlsplit(url.strip())
-    api = urlsplit(base_url())
-    origins = {APP_ORIGIN, f"{api.scheme}://{api.netloc}"}
+    origins = {APP_ORIGIN}
+    for base in (settings().clickup_app_base_url, base_url()):
+        origin = urlsplit(base)
+        origins.add(f"{origin.scheme}://{origin.netloc}".lower())
     found = _TASK_PATH.match(parts.path) if f"{parts.scheme}://{parts.netloc}".lower() in origins else None
     if found is None:
         raise Unprocessable(
