@@ -79,6 +79,9 @@ def generate() -> dict[str, Any]:
         "properties": {"message": {"type": "string"}},
     }
     _portal_events(document)
+    from local import openapi_examples
+
+    openapi_examples.apply(document)
     document["paths"] = dict(sorted(document["paths"].items()))
     document["components"]["schemas"] = dict(sorted(document["components"]["schemas"].items()))
     return document
