@@ -31,4 +31,6 @@ def page() -> str:
     css = (assets / "swagger-ui.min.css").read_text(encoding="utf-8")
     spec = document_text().replace("</", "<\\/")  # never closes the page's <script> early
     html = generate_swagger_html(spec, js, css, "", None, False)
-    return html.replace("<title>Swagger UI</title>", "<title>ClickUp bridge portal API</title>", 1)
+    # No favicon request (the API has no /favicon.ico: a 404 in the browser's console)
+    title = '<title>ClickUp bridge portal API</title><link rel="icon" href="data:,">'
+    return html.replace("<title>Swagger UI</title>", title, 1)
