@@ -301,3 +301,18 @@ def test_unlink_stops_the_events_and_removes_the_lock_and_is_idempotent(api, aut
     again = _link(api, auth, ticket_id, task_id=task["id"])
     assert (again.status_code, again.json()["status"]) == (201, "done"), again.text
     assert [r["action"] for r in audit.trail(org_id, ticket_id)] == ["linked", "unlinked", "linked"]
+
+
+def test_the_emulator_reads_a_task_by_custom_id_only_with_its_workspace(clickup, workspace, emulator) -> None:
+    """Get Task: `custom_task_ids=true` needs `team_id` (ClickUp's Get Task doc), and the task must be in it."""
+    task = _clickup_task(clickup, workspace, "Custom read")
+    emulator.backend.tasks[task["id"]].custom_id = "EMU-7"
+    headers = {"Authorization": workspace["token"]}
+    found = clickup.get(
+        "/api/v2/task/EMU-7", headers=headers, params={"custom_task_ids": "true", "team_id": workspace["team_id"]}
+    )
+    assert (found.status_code, found.json()["id"], found.json()["custom_id"]) == (200, task["id"], "EMU-7")
+    assert clickup.get("/api/v2/task/EMU-7", headers=headers, params={"custom_task_ids": "true"}).status_code == 400
+    elsewhere = clickup.get("/api/v2/task/EMU-7", headers=headers, params={"custom_task_ids": "true", "team_id": "1"})
+    assert elsewhere.status_code in (401, 404), elsewhere.text
+    assert clickup.get("/api/v2/task/EMU-7", headers=headers).status_code in (401, 404)  # not a task id
