@@ -231,8 +231,10 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
 
 ROUTES: tuple[RouteDef, ...] = (
     RouteDef("GET", "/health", "api", authorized=False),
+    RouteDef("GET", "/docs", "api", authorized=False),
     RouteDef("GET", "/api/v1/me", "api", authorized=True),
     RouteDef("GET", "/api/v1/clickup/spaces", "api", authorized=True),
+    RouteDef("GET", "/api/v1/clickup/members", "api", authorized=True),
     RouteDef("POST", "/api/v1/clickup/sync", "api", authorized=True),
     RouteDef("PUT", "/api/v1/customers/{customer_id}/clickup-space", "api", authorized=True),
     RouteDef("GET", "/api/v1/customers/{customer_id}/clickup-space", "api", authorized=True),
@@ -240,6 +242,8 @@ ROUTES: tuple[RouteDef, ...] = (
     RouteDef("POST", "/api/v1/tickets/{ticket_id}/clickup-task", "api", authorized=True),
     RouteDef("GET", "/api/v1/tickets/{ticket_id}/clickup-task", "api", authorized=True),
     RouteDef("PATCH", "/api/v1/tickets/{ticket_id}/clickup-task", "api", authorized=True),
+    RouteDef("DELETE", "/api/v1/tickets/{ticket_id}/clickup-task", "api", authorized=True),
+    RouteDef("PUT", "/api/v1/tickets/{ticket_id}/clickup-task/link", "api", authorized=True),
     RouteDef("POST", "/api/v1/tickets/{ticket_id}/clickup-task/comments", "api", authorized=True),
     RouteDef("POST", "/api/v1/tickets/{ticket_id}/clickup-task/retry", "api", authorized=True),
     RouteDef("GET", "/api/v1/tickets/{ticket_id}/clickup-task/history", "api", authorized=True),
@@ -384,6 +388,7 @@ DEPLOYMENT_SETTINGS = (
     "CLICKUP_API_BASE_URL",
     "CLICKUP_APP_BASE_URL",
     "PORTAL_WEBHOOK_ALLOW_LOOPBACK",  # "true" in the local stack only (never given by the CDK app)
+    "API_DOCS_ENABLED",  # "false" switches GET /docs off (e.g. in production)
 )
 
 

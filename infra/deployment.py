@@ -43,8 +43,14 @@ INPUTS: dict[str, tuple[str, str, str]] = {
         "ALARM_EMAIL",
         "e-mail address subscribed to the alarm topic, or `none` to subscribe something else to the topic yourself",
     ),
+    "api_docs": (
+        "api_docs",
+        "API_DOCS_ENABLED",
+        "true or false: whether the stage serves the API documentation page GET /docs; optional, on by default "
+        "(switch it off in production if the API's shape should not be browsable)",
+    ),
 }
-OPTIONAL = frozenset({"public_base_url", "jwt_audience"})
+OPTIONAL = frozenset({"public_base_url", "jwt_audience", "api_docs"})
 NO_EMAIL = "none"
 
 # Hosts that name no real deployment: RFC 2606/6761 reserved names, loopback, the local stack's own.
@@ -103,6 +109,7 @@ class DeploymentInputs(BaseModel):
     jwt_issuer: str = ""
     jwt_audience: str = d.JWT_AUDIENCE
     alarm_email: str = ""  # "" (dev only) or NO_EMAIL: no subscription
+    api_docs: str = ""  # "" → on; "false" switches GET /docs off
 
     @classmethod
     def read(cls, stage: str, context: Mapping[str, object], environ: Mapping[str, str]) -> DeploymentInputs:
@@ -146,6 +153,8 @@ class DeploymentInputs(BaseModel):
             bad("jwt_audience", "is empty or a placeholder")
         if self.alarm_email and self.alarm_email.lower() != NO_EMAIL and not _EMAIL.match(self.alarm_email):
             bad("alarm_email", "is not an e-mail address")
+        if self.api_docs and self.api_docs.lower() not in ("true", "false"):
+            bad("api_docs", "is neither true nor false")
         return out
 
     def check(self) -> DeploymentInputs:
@@ -159,8 +168,11 @@ class DeploymentInputs(BaseModel):
 
     def function_settings(self) -> dict[str, str]:
         """The functions' deployment settings (`d.DEPLOYMENT_SETTINGS`); empty ones are left to the defaults."""
-        return {
+        out = {
             "CLICKUP_CLIENT_ID": self.clickup_client_id,
             "PUBLIC_BASE_URL": self.public_base_url.rstrip("/"),
             "PORTAL_ORIGIN": self.portal_origin.rstrip("/"),
         }
+        if self.api_docs:
+            out["API_DOCS_ENABLED"] = self.api_docs.lower()
+        return out

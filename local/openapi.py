@@ -15,6 +15,8 @@ from infra import definitions as d
 from local.runtime import ROOT, LocalFunction
 
 DOCUMENT = ROOT / "docs" / "openapi.json"
+# The copy the API function serves at GET /docs (bridge.api.docs): the same text, shipped in the layer
+SERVED_COPY = ROOT / "layers" / "common" / "bridge" / "api" / "openapi.json"
 _PLACEHOLDER_ENV = {
     "STAGE": "openapi",
     "TABLE_NAME": "openapi-table",
@@ -79,6 +81,9 @@ def generate() -> dict[str, Any]:
         "properties": {"message": {"type": "string"}},
     }
     _portal_events(document)
+    from local import openapi_examples
+
+    openapi_examples.apply(document)
     document["paths"] = dict(sorted(document["paths"].items()))
     document["components"]["schemas"] = dict(sorted(document["components"]["schemas"].items()))
     return document
@@ -100,6 +105,9 @@ def _gateway_too_large(operation: dict[str, Any]) -> None:
         return
     content = own.setdefault("content", {}).setdefault("application/json", {})
     content["schema"] = {"anyOf": [content["schema"], gateway]} if "schema" in content else gateway
+    content.setdefault(
+        "example", {"error": {"code": "payload_too_large", "message": "the request is larger than the route accepts"}}
+    )
 
 
 def _portal_events(document: dict[str, Any]) -> None:
@@ -146,6 +154,7 @@ def main() -> int:
     if args.write:
         DOCUMENT.parent.mkdir(exist_ok=True)
         DOCUMENT.write_text(text)
+        SERVED_COPY.write_text(text)
         print(f"wrote {DOCUMENT.relative_to(ROOT)} ({len(generate()['paths'])} paths)")
     else:
         sys.stdout.write(text)

@@ -8,12 +8,13 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bridge.api.models import error_responses
 from bridge.api.resolver import current_principal, make_resolver
 from bridge.connection import service
 from bridge.core.config import settings
+from bridge.core.errors import NotFound
 from bridge.core.health import check_health
 from bridge.core.inputs import CLICKUP_ID_PATTERN, PORTAL_ID_PATTERN, ClickUpId, QueryBool, QueryInt
 from bridge.core.observability import logger, metrics, tracer
@@ -21,6 +22,7 @@ from bridge.events.feed import EventsOut
 from bridge.repositories import events as feed
 from bridge.sync import views
 from bridge.sync.service import request_sync
+from bridge.tasks import linking
 from bridge.tasks import service as tasks
 from bridge.tasks.models import ChangeIn, CommentIn, HistoryOut, TaskLinkOut, TicketIn
 
@@ -72,6 +74,37 @@ def health() -> Response[HealthReport]:
 
 
 @app.get(
+    "/docs",
+    summary="This API's documentation page (Swagger UI over the OpenAPI document; ?format=json: the document)",
+    responses={
+        200: {
+            "description": "The page (text/html), or with format=json the OpenAPI document",
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object", "description": "An OpenAPI 3.1 document"}},
+            },
+        },
+        **error_responses(404),
+    },
+)
+def api_docs(
+    format: Annotated[Literal["html", "json"], Query(description="html (the page) or json (the document)")] = "html",
+) -> Response[str]:
+    if not settings().api_docs_enabled:
+        raise NotFound("the API documentation page is switched off in this stage", code="docs_disabled")
+    from bridge.api import docs
+
+    if format == "json":
+        return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=docs.document_text())
+    return Response(
+        status_code=200,
+        content_type="text/html; charset=utf-8",
+        body=docs.page(),
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+@app.get(
     "/api/v1/me",
     summary="The caller as the bridge sees it (organisation, user, role)",
     responses=error_responses(401, 403),
@@ -118,6 +151,25 @@ class HierarchyOut(BaseModel):
     )
 
 
+class MemberOut(BaseModel):
+    id: int = Field(description="The ClickUp user id (what PATCH ... /clickup-task takes in `assignees`)")
+    username: str | None = None
+    email: str | None = None
+    initials: str | None = None
+    role: Literal["owner", "admin", "member", "guest"] | None = Field(
+        default=None, description="The workspace role (ClickUp's codes 1-4)"
+    )
+
+
+class MembersOut(BaseModel):
+    workspace_id: str
+    synced_at: str | None = Field(description="When ClickUp's GET /team was last read (ISO-8601 UTC)")
+    members: list[MemberOut]
+    sync: Literal["queued", "in_progress"] | None = Field(
+        default=None, description="Set when the members were never read yet: a sync was queued (or is running)"
+    )
+
+
 class SyncOut(BaseModel):
     state: Literal["queued", "already_queued"]
 
@@ -152,6 +204,20 @@ def spaces(
 ) -> HierarchyOut:
     org_id = current_principal(app).org_id
     return HierarchyOut.model_validate(views.tree(org_id, workspace_id, include_archived))
+
+
+@app.get(
+    "/api/v1/clickup/members",
+    summary="The members of an authorized ClickUp workspace (for assignee pickers; from our store)",
+    responses=error_responses(403, 404, 409),
+)
+def workspace_members(
+    workspace_id: Annotated[
+        str | None, Query(pattern=CLICKUP_ID_PATTERN, description="An authorized workspace; by default the default one")
+    ] = None,
+) -> MembersOut:
+    org_id = current_principal(app).org_id
+    return MembersOut.model_validate(views.workspace_members(org_id, workspace_id))
 
 
 @app.post(
@@ -242,6 +308,55 @@ def get_ticket_task(ticket_id: TicketId) -> TaskLinkOut:
 def patch_ticket_task(ticket_id: TicketId, body: ChangeIn) -> Response[TaskLinkOut]:
     changes = body.model_dump(mode="json", exclude_unset=True)
     return _link(202, tasks.request_update(current_principal(app), ticket_id.lower(), changes))
+
+
+class LinkIn(BaseModel):
+    """The task to link: exactly one of `task_id` and `task_url`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [{"task_id": "86c0vxm2k"}, {"task_url": "https://app.clickup.com/t/9012345678/SUP-42"}]
+        },
+    )
+    task_id: ClickUpId | None = Field(default=None, description="The task's ClickUp id")
+    task_url: str | None = Field(
+        default=None,
+        max_length=300,
+        description="A ClickUp task URL: https://app.clickup.com/t/{task_id} or, with custom task ids, "
+        "https://app.clickup.com/t/{workspace_id}/{custom_task_id}",
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> LinkIn:
+        if (self.task_id is None) == (self.task_url is None):
+            raise ValueError("give exactly one of task_id and task_url")
+        return self
+
+
+@app.put(
+    "/api/v1/tickets/<ticket_id>/clickup-task/link",
+    summary="Link the ticket to a ClickUp task that already exists (then synced both ways like a created one)",
+    responses={
+        201: {"description": "Linked"},
+        200: {"description": "Already linked to that task: its link"},
+        **error_responses(403, 404, 409, 422),
+    },
+)
+def link_ticket_task(ticket_id: TicketId, body: LinkIn) -> Response[TaskLinkOut]:
+    status, link = linking.link(current_principal(app), ticket_id.lower(), body.task_id, body.task_url)
+    return _link(status, link)
+
+
+@app.delete(
+    "/api/v1/tickets/<ticket_id>/clickup-task",
+    summary="Unlink the ticket from its ClickUp task (the task stays in ClickUp; its events stop); idempotent",
+    responses={204: {"description": "Unlinked (or had no task)"}, **error_responses(403, 409)},
+)
+def unlink_ticket_task(ticket_id: TicketId) -> Response[None]:
+    linking.unlink(current_principal(app), ticket_id.lower())
+    return Response(status_code=204, body="")
 
 
 @app.post(

@@ -19,6 +19,8 @@ from infra.nag import acknowledge
 # Routes without the portal's JWT, and why each is safe without it.
 PUBLIC_ROUTE_REASONS = {
     "GET /health": "Health probe for monitors; returns only version and dependency status, no tenant data.",
+    "GET /docs": "The API's documentation page (the public OpenAPI document, no tenant data); a browser opens it "
+    "without a JWT. The API_DOCS_ENABLED deployment input switches it off.",
     "GET /clickup/oauth/callback": "ClickUp redirects the user's browser here without our JWT; the single-use, "
     "expiring OAuth state (bound to organisation, user and return_to) authenticates the request.",
     "POST /webhooks/clickup": "ClickUp cannot send our JWT; every delivery is authenticated by its X-Signature "

@@ -227,6 +227,7 @@ class Task:
     field_values: dict[str, Any] = field(default_factory=dict)
     time_estimate: int | None = None
     points: float | None = None
+    custom_id: str | None = None  # set when the workspace uses Custom Task IDs (ClickUp Help "Custom Task IDs")
 
 
 @dataclass
@@ -639,6 +640,17 @@ class ClickUpBackend:
             raise self._unknown("task")
         self.list_for(token, task.list_id)
         return task
+
+    def task_by_custom_id(self, token: Token, team_id: str | None, custom_id: str) -> Task:
+        """A task addressed by its custom task id (Get Task: `custom_task_ids=true` and then `team_id` is required,
+        "the Workspace ID must be provided using the team_id parameter"); the task must be in that workspace."""
+        if not team_id:
+            raise errors.bad_request("Team id required when using custom task ids")
+        self.team_for(token, team_id)
+        for task in self.tasks.values():
+            if task.custom_id == custom_id and self._team_of("list", task.list_id) == team_id:
+                return self.task_for(token, task.id)
+        raise self._unknown("task")
 
     def _unknown(self, kind: str) -> errors.ClickUpError:
         """An API read or write of a space, folder, list or task id that does not exist (or is not visible)."""

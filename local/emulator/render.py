@@ -25,6 +25,9 @@ def user(u: User) -> dict[str, Any]:
 
 
 def team(b: ClickUpBackend, t: Team) -> dict[str, Any]:
+    """A workspace of `GET /team` (GetAuthorizedTeams): members as `{"user": User}` with ClickUp's User fields
+    (id, username, email, color, profilePicture, initials; /v2/user's schema) and `role` (TeamMember schema: 1 owner,
+    2 admin, 3 member, 4 guest): the workspace's first member owns it, the others are members."""
     members = [
         {
             "user": {
@@ -128,7 +131,7 @@ def task(b: ClickUpBackend, t: Task, markdown: bool = False) -> dict[str, Any]:
     creator = b.users.get(t.creator_id)
     out: dict[str, Any] = {
         "id": t.id,
-        "custom_id": None,
+        "custom_id": t.custom_id,
         "custom_item_id": 0,
         "name": t.name,
         "text_content": t.description,

@@ -354,7 +354,11 @@ class ClickUpApi:
         return _json(render.task(self.backend, task, markdown=True))
 
     def on_task(self, request: Request, token: Token, task_id: str) -> Response:
-        task = self.backend.task_for(token, task_id)
+        # Get Task: `?custom_task_ids=true&team_id=…` addresses the task by its custom task id
+        if _flag(request, "custom_task_ids"):
+            task = self.backend.task_by_custom_id(token, request.args.get("team_id"), task_id)
+        else:
+            task = self.backend.task_for(token, task_id)
         return _json(render.task(self.backend, task, markdown=_flag(request, "include_markdown_description")))
 
     def on_update_task(self, request: Request, token: Token, task_id: str) -> Response:

@@ -213,6 +213,8 @@ def _path_cases(world: dict[str, Any]) -> list[tuple[str, str, bytes | None]]:
         ("POST", "/api/v1/tickets/{}/clickup-task/comments", _json({"text": "hi"})),
         ("POST", "/api/v1/tickets/{}/clickup-task/retry", None),
         ("GET", "/api/v1/tickets/{}/clickup-task/history", None),
+        ("PUT", "/api/v1/tickets/{}/clickup-task/link", _json({"task_id": "abc"})),
+        ("DELETE", "/api/v1/tickets/{}/clickup-task", None),
         ("GET", f"/api/v1/tickets/{t}/clickup-task{{}}", None),  # a suffix on a real route
     ]
 
@@ -238,11 +240,13 @@ def test_hostile_query_values(api, world, name: str) -> None:
     for path, param in [
         ("/api/v1/clickup/spaces", "workspace_id"),
         ("/api/v1/clickup/spaces", "include_archived"),
+        ("/api/v1/clickup/members", "workspace_id"),
+        ("/docs", "format"),
         ("/api/v1/clickup/events", "after"),
         ("/api/v1/clickup/events", "limit"),
     ]:
         answer = api.get(f"{path}?{param}={value}", headers=auth)
-        if name == "empty" and param == "workspace_id":
+        if name == "empty" and param in ("workspace_id", "format"):
             # `?workspace_id=` is the parameter left empty: the default workspace, as documented
             assert answer.status_code in (200, 422), answer.text
             continue
@@ -272,6 +276,19 @@ def _body_cases(world: dict[str, Any], v: str) -> list[tuple[str, str, Any, set[
         ("PUT", "/api/v1/clickup/settings", {"time_zone": v}, ids),
         ("PUT", "/api/v1/clickup/settings", {"portal_webhook_url": f"https://{v}/x"}, ids),
         ("PATCH", f"/api/v1/tickets/{world['ticket']}/clickup-task", {"status": v}, ids | {"status_not_mapped"}),
+        ("PUT", f"/api/v1/tickets/{uuid.uuid4()}/clickup-task/link", {"task_id": v}, ids | {"task_not_found"}),
+        (
+            "PUT",
+            f"/api/v1/tickets/{uuid.uuid4()}/clickup-task/link",
+            {"task_url": v},
+            ids | {"task_url_invalid", "task_not_found"},
+        ),
+        (
+            "PUT",
+            f"/api/v1/tickets/{uuid.uuid4()}/clickup-task/link",
+            {"task_url": f"https://app.clickup.com/t/{v}"},
+            ids | {"task_url_invalid", "task_not_found"},  # a value that is a well-formed id: ClickUp knows no task
+        ),
     ]
 
 
@@ -362,6 +379,10 @@ INPUTS_COVERED = {
     "GET /health": "no input",
     "GET /api/v1/me": "test_hostile_claims_are_403, test_events_carrying_any_text_never_get_a_5xx",
     "GET /api/v1/clickup/spaces": "test_hostile_query_values",
+    "GET /api/v1/clickup/members": "test_hostile_query_values",
+    "GET /docs": "test_hostile_query_values",
+    "PUT /api/v1/tickets/{ticket_id}/clickup-task/link": "test_hostile_ids_in_paths, test_hostile_ids_in_bodies",
+    "DELETE /api/v1/tickets/{ticket_id}/clickup-task": "test_hostile_ids_in_paths",
     "POST /api/v1/clickup/sync": "claims only (test_every_authorized_route_refuses_a_hostile_org_claim)",
     "PUT /api/v1/customers/{customer_id}/clickup-space": "test_hostile_ids_in_paths, test_hostile_ids_in_bodies",
     "GET /api/v1/customers/{customer_id}/clickup-space": "test_hostile_ids_in_paths",

@@ -276,8 +276,13 @@ class ClickUpClient:
     def create_task(self, list_id: str, body: Mapping[str, Any]) -> models.Task:
         return models.Task.model_validate(self.request("POST", f"/list/{_seg(list_id)}/task", json=dict(body)))
 
-    def get_task(self, task_id: str) -> models.Task:
-        return models.Task.model_validate(self._get(f"/task/{_seg(task_id)}"))
+    def get_task(self, task_id: str, *, custom_in_team: str | None = None) -> models.Task:
+        """Get Task (`GET /task/{task_id}`). `custom_in_team`: `task_id` is a custom task id of that workspace
+        (`?custom_task_ids=true&team_id=…`, ClickUp's Get Task doc: the team_id is then required)."""
+        if custom_in_team is None:
+            return models.Task.model_validate(self._get(f"/task/{_seg(task_id)}"))
+        found = self._get(f"/task/{_seg(task_id)}", custom_task_ids="true", team_id=custom_in_team)
+        return models.Task.model_validate(found)
 
     def update_task(self, task_id: str, changes: Mapping[str, Any]) -> models.Task:
         return models.Task.model_validate(self.request("PUT", f"/task/{_seg(task_id)}", json=dict(changes)))

@@ -14,10 +14,18 @@ class _Model(BaseModel):
 
 
 class User(_Model):
+    """ClickUp's User (`GET /user`; the members of `GET /team` carry the same fields plus `role`: 1 owner, 2 admin,
+    3 member, 4 guest, per ClickUp's TeamMember schema)."""
+
     id: str
     username: str | None = None
     email: str | None = None
     timezone: str | None = None
+    initials: str | None = None
+    role: int | None = None
+
+
+ROLE_NAMES = {1: "owner", 2: "admin", 3: "member", 4: "guest"}
 
 
 class Member(_Model):
@@ -34,6 +42,23 @@ class Team(_Model):
     @property
     def member_ids(self) -> list[int]:
         return sorted({int(m.user.id) for m in self.members if m.user.id.isdigit()})
+
+    @property
+    def member_rows(self) -> list[dict[str, Any]]:
+        """The members as the bridge stores them: `[{"id": int, "username", "email", "initials", "role"}]`, `role`
+        named (owner | admin | member | guest, None when ClickUp sends no known code), sorted by id."""
+        rows = {
+            int(m.user.id): {
+                "id": int(m.user.id),
+                "username": m.user.username,
+                "email": m.user.email,
+                "initials": m.user.initials,
+                "role": ROLE_NAMES.get(m.user.role) if m.user.role is not None else None,
+            }
+            for m in self.members
+            if m.user.id.isdigit()
+        }
+        return [rows[k] for k in sorted(rows)]
 
 
 class Status(_Model):
@@ -93,6 +118,7 @@ class CustomFieldValue(_Model):
 
 class Task(_Model):
     id: str
+    custom_id: str | None = None
     name: str
     status: Status
     date_created: int | None = None

@@ -195,7 +195,7 @@ def connect_with_token(
     conn = store_token(org_id, token, mode, user, teams, obtained_at, oauth_state)
     previous_owner = _previous_client(org_id, before, user.id)
     for team in teams:
-        members.put(org_id, team.id, team.member_ids)  # who may be assigned (refreshed by each full sync)
+        members.put(org_id, team.id, team.member_rows)  # who may be assigned (refreshed by each full sync)
         registration.register(org_id, client, team.id, previous_owner=previous_owner)
     for row in webhooks.list_for(org_id):  # a workspace this connection no longer authorizes: leave its webhook
         if row["workspace_id"] not in {t.id for t in teams}:

@@ -38,6 +38,10 @@ class Settings(BaseModel):
     # time with it, as they shrink visibility timeouts and schedule rates.
     retry_time_scale: float = Field(alias="RETRY_TIME_SCALE", default=1.0, gt=0, le=1)
 
+    # `GET /docs` (the API documentation page, bridge.api.docs): on by default; a deployment input may switch it off
+    # (e.g. in production).
+    api_docs_enabled: bool = Field(alias="API_DOCS_ENABLED", default=True)
+
     @property
     def oauth_redirect_uri(self) -> str:
         return f"{self.public_base_url.rstrip('/')}/clickup/oauth/callback"

@@ -257,7 +257,7 @@ def run_full_sync(org_id: str, remaining_s: Callable[[], float], reason: str = "
     authorized = set(conn.authorized_workspace_ids)
     for team in client.get_teams():
         if team.id in authorized:
-            members.put(org_id, team.id, team.member_ids)
+            members.put(org_id, team.id, team.member_rows)
     for ws in conn.authorized_workspace_ids:
         sync_workspace(org_id, ws, client, remaining_s)
     connections.set_last_sync(org_id, utc_now_iso())

@@ -9,7 +9,7 @@ from typing import Any
 from bridge.connection import service as connection
 from bridge.core.clock import utc_now_iso
 from bridge.core.errors import NotFound, Unprocessable
-from bridge.repositories import assignments, hierarchy, sync_state
+from bridge.repositories import assignments, hierarchy, members, sync_state
 from bridge.sync.service import STALE_AFTER_S, request_sync
 
 
@@ -70,6 +70,21 @@ def tree(org_id: str, workspace_id: str | None, include_archived: bool) -> dict[
         "stale": age > STALE_AFTER_S,
         "spaces": sorted(spaces.values(), key=lambda s: s["name"].lower()),
     }
+
+
+def workspace_members(org_id: str, workspace_id: str | None) -> dict[str, Any]:
+    """The members of an authorized workspace (the default one when `workspace_id` is None), from our store:
+    `{"workspace_id", "synced_at", "members": [{"id", "username", "email", "initials", "role"}]}`. Read from
+    ClickUp's `GET /team` when the organisation connects and by every full space sync; never read yet: `members`
+    is empty and a sync is queued (`sync`: queued | in_progress). 404 `workspace_not_found` for a workspace the
+    connection does not authorize (another organisation's included: nothing is revealed), 409 when not connected."""
+    ws = _workspace(org_id, workspace_id)
+    found = members.listing(org_id, ws)
+    if found is None:
+        queued = request_sync(org_id, "first_read")
+        return {"workspace_id": ws, "synced_at": None, "members": [], "sync": "queued" if queued else "in_progress"}
+    rows, synced_at = found
+    return {"workspace_id": ws, "synced_at": synced_at, "members": rows}
 
 
 def _find(rows: list[dict[str, Any]], kind: str, item_id: str) -> dict[str, Any] | None:

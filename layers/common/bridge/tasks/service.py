@@ -173,7 +173,7 @@ def _check_members(org_id: str, ticket_id: str, user_ids: list[int]) -> None:
     # The customer's workspace (one read; the task's list is in it unless the assignment moved since), else any
     # authorized one: a member of another workspace passes here and ClickUp's answer is checked by the worker
     customer = assignments.get(org_id, str((link.get("ticket") or {}).get("customer_id") or ""))
-    workspace = customer.get("workspace_id") if customer else None
+    workspace = link.get("workspace_id") or (customer.get("workspace_id") if customer else None)  # linked: its own
     known: set[int] | None = None
     for ws in [workspace] if workspace in candidates else candidates:
         ids = members.get(org_id, str(ws))

@@ -1,0 +1,177 @@
+"""Link a ticket to a ClickUp task that already exists, and unlink it (issue 19).
+
+A linked task is then the ticket's task exactly as a created one is: the same `TICKET#` link record in state
+`created` (its list, status, priority, assignees and due date read from ClickUp) and the same `TASK#{task}` /
+`LINK` row, so webhooks, the reconciliation sweep, PATCH and comments work on it unchanged. Unlinking removes
+both (the task stays in ClickUp); ClickUp's events on it are then ignored (no `TASK#` row)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from bridge.api.principal import Principal
+from bridge.clickup.errors import ClickUpError, RateLimited, TokenRevoked, Transient, WorkspaceNotAuthorized
+from bridge.clickup.errors import NotFound as ClickUpNotFound
+from bridge.clickup.models import Task
+from bridge.connection import service as connection
+from bridge.core.clock import utc_now_iso
+from bridge.core.errors import Conflict, DependencyUnavailable, NotFound, Unprocessable
+from bridge.core.inputs import is_clickup_id
+from bridge.core.observability import logger
+from bridge.repositories import audit, ticket_links
+from bridge.repositories.ticket_links import CREATED, CREATING, QUEUED
+from bridge.tasks import render
+
+# ClickUp's task links: `https://app.clickup.com/t/{task_id}` and, for a workspace with custom task ids,
+# `https://app.clickup.com/t/{team_id}/{custom_task_id}` (ClickUp Help "Custom Task IDs"; the API then takes
+# `GET /task/{custom_id}?custom_task_ids=true&team_id={team_id}`, Get Task doc). Also accepted: the same paths on
+# the origins of the configured ClickUp app and API (CLICKUP_APP_BASE_URL, CLICKUP_API_BASE_URL: locally the
+# emulator, whose tasks' `url`s are on it).
+_TASK_PATH = re.compile(r"^/t/(?:(?P<team>[0-9]{1,32})/)?(?P<task>[A-Za-z0-9_-]{1,64})/?$")
+APP_ORIGIN = "https://app.clickup.com"
+
+
+def parse_task_url(url: str) -> tuple[str, str | None]:
+    """(task id, None) or (custom task id, workspace id) from a ClickUp task URL; 422 `task_url_invalid`."""
+    from urllib.parse import urlsplit
+
+    from bridge.clickup.client import base_url
+    from bridge.core.config import settings
+
+    parts = urlsplit(url.strip())
+    origins = {APP_ORIGIN}
+    for base in (settings().clickup_app_base_url, base_url()):
+        origin = urlsplit(base)
+        origins.add(f"{origin.scheme}://{origin.netloc}".lower())
+    found = _TASK_PATH.match(parts.path) if f"{parts.scheme}://{parts.netloc}".lower() in origins else None
+    if found is None:
+        raise Unprocessable(
+            "not a ClickUp task URL (https://app.clickup.com/t/{task_id} or /t/{workspace_id}/{custom_task_id})",
+            code="task_url_invalid",
+        )
+    return found["task"], found["team"]
+
+
+def _not_found() -> NotFound:
+    # The same answer for an unknown task and another organisation's: nothing is revealed
+    return NotFound("no such task in a ClickUp workspace this organisation authorized", code="task_not_found")
+
+
+def _read_task(org_id: str, conn: Any, task_id: str, custom_in_team: str | None) -> Task:
+    authorized = set(conn.authorized_workspace_ids)
+    if custom_in_team is not None and custom_in_team not in authorized:
+        raise _not_found()
+    client = connection.client_for(org_id, conn=conn)
+    try:
+        task = client.get_task(task_id, custom_in_team=custom_in_team)
+    except (ClickUpNotFound, WorkspaceNotAuthorized) as exc:
+        raise _not_found() from exc
+    except TokenRevoked as exc:
+        connection.token_revoked(org_id, "link")
+        raise Conflict("ClickUp access was revoked: an admin must reconnect", code="needs_reauth") from exc
+    except RateLimited:
+        raise  # 429 with Retry-After (the resolver's handler)
+    except Transient as exc:
+        raise DependencyUnavailable("ClickUp is unavailable; try again", code="clickup_unavailable") from exc
+    except ClickUpError as exc:
+        if exc.status in (400, 401, 403):  # refused for this token: as good as not found for the organisation
+            raise _not_found() from exc
+        raise DependencyUnavailable("ClickUp refused the read; try again", code="clickup_unavailable") from exc
+    if task.team_id not in authorized:
+        raise _not_found()
+    return task
+
+
+def _due_date(task: Task, time_zone: str | None) -> str | None:
+    """The task's due date as the portal writes it: a calendar day when ClickUp holds a date-only due date (our
+    date-only hour in the workspace's zone), else the instant in UTC."""
+    if task.due_date is None:
+        return None
+    local = datetime.fromtimestamp(task.due_date / 1000, UTC).astimezone(render.zone(time_zone))
+    date_only = (local.hour, local.minute, local.second, local.microsecond) == (render.DATE_ONLY_HOUR, 0, 0, 0)
+    return render.due_date_text(task.due_date, not date_only, time_zone)
+
+
+def link(principal: Principal, ticket_id: str, task_id: str | None, task_url: str | None) -> tuple[int, dict[str, Any]]:
+    """Link the ticket to an existing task (`task_id`, or `task_url`: a ClickUp task URL, custom task ids
+    included). 201 with the link; 200 when the ticket is already linked to that task (a repeated PUT).
+
+    Errors: 404 `task_not_found` (unknown, or not in a workspace the organisation authorized: the same answer),
+    409 `ticket_already_linked` (the ticket has a task, or one being created), 409 `task_already_linked` (another
+    ticket holds the task), 422 `task_url_invalid`, 409 not_connected / needs_reauth / module_disabled."""
+    from bridge.tasks.service import view
+
+    org_id = principal.org_id
+    value, conn = connection.require_connected(org_id, allow_reauth=False)
+    custom_in_team = None
+    if task_url is not None:
+        task_id, custom_in_team = parse_task_url(task_url)
+    assert task_id is not None  # the body model requires one of them
+    if not is_clickup_id(task_id):
+        raise _not_found()
+    existing = ticket_links.get(org_id, ticket_id)
+    if existing is not None and existing.get("task_id") != task_id and custom_in_team is None:
+        raise Conflict("this ticket already has a ClickUp task: unlink it first", code="ticket_already_linked")
+    task = _read_task(org_id, conn, task_id, custom_in_team)
+    for _ in range(3):
+        existing = ticket_links.get(org_id, ticket_id)
+        if existing is not None:
+            if existing.get("task_id") == task.id and existing["state"] == CREATED:
+                return 200, view(existing)
+            raise Conflict("this ticket already has a ClickUp task: unlink it first", code="ticket_already_linked")
+        now = utc_now_iso()
+        record = {
+            "state": CREATED,
+            "linked": True,
+            "ticket": {},
+            "generation": 1,
+            "workspace_id": task.team_id,
+            "created_at": now,
+            "updated_at": now,
+            "task_id": task.id,
+            "task_url": task.url,
+            "list_id": task.list_id,
+            "status": task.status.status,
+            "priority": render.PRIORITY_NAMES.get(task.priority_number or 0),
+            "assignees": sorted(int(a.id) for a in task.assignees if a.id.isdigit()),
+            "due_date": _due_date(task, connection.time_zone(value, conn)),
+            "created_in_clickup_at": task.date_created,
+        }
+        after = {k: record[k] for k in ("state", "task_id", "task_url", "list_id", "status", "priority")}
+        row = audit.row(org_id, ticket_id, f"user:{principal.user_id}", "linked", {}, after)
+        stored = ticket_links.link_existing(org_id, ticket_id, task.id, record, row)
+        if stored is not None:
+            logger.info("ticket linked to an existing task", extra={"org_id": org_id, "ticket_id": ticket_id})
+            return 201, view(stored)
+        if ticket_links.get(org_id, ticket_id) is not None:
+            continue  # the ticket got a link meanwhile: decided above
+        ref = ticket_links.find_by_task(task.id)
+        if ref is None:
+            continue  # released meanwhile: try again
+        holder = ticket_links.get(ref["org_id"], ref["ticket_id"])
+        if holder is not None and holder.get("task_id") == task.id:
+            raise Conflict("another ticket is linked to this ClickUp task", code="task_already_linked")
+        ticket_links.release_stale_task(task.id, ref)  # its ticket no longer holds it
+    raise Conflict("the ticket's link changed meanwhile; try again", code="link_contention")
+
+
+def unlink(principal: Principal, ticket_id: str) -> None:
+    """Remove the ticket's task link (the task stays in ClickUp; its events are no longer the ticket's). Idempotent:
+    a ticket without a link answers the same. 409 `task_creation_in_flight` while its task is being created (the
+    worker would create it anyway)."""
+    org_id = principal.org_id
+    connection.require_enabled(org_id)
+    for _ in range(5):
+        current = ticket_links.get(org_id, ticket_id)
+        if current is None:
+            return
+        if current["state"] in (QUEUED, CREATING):
+            raise Conflict("the ticket's task is being created: unlink it once created", code="task_creation_in_flight")
+        before = {k: current.get(k) for k in ("state", "task_id", "task_url")}
+        row = audit.row(org_id, ticket_id, f"user:{principal.user_id}", "unlinked", before, {"state": None})
+        if ticket_links.unlink(current, row):
+            logger.info("ticket unlinked from its task", extra={"org_id": org_id, "ticket_id": ticket_id})
+            return
+    raise Conflict("the ticket's link changed meanwhile; try again", code="link_contention")
