@@ -175,3 +175,31 @@ def test_the_bounds_are_accepted_and_never_negative(value: str) -> None:
 def test_a_date_custom_field_outside_the_range_is_a_field_problem_not_a_negative_date() -> None:
     with pytest.raises(FieldValueError):
         convert(_field("date"), "0001-01-01", None)
+
+
+@pytest.mark.parametrize(
+    ("value", "canonical"),
+    [
+        ("1969-12-31T23:00:00-02:00", "1970-01-01T01:00:00Z"),
+        ("2027-06-01T10:00:00+05:30", "2027-06-01T04:30:00Z"),
+        ("2027-06-01T04:30:00+00:00", "2027-06-01T04:30:00Z"),
+        ("2027-06-01T04:30:00Z", "2027-06-01T04:30:00Z"),
+        ("2027-06-01T04:30:00.250-01:00", "2027-06-01T05:30:00.250000Z"),
+        ("2027-06-01", "2027-06-01"),
+    ],
+)
+def test_a_due_date_is_stored_as_a_day_or_a_utc_instant(value: str, canonical: str) -> None:
+    assert render.canonical_due_date(value) == canonical
+    # the form the sweep renders ClickUp's answer in (due_date_text of its ms) is the same text
+    if len(value) > 10:
+        assert render.due_date_text(render.due_date_ms(value, None)[0], True, None) == canonical
+
+
+def test_due_dates_compare_as_instants_or_days() -> None:
+    assert render.same_due_date("1969-12-31T23:00:00-02:00", "1970-01-01T01:00:00Z")
+    assert render.same_due_date("2027-06-01", "2027-06-01")
+    assert render.same_due_date(None, None)
+    assert not render.same_due_date("1969-12-31T23:00:00-02:00", "1970-01-01T01:00:01Z")
+    assert not render.same_due_date("2027-06-01", "2027-06-01T00:00:00Z")
+    assert not render.same_due_date(None, "2027-06-01")
+    assert not render.same_due_date("not a date", "2027-06-01")
