@@ -298,3 +298,60 @@ def test_an_event_type_has_one_shape_from_the_webhook_and_from_the_sweep(
     assert (assignees["assignees"], assignees["added"], assignees["removed"]) == ([me], [me], [])
     for event in _events(api, auth, ticket_id):
         assert problems(event) == [], event
+
+
+# -- due dates with an offset: stored canonically, compared as instants ------------------------------------------
+def _sweep_done(stack, org_id: str, workspace: dict, before: object) -> object:
+    """Run one sweep for the organisation and wait until its checkpoint of the workspace moved past `before`."""
+    client, table = stack.aws.client("dynamodb"), stack.environment()["TABLE_NAME"]
+    key = {"pk": {"S": f"ORG#{org_id}"}, "sk": {"S": f"SWEEP#{workspace['team_id']}"}}
+    send(
+        stack,
+        "maintenance",
+        {"kind": "sweep", "org_id": org_id},
+        MessageGroupId=org_id,
+        MessageDeduplicationId=uuid.uuid4().hex,
+    )
+
+    def moved():
+        item = client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+        return item if item is not None and item != before else None
+
+    return wait_for(moved, timeout_s=30)
+
+
+def test_a_due_date_with_an_offset_is_stored_as_its_utc_instant_and_a_sweep_reports_nothing(
+    api, auth, clickup, workspace, stack, org_id
+) -> None:
+    # in range once in UTC; its offset form names the same instant ClickUp gives back in ms
+    ticket_id, link = _created(api, auth, workspace, due_date="1969-12-31T23:00:00-02:00")
+    assert link["due_date"] == "1970-01-01T01:00:00Z"
+    assert _task(clickup, workspace, link["task_id"])["due_date"] == str(3_600_000)
+    mark = _sweep_done(stack, org_id, workspace, None)
+    url = f"/api/v1/tickets/{ticket_id}/clickup-task"
+    assert api.patch(url, headers=auth(), json={"due_date": "2027-06-01T10:00:00+05:30"}).status_code == 202
+    wait_for(lambda: _applied(api, auth, ticket_id)["due_date"] == "2027-06-01T04:30:00Z")
+    time.sleep(0.01)
+    _sweep_done(stack, org_id, workspace, mark)
+    time.sleep(1)  # the portal events of the sweep, had it reported anything
+    assert _events(api, auth, ticket_id, "clickup.task.due_date_changed") == []
+    assert "clickup_changed" not in [r["action"] for r in audit.trail(org_id, ticket_id)]
+    assert api.get(url, headers=auth()).json()["due_date"] == "2027-06-01T04:30:00Z"
+
+
+def test_a_link_holding_a_due_date_with_an_offset_is_the_same_instant_to_the_sweep(
+    api, auth, clickup, workspace, stack, org_id
+) -> None:
+    ticket_id, link = _created(api, auth, workspace, due_date="2027-06-01T04:30:00Z")
+    assert link["due_date"] == "2027-06-01T04:30:00Z"
+    # a link written before due dates were stored canonically holds the portal's offset form
+    stack.aws.client("dynamodb").update_item(
+        TableName=stack.environment()["TABLE_NAME"],
+        Key={"pk": {"S": f"ORG#{org_id}"}, "sk": {"S": f"TICKET#{ticket_id}"}},
+        UpdateExpression="SET due_date = :d",
+        ExpressionAttributeValues={":d": {"S": "2027-06-01T10:00:00+05:30"}},
+    )
+    _sweep_done(stack, org_id, workspace, None)
+    time.sleep(1)
+    assert _events(api, auth, ticket_id, "clickup.task.due_date_changed") == []
+    assert "clickup_changed" not in [r["action"] for r in audit.trail(org_id, ticket_id)]

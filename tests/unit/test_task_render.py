@@ -203,3 +203,31 @@ def test_comments_titles_and_names_without_a_visible_character_are_refused() -> 
     assert CommentIn.model_validate({"text": "ok\x00\nnext"}).text == "ok\nnext"
     ticket = TicketIn.model_validate({"title": "t", "priority": "low", "customer_id": "c1", "description": "a\x00b\n"})
     assert ticket.description == "ab\n"
+
+
+@pytest.mark.parametrize(
+    ("value", "canonical"),
+    [
+        ("1969-12-31T23:00:00-02:00", "1970-01-01T01:00:00Z"),
+        ("2027-06-01T10:00:00+05:30", "2027-06-01T04:30:00Z"),
+        ("2027-06-01T04:30:00+00:00", "2027-06-01T04:30:00Z"),
+        ("2027-06-01T04:30:00Z", "2027-06-01T04:30:00Z"),
+        ("2027-06-01T04:30:00.250-01:00", "2027-06-01T05:30:00.250000Z"),
+        ("2027-06-01", "2027-06-01"),
+    ],
+)
+def test_a_due_date_is_stored_as_a_day_or_a_utc_instant(value: str, canonical: str) -> None:
+    assert render.canonical_due_date(value) == canonical
+    # the form the sweep renders ClickUp's answer in (due_date_text of its ms) is the same text
+    if len(value) > 10:
+        assert render.due_date_text(render.due_date_ms(value, None)[0], True, None) == canonical
+
+
+def test_due_dates_compare_as_instants_or_days() -> None:
+    assert render.same_due_date("1969-12-31T23:00:00-02:00", "1970-01-01T01:00:00Z")
+    assert render.same_due_date("2027-06-01", "2027-06-01")
+    assert render.same_due_date(None, None)
+    assert not render.same_due_date("1969-12-31T23:00:00-02:00", "1970-01-01T01:00:01Z")
+    assert not render.same_due_date("2027-06-01", "2027-06-01T00:00:00Z")
+    assert not render.same_due_date(None, "2027-06-01")
+    assert not render.same_due_date("not a date", "2027-06-01")

@@ -23,6 +23,7 @@ CONNECTED = "connected"
 NEEDS_REAUTH = "needs_reauth"
 DISCONNECTED = "disconnected"
 NOT_CONNECTED = "not_connected"
+UNAUTHORIZED = "unauthorized"  # a webhook's health on a workspace the token no longer authorizes
 
 
 def require_enabled(org_id: str) -> None:
@@ -73,7 +74,11 @@ def _require_connected(
 def view(org_id: str) -> dict[str, Any]:
     """The connection as the portal sees it: never a token or a secret."""
     conn = current(org_id)
-    hooks = {w["workspace_id"]: _webhook_health(w) for w in webhooks.list_for(org_id)}
+    authorized = set(conn.authorized_workspace_ids)
+    hooks = {
+        w["workspace_id"]: _webhook_health(w) if w["workspace_id"] in authorized else UNAUTHORIZED
+        for w in webhooks.list_for(org_id)
+    }
     return {
         "status": conn.status,
         "mode": conn.mode,
@@ -123,6 +128,50 @@ def token_revoked(org_id: str, where: str) -> None:
     if connections.mark_status(org_id, NEEDS_REAUTH, only_if=(CONNECTED,)):
         logger.warning("clickup token revoked", extra={"org_id": org_id, "where": where})
         publish(org_id, "clickup.connection.needs_reauth", ConnectionNeedsReauth(detected_in=where))
+
+
+def workspace_not_authorized(
+    org_id: str, workspace_id: str, client: ClickUpClient, where: str, *, teams: list[models.Team] | None = None
+) -> bool:
+    """ClickUp answered `WorkspaceNotAuthorized` (401 `OAUTH_027` "Team not authorized" / `OAUTH_023`) to a call
+    about the workspace itself (`GET /team/{id}/...`). The token may have been narrowed: ClickUp keeps one token
+    per user and app, and a later consent for fewer workspaces (by this organisation or another one connecting the
+    same user) narrows it (developer.clickup.com/docs/authentication: "Workspaces a user authorizes").
+    `OAUTH_023` also answers an unknown or invisible id, so the token's own list (`GET /team`, the workspaces it
+    authorizes) decides: when the workspace is not in it, the connection marks it `authorized: false` (the
+    default workspace moves to another authorized one), logs a warning and counts `WorkspaceUnauthorized`.
+    Returns True when the workspace is (now) unauthorized; False when `GET /team` still lists it (the caller
+    skips it this time). `teams`: `GET /team` as just read (not read again). Raises what `GET /team` raises
+    (`TokenRevoked`, `RateLimited`, `Transient`)."""
+    from bridge.core.observability import metrics
+
+    if workspace_id in {t.id for t in (client.get_teams() if teams is None else teams)}:
+        logger.warning("workspace refused but still authorized", extra={"org_id": org_id, "workspace_id": workspace_id})
+        return False
+    for _ in range(5):
+        conn = current(org_id)
+        if workspace_id not in conn.authorized_workspace_ids:
+            return True  # already marked (another job), or a reconnect dropped it
+        workspaces: list[connections.Workspace] = [
+            {**w, "authorized": False} if w["id"] == workspace_id else w for w in conn.workspaces
+        ]
+        conn.workspaces = workspaces
+        if conn.default_workspace_id == workspace_id:
+            conn.default_workspace_id = next((w["id"] for w in workspaces if w.get("authorized")), None)
+        if connections.save(conn, expected_version=conn.version):
+            break
+    else:
+        raise DependencyUnavailable("could not store the connection (too much contention)", code="store_contention")
+    row = webhooks.get(org_id, workspace_id)
+    if row is not None:
+        kept = {k: v for k, v in row.items() if k not in ("pk", "sk", "org_id", "workspace_id")}
+        webhooks.put(org_id, workspace_id, {**kept, "health": UNAUTHORIZED, "checked_at": utc_now_iso()})
+    metrics.add_metric(name="WorkspaceUnauthorized", unit="Count", value=1)
+    logger.warning(
+        "workspace no longer authorized by the token",
+        extra={"org_id": org_id, "workspace_id": workspace_id, "where": where},
+    )
+    return True
 
 
 def store_token(

@@ -255,11 +255,22 @@ def run_full_sync(org_id: str, remaining_s: Callable[[], float], reason: str = "
     client = connection.client_for(org_id, remaining_s=remaining_s)
     # The workspaces' members (who may be assigned a task), 1 request for all of them (`GET /team`)
     authorized = set(conn.authorized_workspace_ids)
-    for team in client.get_teams():
+    teams = client.get_teams()
+    for team in teams:
         if team.id in authorized:
             members.put(org_id, team.id, team.member_rows)
     for ws in conn.authorized_workspace_ids:
-        sync_workspace(org_id, ws, client, remaining_s)
+        # A workspace the token no longer authorizes (narrowed by a later consent: absent from `GET /team`, or
+        # refused with OAUTH_027/OAUTH_023) is marked `authorized: false` on the connection; the others sync.
+        try:
+            if ws not in {t.id for t in teams}:
+                raise WorkspaceNotAuthorized(f"workspace {ws} not in GET /team", status=401)
+            sync_workspace(org_id, ws, client, remaining_s)
+        except WorkspaceNotAuthorized:
+            if connection.workspace_not_authorized(org_id, ws, client, "space_sync", teams=teams):
+                run = sync_state.get_run(org_id, ws)
+                if run.get("status") == "running":  # a later authorization starts it afresh
+                    sync_state.put_run(org_id, ws, {**run, "status": "idle"})
     connections.set_last_sync(org_id, utc_now_iso())
     sync_state.set_state(org_id, "idle")
 

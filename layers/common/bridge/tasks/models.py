@@ -19,7 +19,7 @@ def _date(value: Any) -> Any:
     if value is None:
         return None
     try:
-        return render.validate_due_date(value)
+        return render.canonical_due_date(value)  # stored and compared canonically: a day, or a UTC instant
     except render.DateOutOfRange as exc:
         raise PydanticCustomError("date_out_of_range", str(exc)) from None
     except (ValueError, TypeError) as exc:

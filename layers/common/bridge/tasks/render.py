@@ -129,6 +129,28 @@ def due_date_text(ms: int | None, with_time: bool, time_zone: str | None) -> str
     return instant.astimezone(zone(time_zone)).date().isoformat()
 
 
+def canonical_due_date(value: str) -> str:
+    """The one form a due date is stored and compared in: `YYYY-MM-DD` unchanged, an instant as UTC in ClickUp's
+    millisecond precision (`2026-12-01T14:30:00Z`; what `due_date_text` renders ClickUp's answer as), so
+    `1969-12-31T23:00:00-02:00` and `1970-01-01T01:00:00Z` are one value. README: "YYYY-MM-DD or a UTC instant".
+    Raises what `validate_due_date` raises."""
+    validate_due_date(value)
+    if len(value) == 10:
+        return value
+    return str(due_date_text(due_date_ms(value, None)[0], True, None))
+
+
+def same_due_date(a: Any, b: Any) -> bool:
+    """Whether two stored or reported due dates are the same value: equal, or the same instant / day once
+    canonical (a link stored before dates were canonical may hold an offset). Unreadable values compare as text."""
+    if a == b or a is None or b is None:
+        return bool(a == b)
+    try:
+        return canonical_due_date(str(a)) == canonical_due_date(str(b))
+    except (ValueError, TypeError, OverflowError):
+        return False
+
+
 def validate_due_date(value: str) -> str:
     """`value` unchanged if it is `YYYY-MM-DD` or an ISO 8601 date-time with an offset, in the years
     MIN_YEAR..MAX_YEAR; ValueError otherwise (DateOutOfRange for a well-formed date outside them)."""

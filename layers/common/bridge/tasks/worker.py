@@ -386,7 +386,8 @@ def _update(client: ClickUpClient, link: dict[str, Any], op: dict[str, Any], wor
             body["due_date"], body["due_date_time"] = render.due_date_ms(change["due_date"], time_zone)
         else:
             body["due_date"] = None
-        after["due_date"] = change["due_date"]
+        # canonical on the link (a message queued before dates were canonical may carry an offset)
+        after["due_date"] = render.canonical_due_date(change["due_date"]) if change["due_date"] else None
     if "assignees" in change:  # the full set; [] or null: nobody
         current = {int(a) for a in link.get("assignees") or []}
         wanted = {int(a) for a in change["assignees"] or []}

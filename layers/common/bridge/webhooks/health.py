@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bridge.clickup.client import ClickUpClient
+from bridge.clickup.errors import WorkspaceNotAuthorized
 from bridge.connection import service as connection
 from bridge.core.clock import utc_now_iso
 from bridge.core.config import settings
@@ -24,7 +25,17 @@ def check(org_id: str, remaining_s: Callable[[], float]) -> list[dict[str, Any]]
         return []
     client = connection.client_for(org_id, remaining_s=remaining_s, conn=conn)
     stored = {row["workspace_id"]: row for row in store.list_for(org_id)}
-    return [_check_workspace(org_id, client, ws, stored.get(ws)) for ws in conn.authorized_workspace_ids]
+    outcomes = []
+    for ws in conn.authorized_workspace_ids:
+        try:
+            outcomes.append(_check_workspace(org_id, client, ws, stored.get(ws)))
+        except WorkspaceNotAuthorized:
+            # `GET /team/{id}/webhook` refused: the token no longer authorizes the workspace (narrowed by a later
+            # consent). Marked on the connection (its webhook then reads `unauthorized`); the others are checked.
+            if not connection.workspace_not_authorized(org_id, ws, client, "webhook_health"):
+                continue
+            outcomes.append({"workspace_id": ws, "found": "unauthorized", "action": "none", "health": "unauthorized"})
+    return outcomes
 
 
 def _check_workspace(org_id: str, client: ClickUpClient, ws: str, row: dict[str, Any] | None) -> dict[str, Any]:

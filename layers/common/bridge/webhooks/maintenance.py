@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import Callable
 
-from bridge.clickup.errors import TokenRevoked
+from bridge.clickup.errors import TokenRevoked, WorkspaceNotAuthorized
 from bridge.connection import service as connection
 from bridge.core import aws
 from bridge.core.config import settings
@@ -89,5 +89,13 @@ def handle(
             metrics.add_metric(name="WebhooksChecked", unit="Count", value=len(outcomes))
     except TokenRevoked:
         connection.token_revoked(message.org_id, f"maintenance:{message.kind}")
+    except WorkspaceNotAuthorized as exc:
+        # Each job handles a workspace the token no longer authorizes per workspace (marked on the connection);
+        # one that still escapes ends the job rather than retrying it for ever: the next tick runs it again.
+        metrics.add_metric(name="MaintenanceWorkspaceRefused", unit="Count", value=1)
+        logger.warning(
+            "maintenance stopped: workspace not authorized",
+            extra={"org_id": message.org_id, "kind": message.kind, "code": exc.ecode},
+        )
     except Conflict as exc:  # not connected any more, needs re-auth, disabled: nothing to do now
         logger.info("maintenance skipped", extra={"org_id": message.org_id, "code": exc.code})

@@ -318,7 +318,7 @@ def apply_changes(org_id: str, task_id: str, changes: list[Change], owner: str |
             newer = change.date_ms >= known_since
             value = _link_value(change, link, time_zone)
             prior = link.get(field)  # what the bridge held before this change: its event's `previous`
-            if value == prior and _reported_before(change, keys.get(change.field), known_since):
+            if _same(change.field, value, prior) and _reported_before(change, keys.get(change.field), known_since):
                 continue
             echo = _is_echo(org_id, task_id, change, value)
             if change.field != "comment" and newer:
@@ -403,6 +403,14 @@ def _entry_id(news: dict[str, Any]) -> tuple[Any, ...]:
 
 def _link_field(name: str) -> str:
     return "state" if name == "deleted" else name
+
+
+def _same(field: str, value: Any, prior: Any) -> bool:
+    """Whether ClickUp's value is the one the link holds: dates as instants or days (`render.same_due_date`: a
+    link written before dates were stored canonically may hold `...-02:00` for ClickUp's `...Z`), else equal."""
+    if field == "due_date":
+        return render.same_due_date(value, prior)
+    return bool(value == prior)
 
 
 def _link_value(change: Change, link: dict[str, Any], time_zone: str | None) -> Any:

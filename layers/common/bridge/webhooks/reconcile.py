@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bridge.clickup.errors import NotFound, WorkspaceNotAuthorized
 from bridge.connection import service as connection
 from bridge.core.observability import logger, metrics
 from bridge.repositories import checkpoints, ticket_links
@@ -40,46 +41,68 @@ def sweep(org_id: str, remaining_s: Callable[[], float], owner: str | None = Non
     client = connection.client_for(org_id, remaining_s=remaining_s, conn=conn)
     seen = reported = 0
     for workspace_id in conn.authorized_workspace_ids:
-        since = checkpoints.get(org_id, workspace_id)
-        if since is None:
-            since = _connected_ms(conn.connected_at) - FIRST_SWEEP_LOOKBACK_MS
-        since -= OVERLAP_MS
-        while True:
-            # Keyset pages: the first page of what was updated after the checkpoint, oldest first, so tasks
-            # updated while the sweep runs move behind it instead of shifting a page offset under it.
-            pages = client.iter_team_task_pages(
-                workspace_id,
-                date_updated_gt=since,
-                order_by="updated",
-                reverse=True,
-                include_closed=True,
-                subtasks=True,
-            )
-            newest, full = since, False
-            for _, tasks in pages:
-                if remaining_s() < STOP_WITH_S:
-                    raise Interrupted(f"{seen} tasks read")
-                for task in tasks:
-                    if remaining_s() < STOP_WITH_S:
-                        # tasks come oldest update first: what was applied so far is done, the rest follows
-                        checkpoints.advance(org_id, workspace_id, max(since, int(task.date_updated or 0) - 1))
-                        raise Interrupted(f"{seen} tasks read")
-                    reported += apply_changes(org_id, task.id, changes_from_task(task), owner=owner)
-                    reported += _comments(org_id, task, client, owner)
-                    seen += 1
-                newest = max([newest, *(int(t.date_updated or 0) for t in tasks)])
-                checkpoints.advance(org_id, workspace_id, newest)
-                full = len(tasks) >= 100
-                if newest - 1 > since:
-                    break  # progress: the next page starts from the new checkpoint
-                # a whole page updated in one millisecond: read on by offset
-            if not full:
-                break
-            since = newest - 1  # tasks sharing the boundary millisecond are read again, harmlessly
+        try:
+            found = _sweep_workspace(org_id, workspace_id, conn.connected_at, client, remaining_s, owner)
+        except WorkspaceNotAuthorized:
+            # The token no longer authorizes it (narrowed by a later consent): marked on the connection, and the
+            # sweep goes on with the organisation's other workspaces.
+            connection.workspace_not_authorized(org_id, workspace_id, client, "sweep")
+            continue
+        seen, reported = seen + found[0], reported + found[1]
     metrics.add_metric(name="SweepTasksRead", unit="Count", value=seen)
     metrics.add_metric(name="SweepChangesReported", unit="Count", value=reported)
     logger.info("reconciliation sweep", extra={"org_id": org_id, "tasks": seen, "reported": reported})
     return {"tasks": seen, "reported": reported}
+
+
+def _sweep_workspace(
+    org_id: str,
+    workspace_id: str,
+    connected_at: str | None,
+    client: ClickUpClient,
+    remaining_s: Callable[[], float],
+    owner: str | None,
+) -> tuple[int, int]:
+    """One workspace's updates since its checkpoint: (tasks read, changes reported). Raises `Interrupted` when
+    out of time, `WorkspaceNotAuthorized` when `GET /team/{id}/task` is refused."""
+    seen = reported = 0
+    since = checkpoints.get(org_id, workspace_id)
+    if since is None:
+        since = _connected_ms(connected_at) - FIRST_SWEEP_LOOKBACK_MS
+    since -= OVERLAP_MS
+    while True:
+        # Keyset pages: the first page of what was updated after the checkpoint, oldest first, so tasks
+        # updated while the sweep runs move behind it instead of shifting a page offset under it.
+        pages = client.iter_team_task_pages(
+            workspace_id,
+            date_updated_gt=since,
+            order_by="updated",
+            reverse=True,
+            include_closed=True,
+            subtasks=True,
+        )
+        newest, full = since, False
+        for _, tasks in pages:
+            if remaining_s() < STOP_WITH_S:
+                raise Interrupted(f"{seen} tasks read")
+            for task in tasks:
+                if remaining_s() < STOP_WITH_S:
+                    # tasks come oldest update first: what was applied so far is done, the rest follows
+                    checkpoints.advance(org_id, workspace_id, max(since, int(task.date_updated or 0) - 1))
+                    raise Interrupted(f"{seen} tasks read")
+                reported += apply_changes(org_id, task.id, changes_from_task(task), owner=owner)
+                reported += _comments(org_id, task, client, owner)
+                seen += 1
+            newest = max([newest, *(int(t.date_updated or 0) for t in tasks)])
+            checkpoints.advance(org_id, workspace_id, newest)
+            full = len(tasks) >= 100
+            if newest - 1 > since:
+                break  # progress: the next page starts from the new checkpoint
+            # a whole page updated in one millisecond: read on by offset
+        if not full:
+            break
+        since = newest - 1  # tasks sharing the boundary millisecond are read again, harmlessly
+    return seen, reported
 
 
 def _comments(org_id: str, task: Task, client: ClickUpClient, owner: str | None) -> int:
@@ -92,7 +115,13 @@ def _comments(org_id: str, task: Task, client: ClickUpClient, owner: str | None)
     if link is None or not known:
         return 0
     oldest = min(int(s.get("d") or 0) for s in known)
-    comments = list(client.iter_comments(task.id, since_ms=oldest))
+    try:
+        comments = list(client.iter_comments(task.id, since_ms=oldest))
+    except (NotFound, WorkspaceNotAuthorized):
+        # The task went between the page and this read (ClickUp answers an id it no longer shows with 404 or
+        # OAUTH_023): nothing to compare now; its deletion is reported by its webhook or the next read.
+        logger.info("task gone before its comments were read", extra={"org_id": org_id, "task_id": task.id})
+        return 0
     return apply_changes(org_id, task.id, comment_changes(comments, link, int(task.date_updated or 0)), owner=owner)
 
 
