@@ -142,6 +142,12 @@ def _route_check(http: Any, route: d.RouteDef) -> Check:
             code = (_json(response) or {}).get("error", {}).get("code")
             ok = response.status_code == 401 and code == "missing_signature"
             return Check(name, ok, f"{response.status_code} {code}")
+        if route.route_key == "GET /docs":
+            # The documentation page, or 404 `docs_disabled` where the stage switched it off (API_DOCS_ENABLED)
+            response = http.get(path)
+            code = (_json(response) or {}).get("error", {}).get("code") if response.status_code == 404 else None
+            ok = response.status_code == 200 or code == "docs_disabled"
+            return Check(name, ok, f"{response.status_code}{' ' + code if code else ''}")
         if route.route_key == "GET /clickup/oauth/callback":
             # No state: the browser is sent to the portal with reason=state_invalid; nothing is consumed.
             response = http.get(path)

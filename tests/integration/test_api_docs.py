@@ -29,18 +29,24 @@ def test_the_docs_page_is_swagger_ui_over_the_committed_document_with_nothing_fr
     assert refused.status_code == 422, refused.text
 
 
-def test_the_docs_page_can_be_switched_off(api, monkeypatch) -> None:
-    from bridge.core.config import settings
+def _forget_settings(stack) -> None:
+    """Every live execution environment reads its configuration again (each has its own `bridge`, local/runtime.py);
+    a new one reads it at its cold start, as on Lambda."""
+    for function in stack.functions.values():
+        for environment in function.live_environments:
+            environment.module("bridge.core.config").settings.cache_clear()
 
+
+def test_the_docs_page_can_be_switched_off(api, stack, monkeypatch) -> None:
     monkeypatch.setenv("API_DOCS_ENABLED", "false")
-    settings.cache_clear()
+    _forget_settings(stack)
     try:
         for params in ({}, {"format": "json"}):
             answer = api.get("/docs", params=params)
             assert (answer.status_code, answer.json()["error"]["code"]) == (404, "docs_disabled"), answer.text[:200]
     finally:
         monkeypatch.delenv("API_DOCS_ENABLED")
-        settings.cache_clear()
+        _forget_settings(stack)
     assert api.get("/docs").status_code == 200
 
 
