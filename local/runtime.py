@@ -181,8 +181,28 @@ _FINDER = _AliasFinder()
 _ENVIRONMENT_SERIALS = itertools.count(1)
 
 
+# Third-party modules the bridge imports on first use (to keep Lambda's cold starts light). On Lambda each execution
+# environment is its own interpreter; here the environments are threads of one process sharing third-party modules
+# ("loaded once per process"), so the first concurrent uses in several environments would import the same module
+# in several threads at once, contending for its import lock (seen in a full suite run: a webhook invocation and
+# three concurrent link invocations all past their timeouts at the same moment). They are loaded once, before any
+# environment runs, as each environment would find them already loaded after its first use.
+SHARED_ON_FIRST_USE = (
+    "httpx",
+    "boto3.dynamodb.conditions",
+    "boto3.dynamodb.types",
+    "botocore.config",
+    "botocore.exceptions",
+    "cryptography.exceptions",
+    "cryptography.hazmat.primitives.ciphers.aead",
+    "zoneinfo",
+)
+
+
 def _install_finder() -> None:
     if _FINDER not in sys.meta_path:
+        for name in SHARED_ON_FIRST_USE:
+            importlib.import_module(name)
         sys.meta_path.insert(0, _FINDER)
 
 
