@@ -150,37 +150,44 @@ class QueuePoller:
                 log.exception("poller for %s failed; retrying", self.queue.name)
                 self._stop.wait(1)
 
-    def _receive(self, wait_s: int) -> list[dict[str, Any]]:
-        """One batch: up to the batch size, gathered for up to the batching window (10 a receive, SQS's most)."""
+    def _receive(self, wait_s: int) -> tuple[list[dict[str, Any]], int]:
+        """One batch: up to the batch size, gathered for up to the batching window (10 a receive, SQS's most), and
+        the shortest visibility timeout its messages were received with (seconds)."""
         window_end = time.monotonic() + self.mapping.maximum_batching_window_s
         messages: list[dict[str, Any]] = []
+        shortest = self._visibility
         while True:
+            visibility = self._visibility
             response = self._sqs.receive_message(
                 QueueUrl=self.url,
                 MaxNumberOfMessages=min(10, self.mapping.batch_size - len(messages)),
                 WaitTimeSeconds=wait_s if not messages else 0,
-                VisibilityTimeout=self._visibility,
+                VisibilityTimeout=visibility,
                 AttributeNames=["All"],
                 MessageAttributeNames=["All"],
             )
+            if response.get("Messages"):
+                shortest = min(shortest, visibility)
             messages += response.get("Messages", [])
             if len(messages) >= self.mapping.batch_size or time.monotonic() >= window_end:
-                return messages
+                return messages, shortest
             if not response.get("Messages"):
                 self._stop.wait(min(0.2, max(0.0, window_end - time.monotonic())))
 
-    def _heartbeat(self, messages: list[dict[str, Any]]) -> threading.Event:
+    def _heartbeat(self, messages: list[dict[str, Any]], visibility: int) -> threading.Event:
         """Keep a batch invisible while its invocation runs, when the visibility timeout is time-scaled below the
         function's timeout. On AWS the visibility timeout is at least the function's timeout (the mapping is
         refused otherwise), so a message is never received again while an invocation still works on it; the
         scaled timeout (fast redelivery after a failure, for the tests) must not break that: while the
-        invocation runs, the batch's visibility is extended every half period. Returns the event that stops it."""
+        invocation runs, the batch's visibility is extended every half period. `visibility`: the timeout the
+        messages were received with (not the poller's current one, which a test may have changed meanwhile).
+        Returns the event that stops it."""
         stop = threading.Event()
-        if self._visibility >= self.function.definition.timeout_s:
+        if visibility >= self.function.definition.timeout_s:
             return stop
 
         def extend() -> None:
-            while not stop.wait(self._visibility / 2):
+            while not stop.wait(visibility / 2):
                 for start in range(0, len(messages), 10):
                     entries = [
                         {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": self._visibility}
@@ -195,13 +202,13 @@ class QueuePoller:
         return stop
 
     def poll_once(self, wait_s: int = 0) -> int:
-        messages = self._receive(wait_s)
+        messages, visibility = self._receive(wait_s)
         if not messages:
             return 0
         self.batches += 1
         batch_ids = {m["MessageId"] for m in messages}
         event = {"Records": [sqs_record(m, self._arn, self.region) for m in messages]}
-        stop_heartbeat = self._heartbeat(messages)
+        stop_heartbeat = self._heartbeat(messages, visibility)
         try:
             result = self.function.invoke(event)
             failed = failed_ids(result, batch_ids, self.mapping.report_batch_item_failures)
