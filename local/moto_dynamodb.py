@@ -108,7 +108,80 @@ def install() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _check_keys_everywhere(DynamoDBBackend)
     _check_attribute_names(DynamoDBBackend)
+    _idempotent_transactions()
     _installed = True
+
+
+IDEMPOTENCY_WINDOW_S = 600.0  # "A client request token is valid for 10 minutes after the first request ... completed"
+
+
+def _idempotent_transactions() -> None:
+    """TransactWriteItems' `ClientRequestToken`, as DynamoDB documents it (API Reference, "TransactWriteItems",
+    ClientRequestToken): a call repeating a token whose first call succeeded within the last 10 minutes "returns
+    successfully without making any changes"; the same token with other parameters is refused with
+    `IdempotentParameterMismatchException`; while the first call with a token is still running, another is refused
+    with `TransactionInProgressException`. The SDKs fill the token in (botocore: an `idempotencyToken` member) and
+    keep it across their retries, so a retry after a lost answer succeeds on AWS instead of failing its own
+    condition; moto ignores the token, which made the local stack refuse what AWS accepts."""
+    import hashlib
+    import json
+    import time
+
+    from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
+    from moto.dynamodb.responses import DynamoHandler
+
+    class IdempotentParameterMismatch(DynamodbException):
+        def __init__(self) -> None:
+            super().__init__(
+                ERROR_TYPE_PREFIX + "IdempotentParameterMismatchException",
+                message="Request parameters do not match the ones of the first request with this ClientRequestToken",
+            )
+
+    class TransactionInProgress(DynamodbException):
+        def __init__(self) -> None:
+            super().__init__(
+                ERROR_TYPE_PREFIX + "TransactionInProgressException",
+                message="The transaction with the given request token is already in progress.",
+            )
+
+    original = DynamoHandler.transact_write_items
+    done: dict[tuple[str, str, str], tuple[float, str]] = {}  # (account, region, token) -> (completed at, digest)
+    running: set[tuple[str, str, str]] = set()
+    guard = threading.Lock()
+
+    def transact_write_items(self: Any) -> Any:
+        token = self.body.get("ClientRequestToken")
+        if not token:
+            return original(self)
+        key = (str(self.current_account), str(self.region), str(token))
+        parameters = {k: v for k, v in self.body.items() if k != "ClientRequestToken"}
+        digest = hashlib.sha256(json.dumps(parameters, sort_keys=True).encode()).hexdigest()
+        now = time.monotonic()
+        with guard:
+            for stale in [k for k, (at, _) in done.items() if now - at > IDEMPOTENCY_WINDOW_S]:
+                del done[stale]
+            if key in running:
+                raise TransactionInProgress()
+            if key in done:
+                if done[key][1] != digest:
+                    raise IdempotentParameterMismatch()
+                return _success()  # nothing is written again
+            running.add(key)
+        try:
+            result = original(self)
+        finally:
+            with guard:
+                running.discard(key)
+        with guard:
+            done[key] = (time.monotonic(), digest)
+        return result
+
+    def _success() -> Any:
+        from moto.core.responses import ActionResult
+
+        return ActionResult({"ConsumedCapacity": [], "ItemCollectionMetrics": {}})
+
+    DynamoHandler.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
 def _check_keys_everywhere(backend_class: Any) -> None:

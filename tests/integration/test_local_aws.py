@@ -161,3 +161,55 @@ def test_sqs_takes_messages_up_to_1_mib_and_refuses_larger(stack) -> None:
         assert len(message["Body"]) == 1024 * 1024
     finally:
         sqs.delete_queue(QueueUrl=url)
+
+
+def _transaction(table: str, key: dict, value: str) -> list[dict]:
+    return [
+        {
+            "Put": {
+                "TableName": table,
+                "Item": {**key, "v": {"S": value}},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+    ]
+
+
+def test_a_transaction_repeated_with_its_client_request_token_succeeds_without_writing_again(stack) -> None:
+    """DynamoDB API Reference, TransactWriteItems, ClientRequestToken: a repeat of a successful call within
+    10 minutes "returns successfully without making any changes"; other parameters under the same token are
+    refused (IdempotentParameterMismatchException). The SDK fills the token in and keeps it across its retries, so
+    a retry after a lost answer must not fail its own condition (a false "already exists")."""
+    table = stack.environment()["TABLE_NAME"]
+    dynamodb = stack.aws.client("dynamodb")
+    key = {"pk": {"S": f"TEST#{uuid.uuid4().hex}"}, "sk": {"S": "ONCE"}}
+    token = uuid.uuid4().hex
+    dynamodb.transact_write_items(TransactItems=_transaction(table, key, "first"), ClientRequestToken=token)
+    # the same call again (what botocore's retry sends): success, and nothing written a second time
+    dynamodb.transact_write_items(TransactItems=_transaction(table, key, "first"), ClientRequestToken=token)
+    assert dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]["v"] == {"S": "first"}
+    # without the token (or with another) the condition is checked again, as always
+    with pytest.raises(ClientError) as refused:
+        dynamodb.transact_write_items(
+            TransactItems=_transaction(table, key, "first"), ClientRequestToken=uuid.uuid4().hex
+        )
+    assert refused.value.response["Error"]["Code"] == "TransactionCanceledException"
+    # the same token with other parameters
+    with pytest.raises(ClientError) as mismatch:
+        dynamodb.transact_write_items(TransactItems=_transaction(table, key, "second"), ClientRequestToken=token)
+    assert mismatch.value.response["Error"]["Code"] == "IdempotentParameterMismatchException"
+    assert dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]["v"] == {"S": "first"}
+
+
+def test_a_failed_transaction_is_not_remembered_by_its_token(stack) -> None:
+    """Only a successful call is answered again from its token: a call whose condition failed is checked anew."""
+    table = stack.environment()["TABLE_NAME"]
+    dynamodb = stack.aws.client("dynamodb")
+    key = {"pk": {"S": f"TEST#{uuid.uuid4().hex}"}, "sk": {"S": "LATER"}}
+    dynamodb.put_item(TableName=table, Item={**key, "v": {"S": "there"}})
+    token = uuid.uuid4().hex
+    with pytest.raises(ClientError):
+        dynamodb.transact_write_items(TransactItems=_transaction(table, key, "mine"), ClientRequestToken=token)
+    dynamodb.delete_item(TableName=table, Key=key)
+    dynamodb.transact_write_items(TransactItems=_transaction(table, key, "mine"), ClientRequestToken=token)
+    assert dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]["v"] == {"S": "mine"}
