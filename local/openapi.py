@@ -70,6 +70,7 @@ def generate() -> dict[str, Any]:
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/GatewayMessage"}}},
                     }
                 _gateway_too_large(operation)
+                _unavailable(operation)
                 document["paths"].setdefault(path, {})[method] = operation
         document["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
     document["components"]["schemas"]["GatewayMessage"] = {
@@ -108,6 +109,40 @@ def _gateway_too_large(operation: dict[str, Any]) -> None:
     content.setdefault(
         "example", {"error": {"code": "payload_too_large", "message": "the request is larger than the route accepts"}}
     )
+
+
+def _unavailable(operation: dict[str, Any]) -> None:
+    """Any route may answer 503: the bridge's own `aws_unavailable` (DynamoDB, SQS or KMS timed out or throttled
+    past the SDK's retries; `Retry-After`), and API Gateway's `{"message": "Service Unavailable"}` when the function
+    did not answer within the integration's 30 s (HTTP API quotas). A route with its own 503 codes documents them
+    too."""
+    gateway = {"$ref": "#/components/schemas/GatewayMessage"}
+    own = operation.setdefault("responses", {}).get("503")
+    codes = "`aws_unavailable` (a storage or queue service; safe to repeat after `Retry-After`)"
+    example = {
+        "error": {
+            "code": "aws_unavailable",
+            "message": "a storage or queue service of the bridge is briefly unavailable; the request is safe to repeat",
+        }
+    }
+    if own is None:
+        operation["responses"]["503"] = {
+            "description": f"Briefly unavailable: {codes}, or API Gateway's integration timeout "
+            '(`{"message": "Service Unavailable"}`)',
+            "content": {
+                "application/json": {
+                    "schema": {"anyOf": [{"$ref": "#/components/schemas/ErrorBody"}, gateway]},
+                    "example": example,
+                }
+            },
+        }
+        return
+    own["description"] = (
+        f"{own.get('description', 'A dependency is unavailable')}; also {codes} or API Gateway's timeout"
+    )
+    content = own.setdefault("content", {}).setdefault("application/json", {})
+    content["schema"] = {"anyOf": [content["schema"], gateway]} if "schema" in content else gateway
+    content.setdefault("example", example)
 
 
 def _portal_events(document: dict[str, Any]) -> None:

@@ -292,6 +292,16 @@ def make_resolver(check_body: bool = True, open_query: tuple[str, ...] = ()) -> 
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
+        from bridge.core import aws
+
+        if aws.is_transient(exc):  # DynamoDB/SQS/KMS timed out or throttled past botocore's retries
+            logger.warning("aws unavailable", extra={"error": type(exc).__name__})
+            return error_response(
+                503,
+                "aws_unavailable",
+                "a storage or queue service of the bridge is briefly unavailable; the request is safe to repeat",
+                headers={"Retry-After": "1"},
+            )
         # The stack trace goes to the log (with the request id), never to the caller.
         logger.exception("unhandled error")
         return error_response(500, "internal_error", "internal error; quote the request id to support")

@@ -14,14 +14,69 @@ def _session() -> Any:
 
 
 @cache
-def client(service: str) -> Any:
+def _config() -> Any:
+    """Every AWS call is bounded: 2 s to connect, 5 s to read, 3 attempts (botocore's "standard" retry mode), so
+    one stuck call cannot eat a function's time (an API function has 29 s behind API Gateway)."""
     from botocore.config import Config
 
-    # Short timeouts: a Lambda behind API Gateway has 29 s, and a stuck call must not eat them.
-    config = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
-    return _session().client(service, config=config)
+    return Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
+
+
+@cache
+def client(service: str) -> Any:
+    return _session().client(service, config=_config())
 
 
 @cache
 def table(name: str) -> Any:
-    return _session().resource("dynamodb").Table(name)
+    return _session().resource("dynamodb", config=_config()).Table(name)
+
+
+# Error codes AWS documents as transient (throttling, a service's internal error, a transaction's conflict with
+# another one): DynamoDB Developer Guide, "Error handling with DynamoDB" (ProvisionedThroughputExceededException,
+# RequestLimitExceeded, ThrottlingException, InternalServerError, TransactionConflict, TransactionInProgress);
+# SQS API Reference, "Common Errors" (ServiceUnavailable, ThrottlingException, RequestThrottled); KMS API
+# Reference (KMSInternalException, ThrottlingException, DependencyTimeoutException).
+TRANSIENT_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "ThrottlingException",
+        "Throttling",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "InternalServerError",
+        "InternalFailure",
+        "InternalError",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "TransactionConflictException",
+        "TransactionInProgressException",
+        "KMSInternalException",
+        "DependencyTimeoutException",
+        "KMS.KMSInternalException",
+        "KMS.DependencyTimeoutException",
+    }
+)
+_TRANSIENT_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True when `exc` is an AWS call that failed for a passing reason (after botocore's own retries): a
+    connection or read timeout, a throttle, a service's internal error, or a transaction cancelled by another
+    one's conflict. Such a request is safe to repeat later. Reads no botocore module unless `exc` is one of its
+    errors (imports stay light)."""
+    module = type(exc).__module__
+    if not module.startswith("botocore"):
+        return False
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+    if isinstance(exc, (ConnectionError, HTTPClientError)):  # timeouts, refused/closed connections
+        return True
+    if not isinstance(exc, ClientError):
+        return False
+    error = exc.response.get("Error", {})
+    if error.get("Code") in TRANSIENT_CODES:
+        return True
+    reasons = {str(r.get("Code")) for r in exc.response.get("CancellationReasons") or []}
+    return error.get("Code") == "TransactionCanceledException" and bool(reasons & _TRANSIENT_REASONS)

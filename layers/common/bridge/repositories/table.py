@@ -40,8 +40,20 @@ def storable(value: Any) -> Any:
 
 
 def is_conditional_failure(exc: Exception) -> bool:
-    code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-    return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
+    """True when a write failed because its condition did not hold (`ConditionalCheckFailedException`, or a
+    `TransactionCanceledException` with a `ConditionalCheckFailed` reason). A transaction cancelled for another
+    reason (`TransactionConflict` with a concurrent transaction, throttling: DynamoDB API Reference,
+    "TransactWriteItems", CancellationReasons) is not: it is transient (`bridge.core.aws.is_transient`)."""
+    response = getattr(exc, "response", None) or {}
+    code = response.get("Error", {}).get("Code", "")
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code != "TransactionCanceledException":
+        return False
+    reasons = response.get("CancellationReasons")
+    if not reasons:  # no reasons given: only the message tells (botocore keeps it)
+        return "ConditionalCheckFailed" in str(response.get("Error", {}).get("Message", ""))
+    return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
 
 
 def query_org(org_id: str, prefix: str) -> list[dict[str, Any]]:

@@ -107,6 +107,16 @@ def request_creation(principal: Principal, ticket_id: str, ticket: dict[str, Any
         existing = ticket_links.get(org_id, ticket_id)
         if existing is None:  # removed meanwhile because its queueing failed: the portal may POST again
             raise Conflict("the ticket's link changed meanwhile; try again", code="link_contention")
+        if existing["state"] == QUEUED and not existing.get("attempt"):
+            # A repeat heals a creation whose first answer was lost after the link was written (a 503 or a timeout
+            # the portal retries): its message is sent again under the same deduplication id (task-create.fifo
+            # keeps one within 5 min) and the worker creates at most one task per link whatever it receives.
+            try:
+                _send_create(existing)
+            except Exception as exc:
+                raise DependencyUnavailable(
+                    "the task queue is unavailable; try again", code="queue_unavailable"
+                ) from exc
         return 200, view(existing)
     try:
         _send_create(created)

@@ -1,0 +1,110 @@
+"""DynamoDB, SQS or KMS briefly unavailable (a read timeout, a throttle past botocore's retries, a transaction
+cancelled by another's conflict) is not a defect: the API answers 503 `aws_unavailable` with `Retry-After`, never
+500, and a request whose write landed but whose answer was lost heals when the portal repeats it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from botocore.exceptions import ClientError, ReadTimeoutError
+
+from tests.conftest import wait_for
+from tests.integration.test_webhooks import _inbox, _ready
+
+FAULTS: dict[str, Callable[[], Exception]] = {
+    "read_timeout": lambda: ReadTimeoutError(endpoint_url="https://dynamodb.eu-west-1.amazonaws.com/"),
+    "throttled": lambda: ClientError(
+        {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "GetItem"
+    ),
+    "transaction_conflict": lambda: ClientError(
+        {
+            "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled [TransactionConflict]"},
+            "CancellationReasons": [{"Code": "TransactionConflict", "Message": "conflict"}],
+        },
+        "TransactWriteItems",
+    ),
+}
+
+
+class _Unavailable:
+    """Stands in for the DynamoDB Table resource and client: every call raises the fault."""
+
+    def __init__(self, fault: Callable[[], Exception]) -> None:
+        self._fault = fault
+
+    def __getattr__(self, name: str) -> Any:
+        def call(*_: Any, **__: Any) -> Any:
+            raise self._fault()
+
+        return call
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_dynamodb_unavailable_is_a_503_the_portal_may_repeat(
+    api: httpx.Client, auth, workspace, patch_function, fault: str
+) -> None:
+    _ready(api, auth, workspace)
+    make = FAULTS[fault]
+    patch_function("api", "bridge.core.aws", "table", lambda _original: lambda _name: _Unavailable(make))
+
+    def client(original: Any) -> Any:
+        return lambda service: _Unavailable(make) if service == "dynamodb" else original(service)
+
+    patch_function("api", "bridge.core.aws", "client", client)
+    for method, path, body in (
+        ("GET", f"/api/v1/tickets/{uuid.uuid4()}/clickup-task", None),  # the link: a consistent read
+        ("GET", "/api/v1/clickup/events", None),
+        (
+            "POST",
+            f"/api/v1/tickets/{uuid.uuid4()}/clickup-task",
+            {"title": "t", "priority": "low", "customer_id": "cust-1"},
+        ),
+    ):
+        answer = api.request(method, path, headers=auth(), json=body)
+        assert answer.status_code == 503, (path, answer.text)
+        assert answer.json()["error"]["code"] == "aws_unavailable", answer.text
+        assert answer.headers["Retry-After"] == "1"
+        assert "Traceback" not in answer.text and "botocore" not in answer.text
+
+
+def test_a_ticket_whose_answer_was_lost_after_its_link_was_written_is_created_when_the_portal_repeats(
+    api: httpx.Client, auth, clickup: httpx.Client, workspace, patch_function
+) -> None:
+    """The link lands, then DynamoDB's answer is lost (the POST answers 503, and no creation was queued): the
+    portal's repeat answers 200 with the link and the task is created, once."""
+    _ready(api, auth, workspace)
+    ticket_id = str(uuid.uuid4())
+    lost: list[bool] = []
+
+    def lose_the_first_answer(original: Any) -> Any:
+        def create(*args: Any, **kwargs: Any) -> Any:
+            written = original(*args, **kwargs)
+            if not lost:
+                lost.append(True)
+                raise FAULTS["read_timeout"]()
+            return written
+
+        return create
+
+    patch_function("api", "bridge.repositories.ticket_links", "create", lose_the_first_answer)
+    body = {"title": "Lost answer", "priority": "high", "customer_id": "cust-1"}
+    first = api.post(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth(), json=body)
+    assert (first.status_code, first.json()["error"]["code"]) == (503, "aws_unavailable"), first.text
+    assert api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth()).json()["state"] == "queued"
+    again = api.post(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth(), json=body)
+    assert again.status_code == 200, again.text
+    link = wait_for(
+        lambda: (lambda b: b if b.get("state") == "created" else None)(
+            api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth()).json()
+        ),
+        timeout_s=30,
+    )
+    tasks = clickup.get(
+        f"/api/v2/list/{_inbox(workspace)['id']}/task", headers={"Authorization": workspace["token"]}
+    ).json()["tasks"]
+    mine = [t for t in tasks if t["name"].startswith(f"[TICKET-{ticket_id}]")]
+    assert [t["id"] for t in mine] == [link["task_id"]]
