@@ -332,6 +332,28 @@ def test_a_lone_surrogate_anywhere_in_a_body_is_400_invalid_body(api, world) -> 
     assert api.post(f"/api/v1/tickets/{ticket}/clickup-task", headers=headers, content=_json(body)).status_code == 202
 
 
+def test_a_member_name_repeated_in_one_object_is_400_invalid_body(api, world) -> None:
+    """RFC 8259 leaves a repeated name's meaning to the parser; I-JSON (RFC 7493 §2.3) forbids it: refused on every
+    body route, at any depth, before anything is read (neither `low` nor `urgent` is acted on)."""
+    headers = {**world["auth"](), "content-type": "application/json"}
+    ticket = str(uuid.uuid4())
+    path = f"/api/v1/tickets/{ticket}/clickup-task"
+    for method, route, raw in (
+        ("POST", path, '{"title": "t", "priority": "low", "priority": "urgent", "customer_id": "cust-1"}'),
+        ("POST", path, '{"title": "t", "priority": "low", "customer_id": "cust-1", "fields": {"a": 1, "a": 2}}'),
+        ("PUT", "/api/v1/clickup/settings", '{"enabled": true, "enabled": false}'),
+        ("PUT", "/api/v1/customers/cust-1/clickup-space", '{"space_id": "1", "space_id": "2"}'),
+    ):
+        answer = api.request(method, route, headers=headers, content=raw.encode())
+        assert answer.status_code == 400 and _refused(answer, {"invalid_body"}), (route, answer.text)
+    assert api.get(path, headers=headers).status_code == 404  # nothing was accepted
+    # the same names in different objects are not repeats
+    fine = '{"title": "t", "priority": "low", "customer_id": "cust-1", "fields": {"priority": "x"}}'
+    answer = api.post(path, headers=headers, content=fine.encode())
+    assert answer.status_code in (202, 422), answer.text
+    assert answer.json().get("error", {}).get("code") != "invalid_body"
+
+
 # -- identities (JWT claims) ------------------------------------------------------------------------------
 
 
