@@ -18,7 +18,8 @@ class ErrorBody(BaseModel):
 
 
 _DESCRIPTIONS = {
-    400: "Malformed request: `invalid_json`, `invalid_body` (not UTF-8, a lone surrogate, a repeated member name), `body_required`",
+    400: "Malformed request: `invalid_json`, `invalid_body` (not UTF-8, a lone surrogate, a repeated member name), "
+    "`body_required`",
     401: "Missing or invalid credentials",
     403: "The caller's role may not do this",
     404: "Not found",
