@@ -19,7 +19,24 @@ from infra import definitions as d
 from local.stack import LocalStack, StackConfig
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("BRIDGE_SHARED_DIR") or ROOT.parent / "shared")
+
+
+def shared_clickup(*parts: str) -> Path:
+    """A file of ClickUp's documentation under `../shared/clickup/` (beside the clone, as CI has it; or under
+    `$BRIDGE_SHARED_DIR/clickup/`). Fails the test saying what is missing and where it was looked for, instead of a
+    FileNotFoundError deep in a fixture. The project never copies these files."""
+    path = SHARED.joinpath("clickup", *parts)
+    if not path.exists():
+        pytest.fail(
+            f"ClickUp's documentation is missing: {path} does not exist. Tests judge the wire against ClickUp's "
+            "OpenAPI v2, FACTS.md and webhook-samples/ in ../shared/clickup/ beside the repository; clone the "
+            "repository next to that folder, or set BRIDGE_SHARED_DIR to the folder holding clickup/.",
+            pytrace=False,
+        )
+    return path
+
+
 TIME_SCALE = 0.005  # 180 s visibility -> 1 s; a 15 min schedule -> 4.5 s
 
 # A standard queue consumed by the test-only flaky worker (tests/fixtures/flaky_worker).

@@ -9,7 +9,6 @@ import json
 import threading
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -17,15 +16,15 @@ from openapi_core import Config, OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from werkzeug.wrappers import Request, Response
 
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "clickup" / "openapi.json"
-
 # Statuses ClickUp answers but the document does not list: nothing to validate against (FACTS.md §2, §5).
 UNDOCUMENTED_STATUSES = {429, 401, 404, 400, 405, 500, 502, 503, 504}
 
 
 @cache
 def clickup_openapi(server_url: str) -> OpenAPI:
-    spec = json.loads(SPEC.read_text())
+    from tests.conftest import shared_clickup
+
+    spec = json.loads(shared_clickup("openapi.json").read_text())
     spec["servers"] = [{"url": f"{server_url}/api"}]
     # FACTS.md §6: `time_spent` is declared string|null but ClickUp sends an integer.
     _widen(spec, "time_spent", ["string", "integer", "null"])

@@ -11,7 +11,7 @@ import pytest
 
 from bridge.clickup.client import ClickUpClient
 from bridge.clickup.errors import Permanent
-from tests.conftest import SHARED, wait_for
+from tests.conftest import shared_clickup, wait_for
 from tests.receiver import Receiver
 
 
@@ -76,7 +76,7 @@ def test_event_sequences_match_clickup(workspace: dict, clickup: httpx.Client) -
         assert receiver.events("taskMoved")[0].json["history_items"][0]["after"]["id"] == other
         assert receiver.events("listUpdated")[0].json["list_id"] == inbox
         # as ClickUp's listUpdated sample shows it: a list history item (type 6) whose parent_id is the list itself
-        sample = json.loads((SHARED / "clickup/webhook-samples/listUpdated.json").read_text())["history_items"][0]
+        sample = json.loads(shared_clickup("webhook-samples", "listUpdated.json").read_text())["history_items"][0]
         renamed = receiver.events("listUpdated")[0].json["history_items"][0]
         assert set(renamed) == set(sample)
         assert (renamed["type"], renamed["parent_id"], renamed["field"]) == (sample["type"], inbox, "name")

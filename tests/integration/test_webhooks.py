@@ -387,12 +387,10 @@ def test_the_feed_pages_in_order_and_belongs_to_its_organisation(api, auth, clic
 
 @pytest.mark.parametrize("sample", ["taskStatusUpdated", "taskAssigneeUpdated", "taskMoved", "taskCreated"])
 def test_documented_samples_parse_into_changes(sample: str) -> None:
-    from pathlib import Path
-
     from bridge.webhooks.processing import changes_from_history
+    from tests.conftest import shared_clickup
 
-    root = Path(__file__).resolve().parents[2].parent / "shared" / "clickup" / "webhook-samples"
-    payload = json.loads((root / f"{sample}.json").read_text())
+    payload = json.loads(shared_clickup("webhook-samples", f"{sample}.json").read_text())
     changes = changes_from_history(payload["event"], payload["task_id"], payload["history_items"])
     fields = {c.field for c in changes}
     expected = {"taskStatusUpdated": {"status"}, "taskAssigneeUpdated": {"assignees"}, "taskMoved": {"list_id"}}
