@@ -8,7 +8,7 @@ On a table holding a few thousand rows both cost hundreds of milliseconds per re
 transaction 455 ms, a partition query 250 ms, in a fault run of 150 tickets), so the local stack measured moto,
 not the bridge, and slowed down as it ran. `install()` narrows both to the rows a key condition selects and the
 items a request names; semantics are unchanged (same results, same all-or-nothing rollback; see
-tests/integration/test_local_aws.py).
+tests/local/test_local_aws.py).
 """
 
 from __future__ import annotations
