@@ -57,3 +57,8 @@ class Unprocessable(BridgeError):
 class DependencyUnavailable(BridgeError):
     status = 503
     code = "dependency_unavailable"
+
+
+class Interrupted(Exception):
+    """A long job ran out of the invocation's time: its checkpoint is saved and a continuation message is queued
+    (the space sync, the sweep). Not an error of the request: the consumer reports the record as processed."""

@@ -35,6 +35,7 @@ from bridge.connection import service as connection
 from bridge.core import aws
 from bridge.core.clock import utc_now_iso
 from bridge.core.config import settings
+from bridge.core.errors import Interrupted
 from bridge.core.observability import logger, metrics
 from bridge.events.models import AssignmentBroken
 from bridge.events.publisher import publish
@@ -53,10 +54,6 @@ from bridge.repositories import (
 FULL_SYNC_TTL_S = 15 * 60  # the shortest cache TTL (lists: 15 min; spaces 30 min; workspaces 1 h)
 STALE_AFTER_S = 30 * 60  # the hierarchy API calls data older than this stale (spaces' TTL)
 MIN_REMAINING_S = 5.0  # stop and hand over to a continuation below this
-
-
-class Interrupted(Exception):
-    """Out of time: the checkpoint is saved and a continuation is queued."""
 
 
 def send(message: dict[str, Any], dedup: str | None = None) -> None:

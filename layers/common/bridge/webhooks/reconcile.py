@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from bridge.clickup.errors import NotFound, WorkspaceNotAuthorized
 from bridge.connection import service as connection
+from bridge.core.errors import Interrupted
 from bridge.core.observability import logger, metrics
 from bridge.repositories import checkpoints, ticket_links
 from bridge.webhooks.processing import apply_changes, changes_from_task, comment_changes
@@ -28,10 +29,6 @@ if TYPE_CHECKING:
 OVERLAP_MS = 60_000  # updates that land late in ClickUp's index are read again; applying twice changes nothing
 FIRST_SWEEP_LOOKBACK_MS = 3_600_000
 STOP_WITH_S = 10.0  # what an invocation keeps in hand to record its progress and hand over
-
-
-class Interrupted(Exception):
-    """Out of time: the sweep continues in a new message from the last checkpoint."""
 
 
 def sweep(org_id: str, remaining_s: Callable[[], float], owner: str | None = None) -> dict[str, int]:
