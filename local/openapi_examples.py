@@ -144,7 +144,12 @@ SCHEMAS: dict[str, Any] = {
                     {"id": "7c9d2e4b-5a1f-4e38-b6c0-1f2e3d4c5b6a", "name": "S2", "color": None},
                 ],
             },
-            {"id": "03efda77-c7a0-42d3-8afd-fd546353c2f5", "name": "Customer tier", "type": "short_text", "options": []},
+            {
+                "id": "03efda77-c7a0-42d3-8afd-fd546353c2f5",
+                "name": "Customer tier",
+                "type": "short_text",
+                "options": [],
+            },
         ],
     },
     "SyncOut": {"state": "queued"},
