@@ -564,6 +564,7 @@ class ClickUpBackend:
 
             if type not in FIELD_TYPES:
                 raise ValueError(f"ClickUp has no Custom Field type {type!r}")
+            opts: list[dict[str, Any]]
             if type == "labels":  # a label is `label`, a drop-down option `name` (docs/customfields)
                 opts = [{"id": str(uuid.uuid4()), "label": o, "color": None} for o in options or []]
             else:
