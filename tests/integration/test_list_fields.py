@@ -174,3 +174,15 @@ def test_fields_need_a_connection_and_the_organisations_budget(api, auth, clicku
     finally:
         clickup.delete("/_emulator/faults")
     assert api.get(_fields_url(l1["id"]), headers=auth()).status_code == 200
+
+
+def test_a_revoked_token_marks_the_connection_and_answers_needs_reauth(api, auth, clickup, workspace) -> None:
+    flows.connect_with_token(api, auth(), workspace["token"])
+    assert clickup.post(f"/_emulator/tokens/{workspace['token_id']}/revoke").status_code == 200
+    answer = api.get(_fields_url(_list(workspace, "L1")["id"]), headers=auth())
+    assert (answer.status_code, answer.json()["error"]["code"]) == (409, "needs_reauth"), answer.text
+    assert api.get("/api/v1/clickup/connection", headers=auth()).json()["status"] == "needs_reauth"
+    events = api.get("/api/v1/clickup/events", headers=auth(), params={"limit": 500}).json()["events"]
+    assert [e["data"]["detected_in"] for e in events if e["type"] == "clickup.connection.needs_reauth"] == [
+        "list fields"
+    ]
