@@ -246,18 +246,51 @@ async function settingsEditor(admin, live) {
   sm.append(rows, h("button", { type: "button", text: "Add status mapping", disabled: !allLists.length, onclick: () => addRow(allLists[0].id, "", allLists[0].statuses[0]?.status || "") }));
   section.append(sm);
 
-  // field mapping: portal field → ClickUp custom field id
-  const fm = h("fieldset", {}, h("legend", { text: "Field mapping (portal field → ClickUp custom field id)" }));
+  // field mapping: portal field → a custom field of a chosen list (GET /api/v1/clickup/lists/{id}/fields, read from
+  // ClickUp: each list's answer is kept for the editor's life, so choosing lists again costs no ClickUp call)
+  const fm = h("fieldset", { id: "field-mapping" }, h("legend", { text: "Field mapping (portal field → ClickUp custom field of a list)" }));
   const frows = h("div");
+  const fieldsOf = new Map();
+  const listFields = (listId) => {
+    if (!fieldsOf.has(listId)) {
+      const asked = get(`/api/v1/clickup/lists/${encodeURIComponent(listId)}/fields`).then((a) => a.fields);
+      asked.catch(() => fieldsOf.delete(listId)); // ask again next time
+      fieldsOf.set(listId, asked);
+    }
+    return fieldsOf.get(listId);
+  };
+  const fieldLabel = (f) => `${f.name} (${f.type.replace("_", " ")}${f.options.length ? `: ${f.options.map((o) => o.name).join(", ")}` : ""})`;
   const addField = (portal = "", id = "") => {
+    const lists = [["", "(choose a list)"], ...allLists.map((l) => [l.id, l.name])];
+    const [lw, ls] = field("List", select(lists, id ? "" : allLists[0]?.id || ""));
     const [pw, pi] = field("Portal field", h("input", { value: portal, maxlength: 128 }));
-    const [cw, ci] = field("ClickUp field id", h("input", { value: id, maxlength: 128 }));
-    const row = h("div", { class: "row" }, pw, cw, h("button", { type: "button", text: "Remove", onclick: () => row.remove() }));
-    row.read = () => [pi.value.trim(), ci.value.trim()];
+    const [cw, cf] = field("ClickUp field", select(id ? [[id, `${id} (stored)`]] : [], id));
+    const status = h("span", { class: "hint", role: "status" });
+    const showFields = async () => {
+      if (!ls.value) return;
+      const keep = cf.value;
+      fill(cf);
+      cf.disabled = true;
+      status.textContent = "Reading the list's fields from ClickUp…";
+      try {
+        const found = await listFields(ls.value);
+        fill(cf, ...found.map((f) => h("option", { value: f.id, text: fieldLabel(f), selected: f.id === keep })));
+        status.textContent = found.length ? "" : "This list has no custom fields.";
+      } catch (err) {
+        status.textContent = describe(err);
+      } finally {
+        cf.disabled = !admin || !cf.options.length;
+      }
+    };
+    ls.addEventListener("change", showFields);
+    const row = h("div", { class: "row" }, lw, pw, cw, status);
+    row.append(h("button", { type: "button", text: "Remove", "aria-label": `Remove field mapping ${portal}`, onclick: () => row.remove() }));
+    row.read = () => [pi.value.trim(), cf.value];
     frows.append(row);
+    showFields();
   };
   for (const [p, id] of Object.entries(settings.field_mapping)) addField(p, id);
-  fm.append(frows, h("button", { type: "button", text: "Add field mapping", onclick: () => addField() }));
+  fm.append(frows, h("button", { type: "button", text: "Add field mapping", disabled: !allLists.length, onclick: () => addField() }));
   section.append(fm);
 
   const [whWrap, wh] = field("Portal webhook URL (https)", h("input", { type: "url", value: settings.portal_webhook_url || "", placeholder: "https://portal.example.com/hooks/clickup" }));
@@ -435,7 +468,12 @@ async function ticket(id) {
       link = await get(`/api/v1/tickets/${id}/clickup-task`);
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) {
-        fill(stateBox, h("h2", { id: "tk", text: "ClickUp task" }), h("p", { id: "task-state", text: "No ClickUp task for this ticket." }));
+        if (lastShown === "none") return; // keep what the user is typing in the link form
+        lastShown = "none";
+        editorBuilt = false;
+        fill(changeBox);
+        fill(historyBox);
+        fill(stateBox, h("h2", { id: "tk", text: "ClickUp task" }), h("p", { id: "task-state", text: "No ClickUp task for this ticket." }), linkForm());
         return;
       }
       throw err;
@@ -457,18 +495,43 @@ async function ticket(id) {
             h("dt", { text: "Assignees" }), h("dd", { id: "task-assignees", text: link.assignees.length ? link.assignees.map(memberName).join(", ") : "nobody" }),
             h("dt", { text: "Changes not yet in ClickUp" }), h("dd", { text: String(link.pending_changes) }))
         : null,
-      link.state === "failed"
-        ? h("button", { type: "button", id: "retry", text: "Retry", onclick: (e) => act(e.target, async () => {
-            await post(`/api/v1/tickets/${id}/clickup-task/retry`);
-            await refresh();
-          }) })
-        : null,
+      h("div", { class: "actions" },
+        link.state === "failed"
+          ? h("button", { type: "button", id: "retry", text: "Retry", onclick: (e) => act(e.target, async () => {
+              await post(`/api/v1/tickets/${id}/clickup-task/retry`);
+              await refresh();
+            }) })
+          : null,
+        // Unlinking: not while the task is being created (the API answers 409 task_creation_in_flight then)
+        link.state === "queued" || link.state === "creating"
+          ? null
+          : h("button", { type: "button", id: "unlink", class: "danger", text: "Unlink task", onclick: (e) => act(e.target, async () => {
+              const what = link.task_id ? `ClickUp task ${link.task_id}` : "its failed ClickUp task";
+              if (!(await confirmDialog(`Unlink this ticket from ${what}? The task stays in ClickUp; its changes no longer reach the ticket.`, "Unlink"))) return;
+              await del(`/api/v1/tickets/${id}/clickup-task`);
+              note("Unlinked: the task stays in ClickUp.", "ok");
+              await refresh();
+            }) })),
     );
     if (link.state === "created" && !editorBuilt) {
       editorBuilt = true;
       await buildEditor(link);
     }
     await showHistory();
+  };
+  // Link the ticket to a task that already exists in ClickUp: its id, or its URL (custom task ids too)
+  const linkForm = () => {
+    const [lw, ref] = field("Existing ClickUp task (id or URL)", h("input", { placeholder: "86c0vxm2k or https://app.clickup.com/t/86c0vxm2k", maxlength: 300 }));
+    return h("form", { id: "link-task", onsubmit: (e) => {
+      e.preventDefault();
+      act(e.submitter, async () => {
+        const value = ref.value.trim();
+        if (!value) throw new Error("Give the task's id or its URL.");
+        const linked = await put(`/api/v1/tickets/${id}/clickup-task/link`, /^https?:\/\//i.test(value) ? { task_url: value } : { task_id: value });
+        note(`Linked to ClickUp task ${linked.task_id}: its changes now reach this ticket.`, "ok");
+        await refresh();
+      });
+    } }, h("h3", { text: "Link an existing ClickUp task" }), lw, h("button", { type: "submit", id: "link-submit", text: "Link task" }));
   };
   const showHistory = async () => {
     const hist = await get(`/api/v1/tickets/${id}/clickup-task/history`);
@@ -545,6 +608,8 @@ function summary(ev) {
   if (t === "clickup.task.due_date_changed") return `due date → ${d.due_date ?? "none"}${by}`;
   if (t === "clickup.task.created") return `task ${d.task_id} created`;
   if (t === "clickup.task.failed") return `${d.code}: ${d.message}`;
+  if (t === "clickup.task.linked") return `linked to task ${d.task_id} (${d.status ?? "—"}) by ${d.by}`;
+  if (t === "clickup.task.unlinked") return `unlinked from ${d.task_id ? `task ${d.task_id}` : "its failed task"} by ${d.by}`;
   if (t.startsWith("clickup.task.comment")) return `${d.text ?? ""}${by}`;
   if (t === "clickup.task.assignees_changed") return `assignees → ${(d.assignees || []).map(memberName).join(", ") || "nobody"}${by}`;
   if (t === "clickup.connection.connected") return `connected (${d.mode === "oauth" ? "OAuth" : "personal token"}), ${(d.workspaces || []).length} workspace(s)`;

@@ -168,11 +168,15 @@ FUNCTIONS: tuple[FunctionDef, ...] = (
         "api",
         "Portal API: health, hierarchy, customers, tickets, events feed",
         timeout_s=29,
+        # tokens:crypt (open clickup-token) and bus:put: linking a ticket to an existing task reads it from ClickUp
+        # with the organisation's token, as does a list's custom fields; link and unlink publish portal events
         grants=(
             "table",
             "tokens:describe",
+            "tokens:crypt",
             "queue:space-sync:send",
             "queue:task-create:send",
+            "bus:put",
             "secret-describe:clickup-oauth-client-secret",
         ),
     ),
@@ -235,6 +239,7 @@ ROUTES: tuple[RouteDef, ...] = (
     RouteDef("GET", "/api/v1/me", "api", authorized=True),
     RouteDef("GET", "/api/v1/clickup/spaces", "api", authorized=True),
     RouteDef("GET", "/api/v1/clickup/members", "api", authorized=True),
+    RouteDef("GET", "/api/v1/clickup/lists/{list_id}/fields", "api", authorized=True),
     RouteDef("POST", "/api/v1/clickup/sync", "api", authorized=True),
     RouteDef("PUT", "/api/v1/customers/{customer_id}/clickup-space", "api", authorized=True),
     RouteDef("GET", "/api/v1/customers/{customer_id}/clickup-space", "api", authorized=True),
@@ -536,6 +541,7 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
 # (kms:GenerateDataKey) and open (kms:Decrypt) with the tokens key (the "tokens:crypt" grant). The webhook ack
 # opens only webhook secrets, the portal delivery only the portal's signing secrets: neither can open a token.
 VAULT_PURPOSES: dict[str, dict[str, tuple[str, ...]]] = {
+    "api": {"seal": (), "open": ("clickup-token",)},
     "oauth": {
         "seal": ("clickup-token", "clickup-webhook-secret", "portal-webhook-secret"),
         "open": ("clickup-token",),

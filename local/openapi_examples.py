@@ -131,6 +131,27 @@ SCHEMAS: dict[str, Any] = {
             {"id": 2772463, "username": "Sam Lee", "email": "sam@example.com", "initials": "SL", "role": "member"},
         ],
     },
+    "ListFieldsOut": {
+        "list_id": "901200011",
+        "workspace_id": WS,
+        "fields": [
+            {
+                "id": "d2ab17e0-41d3-4d28-bdbb-f3f0f2c62f8b",
+                "name": "Severity",
+                "type": "drop_down",
+                "options": [
+                    {"id": "4a3e1f6c-0b7d-4c52-9f1e-8d2a6b5c7e90", "name": "S1", "color": "#e50000"},
+                    {"id": "7c9d2e4b-5a1f-4e38-b6c0-1f2e3d4c5b6a", "name": "S2", "color": None},
+                ],
+            },
+            {
+                "id": "03efda77-c7a0-42d3-8afd-fd546353c2f5",
+                "name": "Customer tier",
+                "type": "short_text",
+                "options": [],
+            },
+        ],
+    },
     "SyncOut": {"state": "queued"},
     "TaskLinkOut": {
         "state": "created",

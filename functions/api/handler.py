@@ -170,6 +170,28 @@ class MembersOut(BaseModel):
     )
 
 
+class FieldOptionOut(BaseModel):
+    id: str = Field(description="The option's id (what a drop-down or labels field takes as its value)")
+    name: str = Field(description="The option's text (a drop-down option's `name`, a label's `label`)")
+    color: str | None = None
+
+
+class CustomFieldOut(BaseModel):
+    id: str = Field(description="The custom field's id: what `field_mapping` maps a portal field to")
+    name: str
+    type: str = Field(
+        description="ClickUp's Custom Field type: url, drop_down, labels, email, phone, date, short_text, text, "
+        "checkbox, number, currency, tasks, users, emoji, automatic_progress, manual_progress, location, …"
+    )
+    options: list[FieldOptionOut] = Field(description="A drop_down's or a labels field's options; else empty")
+
+
+class ListFieldsOut(BaseModel):
+    list_id: str
+    workspace_id: str = Field(description="The authorized workspace the list is in")
+    fields: list[CustomFieldOut] = Field(description="In ClickUp's order; workspace-scoped fields included")
+
+
 class SyncOut(BaseModel):
     state: Literal["queued", "already_queued"]
 
@@ -218,6 +240,26 @@ def workspace_members(
 ) -> MembersOut:
     org_id = current_principal(app).org_id
     return MembersOut.model_validate(views.workspace_members(org_id, workspace_id))
+
+
+ListId = Annotated[str, Path(pattern=CLICKUP_ID_PATTERN, description="A ClickUp list id of the synced hierarchy")]
+
+
+@app.get(
+    "/api/v1/clickup/lists/<list_id>/fields",
+    summary="A list's custom fields, read from ClickUp now (for the settings' field mapping)",
+    responses=error_responses(403, 404, 409, 422, 429, 503),
+)
+def list_custom_fields(list_id: ListId) -> ListFieldsOut:
+    from bridge.sync import custom_fields
+
+    org_id = current_principal(app).org_id
+    found = custom_fields.list_fields(org_id, list_id, remaining_s=_remaining_s)
+    return ListFieldsOut.model_validate(found)
+
+
+def _remaining_s() -> float:
+    return app.lambda_context.get_remaining_time_in_millis() / 1000
 
 
 @app.post(

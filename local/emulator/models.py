@@ -106,8 +106,37 @@ class Status:
         return {"status": self.status, "type": self.type, "orderindex": self.orderindex, "color": self.color}
 
 
+# The Custom Field types ClickUp documents (developer.clickup.com/docs/customfields, "Custom Field types"): a field
+# of another type cannot be made here, as none exists at ClickUp.
+FIELD_TYPES = frozenset(
+    {
+        "url",
+        "drop_down",
+        "labels",
+        "email",
+        "phone",
+        "date",
+        "short_text",
+        "text",
+        "checkbox",
+        "number",
+        "currency",
+        "tasks",
+        "users",
+        "emoji",
+        "automatic_progress",
+        "manual_progress",
+        "location",
+    }
+)
+
+
 @dataclass
 class CustomField:
+    """A Custom Field of a list. Its options (drop_down: `{"id", "name", "color", "orderindex"}`, labels: `{"id",
+    "label", "color"}`) as developer.clickup.com/docs/customfields ("The type_config property") and Get Task's
+    sample (api-samples/get-task.response.json) show them."""
+
     id: str
     name: str
     type: str
@@ -115,9 +144,15 @@ class CustomField:
     date_created: int = field(default_factory=now_ms)
 
     def render(self, value: Any = None, with_value: bool = False) -> dict[str, Any]:
+        """The field as Get Accessible Custom Fields (`GET /list/{id}/field`, operationId
+        GetAccessibleCustomFields) answers it: `id, name, type, type_config, date_created` (ms, a string),
+        `hide_from_guests`; `with_value`: as a task's `custom_fields[]` (Get Task), which also carry `value` (when
+        set) and `required`."""
         config: dict[str, Any] = {}
         if self.type == "drop_down":
             config = {"default": 0, "placeholder": None, "options": self.options}
+        elif self.type == "labels":
+            config = {"options": self.options}
         out = {
             "id": self.id,
             "name": self.name,
@@ -125,10 +160,11 @@ class CustomField:
             "type_config": config,
             "date_created": str(self.date_created),
             "hide_from_guests": False,
-            "required": False,
         }
-        if with_value and value is not None:
-            out["value"] = value
+        if with_value:
+            out["required"] = False
+            if value is not None:
+                out["value"] = value
         return out
 
 
@@ -526,10 +562,16 @@ class ClickUpBackend:
             lst = self.lists[list_id]
             import uuid
 
-            opts = [
-                {"id": str(uuid.uuid4()), "name": o, "color": None, "orderindex": i}
-                for i, o in enumerate(options or [])
-            ]
+            if type not in FIELD_TYPES:
+                raise ValueError(f"ClickUp has no Custom Field type {type!r}")
+            opts: list[dict[str, Any]]
+            if type == "labels":  # a label is `label`, a drop-down option `name` (docs/customfields)
+                opts = [{"id": str(uuid.uuid4()), "label": o, "color": None} for o in options or []]
+            else:
+                opts = [
+                    {"id": str(uuid.uuid4()), "name": o, "color": None, "orderindex": i}
+                    for i, o in enumerate(options or [])
+                ]
             custom = CustomField(id=str(uuid.uuid4()), name=name, type=type, options=opts)
             self.fields[custom.id] = custom
             lst.field_ids.append(custom.id)

@@ -344,6 +344,10 @@ class ClickUpApi:
         return _json(render.list_item(self.backend, self.backend.list_for(token, list_id)))
 
     def on_list_fields(self, request: Request, token: Token, list_id: str) -> Response:
+        # Get Accessible Custom Fields (operationId GetAccessibleCustomFields): `{"fields": [...]}`, each as
+        # CustomField.render documents; an id the token cannot see answers like every unknown id (settings).
+        # `include_applied_objects` adds `applied_objects` to task-type-scoped fields: the emulator has no custom
+        # task types, so no field is scoped and the flag changes nothing.
         lst = self.backend.list_for(token, list_id)
         return _json({"fields": [self.backend.fields[f].render() for f in lst.field_ids]})
 

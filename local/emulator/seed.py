@@ -116,7 +116,12 @@ def _seed_list(
         "archived": lst.archived,
         "statuses": [s.status for s in lst.statuses],
         "fields": [
-            {"id": f.id, "name": f.name, "type": f.type, "options": {o["name"]: o["id"] for o in f.options}}
+            {
+                "id": f.id,
+                "name": f.name,
+                "type": f.type,
+                "options": {o.get("name", o.get("label")): o["id"] for o in f.options},
+            }
             for f in fields
         ],
     }

@@ -21,9 +21,14 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 # README's screenshots: `CONSOLE_SCREENSHOTS=docs .venv/bin/python -m pytest tests/e2e/test_browser_console.py`
 # (otherwise they go to a temporary folder, so a test run leaves the tree clean).
 SHOTS = Path(os.environ.get("CONSOLE_SCREENSHOTS") or tempfile.mkdtemp(prefix="console-shots-"))
-# Chromium logs every non-2xx fetch as a console error. These two 404s are answers the console reads, not faults:
-# a customer without a space yet, and the members route not deployed (the assignee picker falls back to ids).
-EXPECTED_404 = (re.compile(r"/api/v1/customers/[^/]+/clickup-space$"), re.compile(r"/api/v1/clickup/members$"))
+# Chromium logs every non-2xx fetch as a console error. These 404s are answers the console reads, not faults:
+# a customer without a space yet, the members route not deployed (the assignee picker falls back to ids), and a
+# ticket without a ClickUp task (the ticket page then offers to link one).
+EXPECTED_404 = (
+    re.compile(r"/api/v1/customers/[^/]+/clickup-space$"),
+    re.compile(r"/api/v1/clickup/members$"),
+    re.compile(r"/api/v1/tickets/[0-9a-f-]{36}/clickup-task$"),
+)
 
 
 def _no_placeholders(text: str) -> None:
@@ -321,4 +326,98 @@ def test_console_shows_a_failed_creation_and_retries_it(stack, api, clickup, aut
     url = f"/api/v1/tickets/{ticket_id}/clickup-task"
     link = wait_for(lambda: (lk := api.get(url, headers=auth()).json())["pending_changes"] == 0 and lk)
     assert link["assignees"] == [user["id"]]
+    assert errors == []
+
+
+def test_console_maps_fields_from_the_list_and_links_and_unlinks_a_task(
+    stack, api, clickup, auth, org_id, workspace
+) -> None:
+    """The field mapping offers the chosen list's own custom fields (read from ClickUp through the bridge); a ticket
+    without a task is linked to one that exists in ClickUp by its URL, then unlinked; the feed says both."""
+    assert CHROMIUM.exists(), "Chromium is installed by `make test` (make browser)"
+    import uuid
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests import flows
+
+    flows.connect_with_token(api, auth(), workspace["token"])
+    space = next(s for s in workspace["spaces"] if s["name"] == "Support")
+    l1 = space["folders"][0]["lists"][0]
+    severity = l1["fields"][0]
+    inbox = next(lst for lst in space["lists"] if lst["name"] == "Inbox")
+    task = clickup.post(
+        f"/api/v2/list/{inbox['id']}/task", headers={"Authorization": workspace["token"]}, json={"name": "Known issue"}
+    ).json()
+    ticket_id = str(uuid.uuid4())
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            _watch(page, stack, errors)
+            expect.set_options(timeout=30_000)
+            page.goto(f"{stack.api_url}/console/#/organisation")
+            page.get_by_label("Portal JWT").fill(stack.token(org_id, user="dana", role="admin"))
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.locator("#conn-status")).to_have_text("Connected")
+
+            # Field mapping: the list's own custom fields, named with their type and options
+            page.get_by_role("button", name="Add field mapping").click()
+            row = page.locator("#field-mapping .row").first
+            row.get_by_label("List").select_option(label="Support / F1 / L1")
+            expect(row.get_by_label("ClickUp field").locator("option")).to_have_text(["Severity (drop down: S1, S2)"])
+            row.get_by_label("Portal field").fill("severity")
+            page.get_by_role("button", name="Add field mapping").click()
+            other = page.locator("#field-mapping .row").nth(1)
+            other.get_by_label("List").select_option(label="Support / Inbox")
+            expect(other.get_by_role("status")).to_have_text("This list has no custom fields.")
+            expect(other.get_by_label("ClickUp field")).to_be_disabled()
+            other.get_by_role("button", name="Remove").click()
+            page.get_by_role("button", name="Save settings").click()
+            expect(page.locator("#notice")).to_have_text("Settings saved.")
+            assert api.get("/api/v1/clickup/settings", headers=auth()).json()["field_mapping"] == {
+                "severity": severity["id"]
+            }
+            page.reload()  # a stored mapping shows its field once its list is chosen again
+            row = page.locator("#field-mapping .row").first
+            expect(row.get_by_label("Portal field")).to_have_value("severity")
+            expect(row.get_by_label("ClickUp field")).to_have_value(severity["id"])
+            row.get_by_label("List").select_option(label="Support / F1 / L1")
+            expect(row.get_by_label("ClickUp field")).to_have_value(severity["id"])
+            _no_placeholders(page.inner_text("#main"))
+
+            # A ticket without a task: link it to the task that exists in ClickUp, by its URL
+            page.goto(f"{stack.api_url}/console/#/tickets/{ticket_id}")
+            expect(page.locator("#task-state")).to_have_text("No ClickUp task for this ticket.")
+            page.get_by_label("Existing ClickUp task (id or URL)").fill(task["url"])
+            page.get_by_role("button", name="Link task").click()
+            expect(page.locator("#notice")).to_have_text(
+                f"Linked to ClickUp task {task['id']}: its changes now reach this ticket."
+            )
+            expect(page.locator("#task-state")).to_have_text("Created")
+            expect(page.locator("#task-link")).to_have_attribute("href", task["url"])
+            expect(page.locator("#task-status")).to_have_text("new")
+            expect(page.locator("#history")).to_contain_text("linked")
+            _no_placeholders(page.inner_text("#task-card"))
+            page.screenshot(path=str(SHOTS / "console-ticket-linked.png"), full_page=True)
+
+            # Unlink, after confirming: the task stays in ClickUp, the ticket offers to link again
+            page.get_by_role("button", name="Unlink task").click()
+            expect(page.locator("#confirm")).to_contain_text(f"Unlink this ticket from ClickUp task {task['id']}?")
+            page.locator("#confirm-ok").click()
+            expect(page.locator("#notice")).to_have_text("Unlinked: the task stays in ClickUp.")
+            expect(page.locator("#task-state")).to_have_text("No ClickUp task for this ticket.")
+            expect(page.get_by_role("button", name="Link task")).to_be_visible()
+            expect(page.locator("#history")).to_have_count(0)
+
+            # The feed says both
+            page.get_by_role("link", name="Events").click()
+            feed = page.locator("#events tbody")
+            expect(feed.locator("tr").first).to_contain_text(f"unlinked from task {task['id']} by user:dana")
+            expect(feed).to_contain_text(f"linked to task {task['id']} (new) by user:dana")
+        finally:
+            browser.close()
+    assert api.get(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth()).status_code == 404
+    assert clickup.get(f"/api/v2/task/{task['id']}", headers={"Authorization": workspace["token"]}).status_code == 200
     assert errors == []

@@ -255,7 +255,8 @@ _ITEM = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamod
 _WRITER = _ITEM | {"dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem"}
 EXPECTED: dict[str, tuple[set[str], dict[str, set[str]]]] = {
     # function: (DynamoDB actions on the table, {KMS action on the tokens key: purposes})
-    "api": (_WRITER | {"dynamodb:DescribeTable"}, {"kms:DescribeKey": set()}),
+    # api: opens the token to read a task being linked and a list's custom fields (issue 19)
+    "api": (_WRITER | {"dynamodb:DescribeTable"}, {"kms:DescribeKey": set(), "kms:Decrypt": {"clickup-token"}}),
     "oauth": (
         _WRITER,
         {

@@ -215,6 +215,7 @@ def _path_cases(world: dict[str, Any]) -> list[tuple[str, str, bytes | None]]:
         ("GET", "/api/v1/tickets/{}/clickup-task/history", None),
         ("PUT", "/api/v1/tickets/{}/clickup-task/link", _json({"task_id": "abc"})),
         ("DELETE", "/api/v1/tickets/{}/clickup-task", None),
+        ("GET", "/api/v1/clickup/lists/{}/fields", None),
         ("GET", f"/api/v1/tickets/{t}/clickup-task{{}}", None),  # a suffix on a real route
     ]
 
@@ -376,7 +377,11 @@ def test_hostile_claims_are_403(stack, api, name: str) -> None:
 
 
 def _concrete(path: str) -> str:
-    return path.replace("{customer_id}", "cust-1").replace("{ticket_id}", str(uuid.uuid4()))
+    return (
+        path.replace("{customer_id}", "cust-1")
+        .replace("{ticket_id}", str(uuid.uuid4()))
+        .replace("{list_id}", "901200011")
+    )
 
 
 @pytest.mark.parametrize("name", [n for n in IDS if n not in (*VISIBLE_ASCII, *UNICODE_TEXT, "empty")])
@@ -402,6 +407,7 @@ INPUTS_COVERED = {
     "GET /api/v1/me": "test_hostile_claims_are_403, test_events_carrying_any_text_never_get_a_5xx",
     "GET /api/v1/clickup/spaces": "test_hostile_query_values",
     "GET /api/v1/clickup/members": "test_hostile_query_values",
+    "GET /api/v1/clickup/lists/{list_id}/fields": "test_hostile_ids_in_paths (and test_list_fields.py)",
     "GET /docs": "test_hostile_query_values",
     "PUT /api/v1/tickets/{ticket_id}/clickup-task/link": "test_hostile_ids_in_paths, test_hostile_ids_in_bodies",
     "DELETE /api/v1/tickets/{ticket_id}/clickup-task": "test_hostile_ids_in_paths",

@@ -42,6 +42,7 @@ class CallRecorder:
     def __init__(self) -> None:
         self.table: dict[str, set[str]] = defaultdict(set)
         self.kms: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        self.events: set[str] = set()  # functions that put events on the bus
 
     @staticmethod
     def function() -> str | None:
@@ -61,6 +62,8 @@ class CallRecorder:
         elif service == "kms":
             purpose = (params.get("EncryptionContext") or {}).get("purpose", "")
             self.kms[fn].add((f"kms:{operation}", purpose))
+        elif service == "events" and operation == "PutEvents":
+            self.events.add(fn)
 
 
 @pytest.fixture
@@ -85,6 +88,17 @@ def test_each_function_calls_only_what_its_role_grants(
     receiver = f"{stack.api_url}/_local/portal/events"
     assert api.put("/api/v1/clickup/settings", headers=auth(), json={**current, "portal_webhook_url": receiver})
     task_id = _created_task(api, auth, clickup, str(uuid.uuid4()))["task_id"]  # api → task_create
+    # api reads ClickUp with the organisation's token (a task being linked, a list's custom fields) and publishes
+    # the link's events (issue 19)
+    inbox = next(s for s in workspace["spaces"] if s["name"] == "Support")["lists"][0]["id"]
+    existing = clickup.post(
+        f"/api/v2/list/{inbox}/task", headers={"Authorization": workspace["token"]}, json={"name": "Existing"}
+    ).json()
+    ticket = str(uuid.uuid4())
+    linked = api.put(f"/api/v1/tickets/{ticket}/clickup-task/link", headers=auth(), json={"task_id": existing["id"]})
+    assert linked.status_code == 201, linked.text
+    assert api.get(f"/api/v1/clickup/lists/{inbox}/fields", headers=auth()).status_code == 200
+    assert api.delete(f"/api/v1/tickets/{ticket}/clickup-task", headers=auth()).status_code == 204
     _act(clickup, workspace, action="set_status", task_id=task_id, status="done")  # webhook → processor → push
     _delivered(clickup, _hook(clickup, workspace)["id"])
     wait_for(lambda: api.get("/_local/portal/events", params={"org": org_id}).json()["received"], timeout_s=40)
@@ -108,7 +122,11 @@ def test_each_function_calls_only_what_its_role_grants(
                 assert purpose in purposes["open"], f"{fn} opens {purpose}"
             else:
                 raise AssertionError(f"{fn} calls {action}")
+    for fn in recorder.events:
+        assert "bus:put" in d.function(fn).grants, f"{fn} puts events on the bus"
     # The flows did run through every function that opens something (the recording is not empty by accident).
+    assert ("kms:Decrypt", "clickup-token") in recorder.kms["api"]
+    assert {"api", "task_create", "webhook_process"} <= recorder.events
     assert ("kms:Decrypt", "clickup-webhook-secret") in recorder.kms["webhook"]
     assert ("kms:Decrypt", "portal-webhook-secret") in recorder.kms["portal_delivery"]
     assert ("kms:GenerateDataKey", "clickup-token") in recorder.kms["oauth"]

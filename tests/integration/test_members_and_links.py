@@ -293,7 +293,8 @@ def test_unlink_stops_the_events_and_removes_the_lock_and_is_idempotent(api, aut
         "/_emulator/act", json={"user_id": me, "action": "set_status", "task_id": task["id"], "status": "done"}
     )
     time.sleep(2)
-    assert _feed(api, auth, ticket_id) == []
+    # only the link's own events: nothing from ClickUp after the unlink
+    assert [e["type"] for e in _feed(api, auth, ticket_id)] == ["clickup.task.linked", "clickup.task.unlinked"]
     assert api.get(url, headers=auth()).status_code == 404
     still = clickup.get(f"/api/v2/task/{task['id']}", headers={"Authorization": workspace["token"]})
     assert (still.status_code, still.json()["status"]["status"]) == (200, "done")
@@ -316,3 +317,94 @@ def test_the_emulator_reads_a_task_by_custom_id_only_with_its_workspace(clickup,
     elsewhere = clickup.get("/api/v2/task/EMU-7", headers=headers, params={"custom_task_ids": "true", "team_id": "1"})
     assert elsewhere.status_code in (401, 404), elsewhere.text
     assert clickup.get("/api/v2/task/EMU-7", headers=headers).status_code in (401, 404)  # not a task id
+
+
+# -- link and unlink are portal events (feed and push) -----------------------------------------------------------
+def _pushed(api, org_id: str, ticket_id: str) -> list[dict]:
+    import json
+
+    received = api.get("/_local/portal/events", params={"org": org_id}).json()["received"]
+    return [json.loads(r["body"]) for r in received if json.loads(r["body"]).get("ticket_id") == ticket_id]
+
+
+def _kinds(events: list[dict]) -> list[str]:
+    return [e["type"] for e in events if e["type"] in ("clickup.task.linked", "clickup.task.unlinked")]
+
+
+def test_link_and_unlink_are_published_once_each_to_the_feed_and_the_portal(
+    stack, api, auth, clickup, workspace, org_id
+) -> None:
+    _ready(api, auth, workspace)
+    assert api.post("/api/v1/clickup/portal-webhook/secret", headers=auth()).status_code == 200  # pushes are signed
+    current = api.get("/api/v1/clickup/settings", headers=auth()).json()
+    receiver = f"{stack.api_url}/_local/portal/events"
+    assert api.put("/api/v1/clickup/settings", headers=auth(), json={**current, "portal_webhook_url": receiver})
+    task = _clickup_task(clickup, workspace, "Announced", status="doing")
+    ticket_id = str(uuid.uuid4())
+    assert _link(api, auth, ticket_id, task_id=task["id"]).status_code == 201
+    assert _link(api, auth, ticket_id, task_id=task["id"]).status_code == 200  # the same PUT again: no new event
+    url = f"/api/v1/tickets/{ticket_id}/clickup-task"
+    for _ in range(2):  # the second DELETE finds nothing to unlink: no new event
+        assert api.delete(url, headers=auth(), params={}).status_code == 204
+    feed = _feed(api, auth, ticket_id)
+    assert _kinds(feed) == ["clickup.task.linked", "clickup.task.unlinked"]
+    linked, unlinked = (e for e in feed if e["type"] in ("clickup.task.linked", "clickup.task.unlinked"))
+    assert (linked["org_id"], linked["ticket_id"], linked["task_id"]) == (org_id, ticket_id, task["id"])
+    assert linked["data"] == {
+        "task_id": task["id"],
+        "task_url": task["url"],
+        "list_id": _inbox(workspace)["id"],
+        "workspace_id": workspace["team_id"],
+        "status": "doing",
+        "by": "user:user-1",
+    }
+    assert (unlinked["ticket_id"], unlinked["task_id"]) == (ticket_id, task["id"])
+    assert unlinked["data"] == {"task_id": task["id"], "state": "created", "by": "user:user-1"}
+    # The portal receives the same events (same ids) through the bus and its webhook
+    pushed = wait_for(lambda: (p := _pushed(api, org_id, ticket_id)) and len(_kinds(p)) == 2 and p, timeout_s=30)
+    assert [(e["type"], e["id"]) for e in pushed if e["type"] in ("clickup.task.linked", "clickup.task.unlinked")] == [
+        (linked["type"], linked["id"]),
+        (unlinked["type"], unlinked["id"]),
+    ]
+    # Linked again: a new link, a new event
+    assert _link(api, auth, ticket_id, task_id=task["id"]).status_code == 201
+    again = ["clickup.task.linked", "clickup.task.unlinked", "clickup.task.linked"]
+    assert _kinds(_feed(api, auth, ticket_id)) == again
+
+
+def test_a_refused_link_publishes_nothing(api, auth, clickup, workspace) -> None:
+    """The event is written by the link's own transaction: a link refused (409, 404) leaves no event."""
+    _ready(api, auth, workspace)
+    task = _clickup_task(clickup, workspace, "Taken")
+    holder, other = str(uuid.uuid4()), str(uuid.uuid4())
+    assert _link(api, auth, holder, task_id=task["id"]).status_code == 201
+    assert _link(api, auth, other, task_id=task["id"]).status_code == 409
+    assert _link(api, auth, other, task_id="zz9unknown").status_code == 404
+    assert _kinds(_feed(api, auth, other)) == []
+    assert _kinds(_feed(api, auth, holder)) == ["clickup.task.linked"]
+
+
+def test_unlinking_a_failed_creation_is_published_with_its_state(api, auth, clickup, workspace) -> None:
+    _ready(api, auth, workspace)
+    rule = {
+        "action": "status",
+        "status": 400,
+        "body": {"err": "Task name invalid", "ECODE": "INPUT_005"},
+        "method": "POST",
+        "path": r"/list/\d+/task$",
+        "token": workspace["token"],
+        "count": 1,
+    }
+    assert clickup.post("/_emulator/faults", json=rule).status_code == 200
+    ticket_id = str(uuid.uuid4())
+    url = f"/api/v1/tickets/{ticket_id}/clickup-task"
+    try:
+        body = {"title": "Refused", "priority": "low", "customer_id": "cust-1"}
+        assert api.post(url, headers=auth(), json=body).status_code == 202
+        wait_for(lambda: api.get(url, headers=auth()).json()["state"] == "failed", timeout_s=30)
+    finally:
+        clickup.delete("/_emulator/faults")
+    assert api.delete(url, headers=auth()).status_code == 204
+    (unlinked,) = [e for e in _feed(api, auth, ticket_id) if e["type"] == "clickup.task.unlinked"]
+    assert unlinked["data"] == {"task_id": None, "state": "failed", "by": "user:user-1"}
+    assert unlinked.get("task_id") is None  # no task was ever created

@@ -26,6 +26,8 @@ TYPES = {
     "clickup.task.comment_updated",
     "clickup.task.comment_deleted",
     "clickup.task.deleted",
+    "clickup.task.linked",
+    "clickup.task.unlinked",
     "clickup.connection.connected",
     "clickup.connection.needs_reauth",
     "clickup.connection.disconnected",
@@ -49,6 +51,25 @@ def _event(kind: str, data: dict) -> dict:
 
 
 CHANGE = {"changed_at": "2026-12-01T00:00:00Z", "by": "clickup", "current": True}
+
+
+def test_link_and_unlink_events_have_their_documented_shapes() -> None:
+    """Issue 19: linking and unlinking a task are portal events; the document refuses another shape."""
+    linked = {
+        "task_id": "t1",
+        "task_url": "https://app.clickup.com/t/t1",
+        "list_id": "l1",
+        "workspace_id": "w1",
+        "status": "to do",
+        "by": "user:alice",
+    }
+    assert problems(_event("clickup.task.linked", linked)) == []
+    assert problems(_event("clickup.task.linked", {k: v for k, v in linked.items() if k != "by"}))
+    unlinked = {"task_id": None, "state": "failed", "by": "user:alice"}
+    assert problems(_event("clickup.task.unlinked", unlinked)) == []
+    assert problems(_event("clickup.task.unlinked", {**unlinked, "state": "queued"}))  # in flight: never unlinked
+    with pytest.raises(ValidationError):
+        models.TaskUnlinked.model_validate({**unlinked, "extra": 1})
 
 
 def test_a_status_change_without_previous_is_not_the_documented_shape() -> None:

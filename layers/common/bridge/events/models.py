@@ -101,6 +101,27 @@ class TaskCreated(EventData):
     adopted: bool = Field(description="true: a task an earlier attempt had created was found and adopted")
 
 
+class TaskLinked(EventData):
+    """A portal user linked the ticket to a ClickUp task that already existed (`PUT …/clickup-task/link`); from
+    then on the task's changes are the ticket's, as for a created one."""
+
+    task_id: str
+    task_url: str | None
+    list_id: str | None
+    workspace_id: str | None = Field(description="The authorized workspace the task is in")
+    status: str | None = Field(description="The task's ClickUp status when it was linked")
+    by: str = Field(description="user:{portal user id}: who linked it (the JWT's sub)")
+
+
+class TaskUnlinked(EventData):
+    """A portal user unlinked the ticket from its task (`DELETE …/clickup-task`): the task stays in ClickUp, and
+    its changes no longer reach the ticket or the feed."""
+
+    task_id: str | None = Field(description="The task the ticket was linked to (null: a creation that had failed)")
+    state: Literal["created", "failed", "deleted"] = Field(description="The link's state when it was removed")
+    by: str = Field(description="user:{portal user id}: who unlinked it (the JWT's sub)")
+
+
 class TaskFailed(EventData):
     code: str = Field(description="no_list_for_customer, list_not_found, or ClickUp's ECODE (e.g. INPUT_005)")
     message: str
@@ -153,6 +174,8 @@ class AssignmentBroken(EventData):
 DATA_MODELS: dict[str, type[EventData]] = {
     "clickup.task.created": TaskCreated,
     "clickup.task.failed": TaskFailed,
+    "clickup.task.linked": TaskLinked,
+    "clickup.task.unlinked": TaskUnlinked,
     "clickup.task.change_failed": ChangeFailed,
     "clickup.task.fields_failed": FieldsFailed,
     "clickup.task.status_changed": StatusChanged,

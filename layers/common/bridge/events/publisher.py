@@ -18,20 +18,16 @@ from bridge.repositories import events as feed
 SOURCE = "clickup-bridge"
 
 
-def publish(
+def _event(
     org_id: str,
     type: str,
     data: EventData | dict[str, Any],
     *,
-    ticket_id: str | None = None,
-    task_id: str | None = None,
-    dedup_key: str | None = None,
-    again: bool = False,
-) -> dict[str, Any] | None:
-    """Record the event in the feed and put it on the bus. With `dedup_key` (the change it reports), a change
-    reported before is not reported again (None) and the event's id is derived from the key, so a consumer
-    deduplicating on ids sees one event per change. `again`: the publisher that recorded the change may have died
-    before the bus: the event recorded then is put on the bus (again, if it had got there)."""
+    ticket_id: str | None,
+    task_id: str | None,
+    dedup_key: str | None,
+) -> tuple[dict[str, Any], int]:
+    """The event as recorded and pushed, and the time it is recorded at (ms)."""
     # One shape per type (bridge.events.models): a dict (an outbox entry written earlier) is read through the
     # type's model, so nothing leaves in a shape the OpenAPI document does not show (ValidationError otherwise).
     model = DATA_MODELS[type]
@@ -50,6 +46,41 @@ def publish(
         event["ticket_id"] = ticket_id
     if task_id:
         event["task_id"] = task_id
+    return event, now_ms
+
+
+def feed_rows(
+    org_id: str,
+    type: str,
+    data: EventData,
+    *,
+    dedup_key: str,
+    ticket_id: str | None = None,
+    task_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """The feed's rows of an event, for the caller to write in the transaction that stores the change it reports
+    (TransactWriteItems Put entries in the resource's plain types, `bridge.repositories.events.rows`): the event is
+    then in the feed exactly when the change is. Afterwards `publish(org_id, type, data, dedup_key=dedup_key,
+    again=True)` puts the recorded event on the bus (it finds it recorded and writes nothing more)."""
+    event, now_ms = _event(org_id, type, data, ticket_id=ticket_id, task_id=task_id, dedup_key=dedup_key)
+    return feed.rows(event, now_ms, dedup_key)
+
+
+def publish(
+    org_id: str,
+    type: str,
+    data: EventData | dict[str, Any],
+    *,
+    ticket_id: str | None = None,
+    task_id: str | None = None,
+    dedup_key: str | None = None,
+    again: bool = False,
+) -> dict[str, Any] | None:
+    """Record the event in the feed and put it on the bus. With `dedup_key` (the change it reports), a change
+    reported before is not reported again (None) and the event's id is derived from the key, so a consumer
+    deduplicating on ids sees one event per change. `again`: the publisher that recorded the change may have died
+    before the bus: the event recorded then is put on the bus (again, if it had got there)."""
+    event, now_ms = _event(org_id, type, data, ticket_id=ticket_id, task_id=task_id, dedup_key=dedup_key)
     if not feed.append(event, now_ms, dedup_key):
         recorded = feed.recorded(org_id, dedup_key) if again and dedup_key else None
         if recorded is None:

@@ -12,15 +12,33 @@ RETENTION_S = 30 * 86400
 PREFIX = "EVENT#"
 
 
+def _row(event: dict[str, Any], recorded_ms: int) -> dict[str, Any]:
+    sk = f"{PREFIX}{recorded_ms:013d}#{event['id']}"
+    return {"pk": org_pk(event["org_id"]), "sk": sk, "event": event, "expires_at": recorded_ms // 1000 + RETENTION_S}
+
+
+def _key_row(row: dict[str, Any], dedup_key: str) -> dict[str, Any]:
+    return {"pk": row["pk"], "sk": f"EVENTKEY#{dedup_key}", "event_sk": row["sk"], "expires_at": row["expires_at"]}
+
+
 def append(event: dict[str, Any], recorded_ms: int, dedup_key: str | None = None) -> bool:
     """Record the event; False (nothing written) when `dedup_key` was recorded before."""
-    sk = f"{PREFIX}{recorded_ms:013d}#{event['id']}"
-    row = {"pk": org_pk(event["org_id"]), "sk": sk, "event": event, "expires_at": recorded_ms // 1000 + RETENTION_S}
+    row = _row(event, recorded_ms)
     if dedup_key is None:
         main_table().put_item(Item=storable(row))
         return True
-    key_row = {"pk": row["pk"], "sk": f"EVENTKEY#{dedup_key}", "event_sk": sk, "expires_at": row["expires_at"]}
-    return put_together(key_row, "attribute_not_exists(pk)", row)
+    return put_together(_key_row(row, dedup_key), "attribute_not_exists(pk)", row)
+
+
+def rows(event: dict[str, Any], recorded_ms: int, dedup_key: str) -> list[dict[str, Any]]:
+    """The feed's rows for the event, for a caller to write in its own transaction with the change the event
+    reports (`[{"Put": {"Item", "ConditionExpression"?}}]`): the event and its `EVENTKEY#{dedup_key}`, which
+    `append` and `recorded` then find, so the event is in the feed exactly when the change is stored."""
+    row = _row(event, recorded_ms)
+    return [
+        {"Put": {"Item": _key_row(row, dedup_key), "ConditionExpression": "attribute_not_exists(pk)"}},
+        {"Put": {"Item": row}},
+    ]
 
 
 def recorded(org_id: str, dedup_key: str) -> dict[str, Any] | None:

@@ -122,11 +122,17 @@ def _transact(items: list[dict[str, Any]]) -> bool:
 
 
 def link_existing(
-    org_id: str, ticket_id: str, task_id: str, link: dict[str, Any], audit_row: dict[str, Any]
+    org_id: str,
+    ticket_id: str,
+    task_id: str,
+    link: dict[str, Any],
+    audit_row: dict[str, Any],
+    also: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any] | None:
     """Link the ticket to an existing task: the ticket's link (only if it has none), the task's `TASK#{task}` /
-    `LINK` row (only if no ticket holds it: the lock two tickets racing for one task cannot both take) and the audit
-    row, in one transaction. The stored link, or None when either condition failed (nothing written)."""
+    `LINK` row (only if no ticket holds it: the lock two tickets racing for one task cannot both take), the audit
+    row and `also` (more Put entries: the portal event's feed rows), in one transaction. The stored link, or None
+    when a condition failed (nothing written)."""
     item = {k: v for k, v in link.items() if v is not None}
     item.update(_key(org_id, ticket_id), org_id=org_id, ticket_id=ticket_id, version=1)
     ref = {"pk": f"TASK#{task_id}", "sk": "LINK", "org_id": org_id, "ticket_id": ticket_id, "at": int(time.time())}
@@ -135,6 +141,7 @@ def link_existing(
             {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
             {"Put": {"Item": ref, "ConditionExpression": "attribute_not_exists(pk)"}},
             {"Put": {"Item": audit_row}},
+            *(also or []),
         ]
     )
     return item if done else None
@@ -156,9 +163,10 @@ def release_stale_task(task_id: str, ref: dict[str, Any]) -> bool:
     return True
 
 
-def unlink(link: dict[str, Any], audit_row: dict[str, Any]) -> bool:
+def unlink(link: dict[str, Any], audit_row: dict[str, Any], also: list[dict[str, Any]] | None = None) -> bool:
     """Remove the ticket's link (if unchanged since read: its `version`) and its task's `TASK#` row (if it still
-    names this ticket), with the audit row, in one transaction; False when the link changed meanwhile."""
+    names this ticket), with the audit row and `also` (more Put entries: the portal event's feed rows), in one
+    transaction; False when the link changed meanwhile (nothing written)."""
     org_id, ticket_id, task_id = link["org_id"], link["ticket_id"], link.get("task_id")
     items: list[dict[str, Any]] = [
         {
@@ -169,6 +177,7 @@ def unlink(link: dict[str, Any], audit_row: dict[str, Any]) -> bool:
             }
         },
         {"Put": {"Item": audit_row}},
+        *(also or []),
     ]
     ref = find_by_task(str(task_id)) if task_id else None
     if ref is not None and ref.get("org_id") == org_id and ref.get("ticket_id") == ticket_id:

@@ -8,6 +8,7 @@ both (the task stays in ClickUp); ClickUp's events on it are then ignored (no `T
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from bridge.core.clock import utc_now_iso
 from bridge.core.errors import Conflict, DependencyUnavailable, NotFound, Unprocessable
 from bridge.core.inputs import is_clickup_id
 from bridge.core.observability import logger
+from bridge.events.models import TaskLinked, TaskUnlinked
 from bridge.repositories import audit, ticket_links
 from bridge.repositories.ticket_links import CREATED, CREATING, QUEUED
 from bridge.tasks import render
@@ -31,6 +33,39 @@ from bridge.tasks import render
 # emulator, whose tasks' `url`s are on it).
 _TASK_PATH = re.compile(r"^/t/(?:(?P<team>[0-9]{1,32})/)?(?P<task>[A-Za-z0-9_-]{1,64})/?$")
 APP_ORIGIN = "https://app.clickup.com"
+
+
+class _Event:
+    """A portal event recorded in the feed by the same transaction as the link change it reports (its feed rows go
+    into the transaction), then put on the bus. Should the bus refuse, the event is still in the feed (the pull
+    route) and the change stands; the route answers 5xx like any other failed publish."""
+
+    def __init__(
+        self, type: str, data: TaskLinked | TaskUnlinked, org_id: str, ticket_id: str, task_id: str | None
+    ) -> None:
+        self.type, self.data, self.org_id, self.ticket_id, self.task_id = type, data, org_id, ticket_id, task_id
+        self.key = f"{type}#{ticket_id}#{uuid.uuid4().hex}"  # one event per change (a retried transaction: a new one)
+
+    def feed_rows(self) -> list[dict[str, Any]]:
+        from bridge.events.publisher import feed_rows
+
+        return feed_rows(
+            self.org_id, self.type, self.data, dedup_key=self.key, ticket_id=self.ticket_id, task_id=self.task_id
+        )
+
+    def put_on_bus(self) -> None:
+        from bridge.events.publisher import publish
+
+        # Recorded by the transaction: `again` finds it and puts that very event on the bus
+        publish(
+            self.org_id,
+            self.type,
+            self.data,
+            ticket_id=self.ticket_id,
+            task_id=self.task_id,
+            dedup_key=self.key,
+            again=True,
+        )
 
 
 def parse_task_url(url: str) -> tuple[str, str | None]:
@@ -140,10 +175,21 @@ def link(principal: Principal, ticket_id: str, task_id: str | None, task_url: st
             "created_in_clickup_at": task.date_created,
         }
         after = {k: record[k] for k in ("state", "task_id", "task_url", "list_id", "status", "priority")}
-        row = audit.row(org_id, ticket_id, f"user:{principal.user_id}", "linked", {}, after)
-        stored = ticket_links.link_existing(org_id, ticket_id, task.id, record, row)
+        actor = f"user:{principal.user_id}"
+        row = audit.row(org_id, ticket_id, actor, "linked", {}, after)
+        data = TaskLinked(
+            task_id=task.id,
+            task_url=task.url,
+            list_id=task.list_id,
+            workspace_id=task.team_id,
+            status=task.status.status,
+            by=actor,
+        )
+        event = _Event("clickup.task.linked", data, org_id, ticket_id, task.id)
+        stored = ticket_links.link_existing(org_id, ticket_id, task.id, record, row, also=event.feed_rows())
         if stored is not None:
             logger.info("ticket linked to an existing task", extra={"org_id": org_id, "ticket_id": ticket_id})
+            event.put_on_bus()
             return 201, view(stored)
         if ticket_links.get(org_id, ticket_id) is not None:
             continue  # the ticket got a link meanwhile: decided above
@@ -170,8 +216,13 @@ def unlink(principal: Principal, ticket_id: str) -> None:
         if current["state"] in (QUEUED, CREATING):
             raise Conflict("the ticket's task is being created: unlink it once created", code="task_creation_in_flight")
         before = {k: current.get(k) for k in ("state", "task_id", "task_url")}
-        row = audit.row(org_id, ticket_id, f"user:{principal.user_id}", "unlinked", before, {"state": None})
-        if ticket_links.unlink(current, row):
+        actor = f"user:{principal.user_id}"
+        row = audit.row(org_id, ticket_id, actor, "unlinked", before, {"state": None})
+        task_id = current.get("task_id")
+        data = TaskUnlinked(task_id=task_id, state=current["state"], by=actor)
+        event = _Event("clickup.task.unlinked", data, org_id, ticket_id, task_id)
+        if ticket_links.unlink(current, row, also=event.feed_rows()):
             logger.info("ticket unlinked from its task", extra={"org_id": org_id, "ticket_id": ticket_id})
+            event.put_on_bus()
             return
     raise Conflict("the ticket's link changed meanwhile; try again", code="link_contention")
