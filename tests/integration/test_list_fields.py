@@ -186,3 +186,23 @@ def test_a_revoked_token_marks_the_connection_and_answers_needs_reauth(api, auth
     assert [e["data"]["detected_in"] for e in events if e["type"] == "clickup.connection.needs_reauth"] == [
         "list fields"
     ]
+
+
+def test_every_route_that_refuses_a_revoked_connection_says_needs_reauth(api, auth, clickup, workspace) -> None:
+    """A connection whose access ClickUp revoked is not "not connected": each route that refuses it (the fields,
+    a sync now, linking a task) answers 409 `needs_reauth`, so the portal asks an admin to reconnect rather than
+    to connect for the first time. (Routes reading what was synced, as the members, keep answering.)"""
+    flows.connect_with_token(api, auth(), workspace["token"])
+    l1 = _list(workspace, "L1")
+    assert clickup.post(f"/_emulator/tokens/{workspace['token_id']}/revoke").status_code == 200
+    assert api.get(_fields_url(l1["id"]), headers=auth()).json()["error"]["code"] == "needs_reauth"  # detected
+    for method, path, body in (
+        ("GET", _fields_url(l1["id"]), None),
+        ("POST", "/api/v1/clickup/sync", None),
+        ("PUT", "/api/v1/tickets/0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d/clickup-task/link", {"task_id": "abc123"}),
+    ):
+        answer = api.request(method, path, headers=auth(), json=body)
+        assert (answer.status_code, answer.json().get("error", {}).get("code")) == (409, "needs_reauth"), (
+            path,
+            answer.text,
+        )

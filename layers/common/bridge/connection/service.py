@@ -45,9 +45,10 @@ def require_connected(
     org_id: str, *, allow_reauth: bool = True, recent: bool = False
 ) -> tuple[org_settings.OrgSettings, connections.Connection]:
     """The one check in front of every route that needs ClickUp: the module is enabled (409 module_disabled) and
-    the organisation connected (409 not_connected; `needs_reauth` passes when `allow_reauth`, as work accepted
-    then waits for the reconnect). `recent`: settings and connection as read at most a few seconds ago in this
-    container, for the portal's hot paths; both are returned so callers read them once. A refusal is never made
+    the organisation connected (409 not_connected; a revoked connection passes when `allow_reauth`, as work
+    accepted then waits for the reconnect, else 409 `needs_reauth`). `recent`: settings and connection as read at
+    most a few seconds ago in this container, for the portal's hot paths; both are returned so callers read them
+    once. A refusal is never made
     on a recent read alone: it is confirmed on what is stored now (another function, the oauth one, may have
     changed the settings or the connection within those seconds, and its container's writes are not seen here)."""
     try:
@@ -66,6 +67,8 @@ def _require_connected(
         raise Conflict("the ClickUp module is disabled for this organisation", code="module_disabled")
     conn = (connections.recent(org_id) if recent else connections.get(org_id)) or connections.Connection(org_id)
     usable = (CONNECTED, NEEDS_REAUTH) if allow_reauth else (CONNECTED,)
+    if conn.status == NEEDS_REAUTH and conn.status not in usable:  # the truth: connected once, access revoked
+        raise Conflict("ClickUp access was revoked; an admin must connect ClickUp again", code="needs_reauth")
     if conn.status not in usable:
         raise Conflict("this organisation has not connected ClickUp", code="not_connected")
     return value, conn
