@@ -21,6 +21,7 @@ from bridge.core.errors import Conflict, DependencyUnavailable, NotFound, Unproc
 from bridge.core.inputs import is_clickup_id
 from bridge.core.observability import logger
 from bridge.repositories import audit, ticket_links
+from bridge.repositories.table import Done, versioned_update
 from bridge.repositories.ticket_links import CREATED, CREATING, QUEUED
 from bridge.tasks import render
 
@@ -163,15 +164,23 @@ def unlink(principal: Principal, ticket_id: str) -> None:
     worker would create it anyway)."""
     org_id = principal.org_id
     connection.require_enabled(org_id)
-    for _ in range(5):
+
+    def read() -> dict[str, Any] | Done:
         current = ticket_links.get(org_id, ticket_id)
-        if current is None:
-            return
+        return Done(None) if current is None else current
+
+    def change(current: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         if current["state"] in (QUEUED, CREATING):
             raise Conflict("the ticket's task is being created: unlink it once created", code="task_creation_in_flight")
         before = {k: current.get(k) for k in ("state", "task_id", "task_url")}
-        row = audit.row(org_id, ticket_id, f"user:{principal.user_id}", "unlinked", before, {"state": None})
-        if ticket_links.unlink(current, row):
-            logger.info("ticket unlinked from its task", extra={"org_id": org_id, "ticket_id": ticket_id})
-            return
-    raise Conflict("the ticket's link changed meanwhile; try again", code="link_contention")
+        return current, audit.row(org_id, ticket_id, f"user:{principal.user_id}", "unlinked", before, {"state": None})
+
+    unlinked = versioned_update(
+        read,
+        change,
+        lambda removal: ticket_links.unlink(*removal),
+        tries=5,
+        contended=Conflict("the ticket's link changed meanwhile; try again", code="link_contention"),
+    )
+    if unlinked is not None:
+        logger.info("ticket unlinked from its task", extra={"org_id": org_id, "ticket_id": ticket_id})
