@@ -187,42 +187,55 @@ def decide_comment(
     - The generic taskUpdated alone cannot tell an addition from an edit: a comment not known is added, a known
       one with other text was edited, a known one with the same text is a copy.
     - Our own comment is recorded, not reported; a ClickUp user's edit of it is reported like any edit."""
-    comment_id = str(change.data["comment_id"])
     text_digest = digest(change.value) if change.kind != "deleted" else ""
     if state is not None and change.key in (state.get("k") or []):
         return CommentDecision("handled", dict(state))
-    fresh = state is None
     new: dict[str, Any] = dict(state) if state is not None else {"d": 0, "h": "", "a": False, "k": []}
     new["k"] = [*(new.get("k") or []), change.key][-COMMENT_KEYS_KEPT:]
-    kind = change.kind
+    kind = _comment_kind(change.kind, new, fresh=state is None, text_digest=text_digest)
+    if kind == "handled":
+        return CommentDecision("handled", new)
     if kind == "deleted":
-        if new.get("x"):
-            return CommentDecision("handled", new)
         new["x"] = True
         return CommentDecision("deleted", new)
-    if kind == "generic":
-        if fresh or not new.get("a"):
-            kind = "posted"
-        elif text_digest != new.get("h"):
-            kind = "updated"
-        else:
-            return CommentDecision("handled", new)
     current = change.date_ms >= int(new.get("d") or 0)
     if kind == "posted":
-        if new.get("a"):
-            return CommentDecision("handled", new)  # its addition was seen (or was ours): not a second comment
-        new["a"] = True
-        if current:
-            new["d"], new["h"] = change.date_ms, text_digest
-        if own(comment_id, change.value, bool(change.data.get(NOT_OURS))):
-            new["own"] = True
-            return CommentDecision("own", new)
-        return CommentDecision("added", new, current=current)
+        return _posted(change, new, current, text_digest, own)
     if new.get("d") == change.date_ms and new.get("h") == text_digest:
         return CommentDecision("handled", new)  # this version was seen (under another history key)
     if current:
         new["d"], new["h"] = change.date_ms, text_digest
     return CommentDecision("updated", new, current=current)
+
+
+def _comment_kind(kind: str, state: Mapping[str, Any], fresh: bool, text_digest: str) -> str:
+    """`posted` / `updated` / `deleted`, or `handled` (a deletion seen, a generic copy of the version known); the
+    generic taskUpdated read against what the link knows of the comment."""
+    if kind == "deleted":
+        return "handled" if state.get("x") else "deleted"
+    if kind != "generic":
+        return kind
+    if fresh or not state.get("a"):
+        return "posted"
+    return "updated" if text_digest != state.get("h") else "handled"
+
+
+def _posted(
+    change: Change,
+    state: dict[str, Any],
+    current: bool,
+    text_digest: str,
+    own: Callable[[str, str | None, bool], bool],
+) -> CommentDecision:
+    if state.get("a"):
+        return CommentDecision("handled", state)  # its addition was seen (or was ours): not a second comment
+    state["a"] = True
+    if current:
+        state["d"], state["h"] = change.date_ms, text_digest
+    if own(str(change.data["comment_id"]), change.value, bool(change.data.get(NOT_OURS))):
+        state["own"] = True
+        return CommentDecision("own", state)
+    return CommentDecision("added", state, current=current)
 
 
 # -- the events ------------------------------------------------------------------------------------------------

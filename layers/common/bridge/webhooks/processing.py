@@ -85,26 +85,56 @@ def apply_changes(org_id: str, task_id: str, changes: list[Change], owner: str |
     if ref is None or ref.get("org_id") != org_id:  # never another organisation's ticket
         metrics.add_metric(name="WebhookUnlinkedTask", unit="Count", value=1)
         return 0
-    ticket_id = ref["ticket_id"]
-    known: dict[str, Any] = {}  # read once, on the first decision: who the bridge writes as, the time zone
-    fresh_entries: list[dict[str, Any]] = []
-    audited: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    update = _LinkUpdate(org_id, ref["ticket_id"], task_id, changes, owner)
+    outcome = versioned_update(
+        update.read,
+        update.change,
+        ticket_links.save,
+        tries=LINK_TRIES,
+        contended=RuntimeError("the ticket's link kept changing; the delivery will be retried"),
+    )
+    if isinstance(outcome, int):
+        return outcome
+    was, reported = update.audited
+    if reported:
+        audit.record(org_id, update.ticket_id, changes[-1].actor, "clickup_changed", was, reported)
+    return _flush(outcome, owner, fresh={_entry_id(news) for news in update.fresh_entries})
 
-    def read() -> dict[str, Any] | Done:
-        link = ticket_links.get(org_id, ticket_id)
-        return Done(0) if link is None or link.get("task_id") != task_id else link
 
-    def change(link: dict[str, Any]) -> dict[str, Any] | Done:
-        if not known:
-            known["changes"] = changes
-            if decisions.names_a_user(changes):  # another ClickUp user's change is never our echo
-                known["changes"] = decisions.mark_authors(changes, _writer(org_id))
-            known["time_zone"] = _time_zone(org_id) if any(c.field == "due_date" for c in changes) else None
+class _LinkUpdate:
+    """`apply_changes`' read and change for `versioned_update`: the link as read, the decision on it written back
+    with its events in the outbox. Who the bridge writes as and the workspace's time zone are read once, on the
+    first decision (only when a change needs them)."""
+
+    def __init__(self, org_id: str, ticket_id: str, task_id: str, changes: list[Change], owner: str | None) -> None:
+        self.org_id, self.ticket_id, self.task_id, self.owner = org_id, ticket_id, task_id, owner
+        self.changes = changes
+        self.time_zone: str | None = None
+        self.prepared = False
+        self.fresh_entries: list[dict[str, Any]] = []  # the outbox entries of the last write
+        self.audited: tuple[dict[str, Any], dict[str, Any]] = ({}, {})  # fields a ClickUp user changed: before, after
+
+    def read(self) -> dict[str, Any] | Done:
+        link = ticket_links.get(self.org_id, self.ticket_id)
+        return Done(0) if link is None or link.get("task_id") != self.task_id else link
+
+    def _prepare(self) -> None:
+        if self.prepared:
+            return
+        self.prepared = True
+        if decisions.names_a_user(self.changes):  # another ClickUp user's change is never our echo
+            self.changes = decisions.mark_authors(self.changes, _writer(self.org_id))
+        if any(c.field == "due_date" for c in self.changes):
+            self.time_zone = _time_zone(self.org_id)
+
+    def change(self, link: dict[str, Any]) -> dict[str, Any] | Done:
+        self._prepare()
+        org_id, task_id = self.org_id, self.task_id
         decision = decisions.decide_link(
             link,
-            known["changes"],
+            self.changes,
             task_id=task_id,
-            time_zone=known["time_zone"],
+            time_zone=self.time_zone,
             echo=lambda change, value: _is_echo(org_id, task_id, change, value),
             own_comment=lambda comment_id, text, not_ours: _own_comment(org_id, task_id, comment_id, text, not_ours),
         )
@@ -112,33 +142,19 @@ def apply_changes(org_id: str, task_id: str, changes: list[Change], owner: str |
             metrics.add_metric(name="WebhookEchoSuppressed", unit="Count", value=1)
         outbox: list[dict[str, Any]] = list(link.get("outbox") or [])
         if not decision.changed:
-            return Done(_flush(link, owner, fresh=set()) if outbox else 0)  # nothing new; a dead one's outbox
+            return Done(_flush(link, self.owner, fresh=set()) if outbox else 0)  # nothing new; a dead one's outbox
         lease_until_ms = int(time.time() * 1000) + OUTBOX_LEASE_MS
-        fresh_entries[:] = [{**news, "owner": owner, "lease_until": lease_until_ms} for news in decision.news]
+        self.fresh_entries = [{**news, "owner": self.owner, "lease_until": lease_until_ms} for news in decision.news]
         before = {k: link.get(k) for k in decisions.LINK_FIELDS}
         changed = {k: v for k, v in decision.fields.items() if before[k] != v}
         link.update(changed)
         link["field_dates"], link["field_keys"] = decision.field_dates, decision.field_keys
-        link["outbox"] = outbox + fresh_entries
+        link["outbox"] = outbox + self.fresh_entries
         if decision.comments:
             link["comments"] = decision.comments
         reported = {k: v for k, v in changed.items() if k in decision.reported}
-        audited[:] = [({k: before[k] for k in reported}, reported)]
+        self.audited = ({k: before[k] for k in reported}, reported)
         return link
-
-    outcome = versioned_update(
-        read,
-        change,
-        ticket_links.save,
-        tries=LINK_TRIES,
-        contended=RuntimeError("the ticket's link kept changing; the delivery will be retried"),
-    )
-    if isinstance(outcome, int):
-        return outcome
-    was, reported = audited[0]
-    if reported:
-        audit.record(org_id, ticket_id, changes[-1].actor, "clickup_changed", was, reported)
-    return _flush(outcome, owner, fresh={_entry_id(news) for news in fresh_entries})
 
 
 def _flush(link: dict[str, Any], owner: str | None, fresh: set[tuple[Any, ...]]) -> int:
