@@ -13,7 +13,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install dev test test-fast lint synth deploy bootstrap secret smoke layer bench faults fuzz demo openapi browser clean
+.PHONY: install dev test test-unit test-fast lint synth deploy bootstrap secret smoke layer bench faults fuzz demo openapi browser clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -30,6 +30,11 @@ dev: install ## start the whole local stack in the foreground (Ctrl-C stops it)
 
 test: install browser ## the whole suite: unit, integration, infra, e2e, browser
 	$(PY) -m pytest -q tests
+
+# tests/unit alone, in seconds: the pure decisions and helpers, no local stack. `make test` keeps its own order
+# (pytest's: e2e, infra, integration, unit): it does not run tests/unit first in the same process.
+test-unit: install ## the unit tests only (no local stack; seconds)
+	$(PY) -m pytest -q tests/unit
 
 test-fast: install ## everything but CDK synthesis and the browser
 	$(PY) -m pytest -q tests -m "not infra and not browser"

@@ -16,6 +16,7 @@ from bridge.events.models import ConnectionConnected, ConnectionDisconnected, Co
 from bridge.events.publisher import publish
 from bridge.ratelimit.limiter import OrgRateLimiter
 from bridge.repositories import connections, members, org_index, org_settings, table, webhooks
+from bridge.repositories.table import Done, versioned_update
 from bridge.vault import envelope
 from bridge.webhooks import registration
 
@@ -151,20 +152,27 @@ def workspace_not_authorized(
     if workspace_id in {t.id for t in (client.get_teams() if teams is None else teams)}:
         logger.warning("workspace refused but still authorized", extra={"org_id": org_id, "workspace_id": workspace_id})
         return False
-    for _ in range(5):
-        conn = current(org_id)
+
+    def unauthorize(conn: connections.Connection) -> connections.Connection | Done:
         if workspace_id not in conn.authorized_workspace_ids:
-            return True  # already marked (another job), or a reconnect dropped it
+            return Done(None)  # already marked (another job), or a reconnect dropped it
         workspaces: list[connections.Workspace] = [
             {**w, "authorized": False} if w["id"] == workspace_id else w for w in conn.workspaces
         ]
         conn.workspaces = workspaces
         if conn.default_workspace_id == workspace_id:
             conn.default_workspace_id = next((w["id"] for w in workspaces if w.get("authorized")), None)
-        if connections.save(conn, expected_version=conn.version):
-            break
-    else:
-        raise DependencyUnavailable("could not store the connection (too much contention)", code="store_contention")
+        return conn
+
+    marked = versioned_update(
+        lambda: current(org_id),
+        unauthorize,
+        _save_connection,
+        tries=5,
+        contended=_contention("store"),
+    )
+    if marked is None:
+        return True
     row = webhooks.get(org_id, workspace_id)
     if row is not None:
         kept = {k: v for k, v in row.items() if k not in ("pk", "sk", "org_id", "workspace_id")}
@@ -188,11 +196,11 @@ def store_token(
 ) -> connections.Connection:
     """Save a new token atomically (conditional on the version read); a newer token is never overwritten.
     `oauth_state`: the hash of the OAuth state whose callback obtained the token (a reloaded callback checks it)."""
-    for _ in range(5):
-        conn = current(org_id)
+
+    def replace(conn: connections.Connection) -> connections.Connection | Done:
         if conn.token and conn.token_obtained_at > obtained_at and conn.status == CONNECTED:
             logger.info("a newer token is already stored; keeping it", extra={"org_id": org_id})
-            return conn
+            return Done(conn)
         known = {w["id"]: w for w in conn.workspaces}
         authorized = {t.id for t in teams}
         for team in teams:
@@ -214,10 +222,28 @@ def store_token(
             token=envelope.seal(org_id, envelope.TOKEN, token),
             token_obtained_at=obtained_at,
             oauth_state=oauth_state,
+            version=conn.version,  # written conditionally on the version read
         )
-        if connections.save(updated, expected_version=conn.version):
-            return updated
-    raise DependencyUnavailable("could not store the connection (too much contention)", code="store_contention")
+        return updated
+
+    stored: connections.Connection = versioned_update(
+        lambda: current(org_id),
+        replace,
+        _save_connection,
+        tries=5,
+        contended=_contention("store"),
+    )
+    return stored
+
+
+def _save_connection(conn: connections.Connection) -> bool:
+    """Write the connection if nobody wrote it since its `version` was read (False: a lost race)."""
+    return connections.save(conn, expected_version=conn.version)
+
+
+def _contention(verb: str) -> DependencyUnavailable:
+    """503 `store_contention`: the connection kept changing under 5 conditional writes."""
+    return DependencyUnavailable(f"could not {verb} the connection (too much contention)", code="store_contention")
 
 
 PERSONAL_TOKEN_MAX_CHARS = 256
@@ -281,16 +307,22 @@ def _previous_client(org_id: str, before: connections.Connection | None, user_id
 
 
 def set_default_workspace(org_id: str, workspace_id: str) -> dict[str, Any]:
-    for _ in range(5):
-        conn = current(org_id)
+    def choose(conn: connections.Connection) -> connections.Connection:
         if conn.status not in (CONNECTED, NEEDS_REAUTH):
             raise Conflict("this organisation has not connected ClickUp", code="not_connected")
         if workspace_id not in conn.authorized_workspace_ids:
             raise Unprocessable("that workspace is not one the connection authorized", code="workspace_not_authorized")
         conn.default_workspace_id = workspace_id
-        if connections.save(conn, expected_version=conn.version):
-            return view(org_id)
-    raise DependencyUnavailable("could not update the connection (too much contention)", code="store_contention")
+        return conn
+
+    versioned_update(
+        lambda: current(org_id),
+        choose,
+        _save_connection,
+        tries=5,
+        contended=_contention("update"),
+    )
+    return view(org_id)
 
 
 def test(org_id: str, remaining_s: Any = None) -> dict[str, Any]:
@@ -333,11 +365,16 @@ def disconnect(org_id: str, purge: bool) -> dict[str, Any]:
     envelope.forget(org_id)
     org_index.remove(org_id)
     if conn and conn.status != DISCONNECTED:
-        for _ in range(5):
-            conn = current(org_id)
-            conn.status, conn.token, conn.token_obtained_at = DISCONNECTED, None, 0.0
-            if connections.save(conn, expected_version=conn.version):
-                break
+        last: list[connections.Connection] = []
+
+        def forget(latest: connections.Connection) -> connections.Connection:
+            latest.status, latest.token, latest.token_obtained_at = DISCONNECTED, None, 0.0
+            last[:] = [latest]
+            return latest
+
+        # still contended after 5 tries: the status stays as stored (the token is shredded all the same)
+        versioned_update(lambda: current(org_id), forget, _save_connection, tries=5, contended=Done(None))
+        conn = last[-1]
     if purge:
         _purge_links(org_id)
     if conn and (outcomes or conn.status == DISCONNECTED):

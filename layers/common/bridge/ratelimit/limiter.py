@@ -11,7 +11,6 @@ request arrived, a moment after ours).
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Mapping
@@ -20,6 +19,8 @@ from typing import Any
 
 from bridge.clickup.client import parse_reset
 from bridge.clickup.errors import RateLimited
+from bridge.ratelimit import windows
+from bridge.ratelimit.windows import budget_of
 from bridge.repositories.table import is_conditional_failure, main_table, plain
 
 DEFAULT_LIMIT = 100  # until ClickUp tells us (X-RateLimit-Limit)
@@ -30,14 +31,8 @@ def window_s() -> float:
 
 
 def guard_s() -> float:
-    """No request starts this close to a window's end: it could arrive in ClickUp's next window while being
-    counted in ours (a straggler), and a few of those at 100/min would draw 429s."""
-    return min(0.5, window_s() * 0.1)
-
-
-def budget_of(limit: int) -> int:
-    """The share we use: the limit minus a small safety margin (2%, at least one request)."""
-    return max(1, limit - max(1, math.ceil(limit * 0.02)))
+    """No request starts this close to a window's end (`windows.guard_for`)."""
+    return windows.guard_for(window_s())
 
 
 def _dec(value: float) -> Decimal:
@@ -61,12 +56,11 @@ class OrgRateLimiter:
     # -- hooks -------------------------------------------------------------------------------------------
     def before_request(self) -> None:
         now = time.time()
-        if self._window_end <= now or self._blocked_until > now:
+        if windows.must_reload(now, self._window_end, self._blocked_until):
             self._load_window(now)
-        if self._blocked_until > now:
-            raise self._spent(self._blocked_until)
-        if now > self._window_end - guard_s():
-            raise self._spent(self._window_end)
+        until = windows.refusal(now, self._window_end, self._blocked_until, guard_s())
+        if until is not None:
+            raise self._spent(until)
         try:
             main_table().update_item(
                 Key={"pk": self._key["pk"], "sk": f"WINDOW#{self._window_start:.3f}"},
@@ -75,21 +69,21 @@ class OrgRateLimiter:
                 ExpressionAttributeValues={
                     ":one": 1,
                     ":budget": budget_of(self._limit),
-                    ":exp": int(self._window_end) + 3600,
+                    ":exp": int(self._window_end) + windows.COUNTER_KEPT_S,
                 },
             )
         except Exception as exc:
             if is_conditional_failure(exc):
                 raise self._spent(self._window_end) from None
             raise
-        if time.time() > self._window_end - guard_s():
+        if windows.refusal(time.time(), self._window_end, 0.0, guard_s()) is not None:
             # The bookkeeping itself was slow: the unit is spent, the request is not sent this late.
             raise self._spent(self._window_end)
 
     def after_response(self, status: int, headers: Mapping[str, str]) -> None:
-        limit = headers.get("X-RateLimit-Limit")
-        if limit and limit.isdigit() and int(limit) != self._limit:
-            self._limit = int(limit)
+        limit = windows.learned_limit(headers.get("X-RateLimit-Limit"), self._limit)
+        if limit is not None:
+            self._limit = limit
             main_table().update_item(
                 Key=self._key,
                 UpdateExpression="SET #l = :l",
@@ -97,16 +91,17 @@ class OrgRateLimiter:
                 ExpressionAttributeValues={":l": self._limit},
             )
         reset = parse_reset(headers.get("X-RateLimit-Reset"))
-        if status == 429:
+        learned = windows.after_response(status, reset, time.time(), self._window_end, self._blocked_until, window_s())
+        if learned.blocked_until is not None:
             # Spent anyway (another client of the same token): wait for ClickUp's reset, for every Lambda.
-            self._blocked_until = max(self._blocked_until, reset or time.time() + window_s())
+            self._blocked_until = learned.blocked_until
             main_table().update_item(
                 Key=self._key,
                 UpdateExpression="SET blocked_until = :b",
                 ExpressionAttributeValues={":b": _dec(self._blocked_until)},
             )
-        elif reset and self._window_end < reset < self._window_end + window_s():
-            self._stretch(reset)
+        elif learned.stretch_to is not None:
+            self._stretch(learned.stretch_to)
 
     # -- windows -------------------------------------------------------------------------------------------
     def _stretch(self, reset: float) -> None:
@@ -136,7 +131,7 @@ class OrgRateLimiter:
         self._adopt(self._read_state(table))
         if self._window_end > now:
             return
-        start, end = round(now, 3), round(now + window_s(), 3)
+        start, end = windows.next_window(now, window_s())
         try:  # the first request after a window ended opens the next one, for every Lambda alike
             table.update_item(
                 Key=self._key,

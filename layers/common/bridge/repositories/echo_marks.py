@@ -2,8 +2,8 @@
 so the webhook that ClickUp sends back for our own change is recognised as an echo and not reported to the portal
 as news. One row per value, not one per field: the echo of an earlier write can arrive after a later write.
 
-Values are kept in their **canonical form** (`canonical`), because ClickUp sends back its own rendering of what we
-wrote, not our bytes:
+Values are kept in their **canonical form** (`canonical`, in `bridge.core.echo_forms`, pure), because ClickUp sends
+back its own rendering of what we wrote, not our bytes:
 
 - status: ClickUp matches a status name without regard to case and stores the list's own spelling
   (`"In Progress"` written, `"in progress"` sent back): compared case-folded and trimmed;
@@ -24,67 +24,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import time
-import unicodedata
 from typing import Any
 
+from bridge.core.echo_forms import (  # noqa: F401 (re-exported: the forms are the marks' own)
+    DATE_TOLERANCE_MS,
+    canonical,
+    comment_text,
+    int_or_none,
+    is_echo_date_among,
+    priority_name,
+)
 from bridge.repositories.table import main_table, org_pk, plain, query_org
 
 TTL_S = 15 * 60  # ClickUp retries a delivery for minutes at most
-DATE_TOLERANCE_MS = 60_000  # a date ClickUp rounded (to the second or the minute) is still our write
-_PRIORITY_NAMES = {1: "urgent", 2: "high", 3: "normal", 4: "low"}
-_SPACES = re.compile(r"\s+")
-
-
-def canonical(field: str, value: Any) -> Any:
-    """The form of `value` in which what we wrote and what ClickUp sends back for it compare equal (see above)."""
-    if value is None:
-        return None
-    if field == "status":
-        name = value.get("status") if isinstance(value, dict) else value
-        return None if name is None else str(name).strip().casefold()
-    if field == "priority":
-        return priority_name(value)
-    if field == "due_date":
-        return _int_or_none(value)
-    if field == "assignees":
-        return sorted({int(v) for v in value})
-    if field == "comment":
-        return comment_text(value)
-    if field == "comment_id":
-        return str(value).strip()
-    return value
-
-
-def priority_name(value: Any) -> str | None:
-    """`1`, `"1"`, `"urgent"`, `{"id": "1", "priority": "urgent"}` → `"urgent"`; anything else → None."""
-    if isinstance(value, dict):
-        name = str(value.get("priority") or "").strip().casefold()
-        if name in _PRIORITY_NAMES.values():
-            return name
-        value = value.get("id")
-    if isinstance(value, bool) or value is None:
-        return None
-    text = str(value).strip().casefold()
-    if text in _PRIORITY_NAMES.values():
-        return text
-    return _PRIORITY_NAMES.get(int(text)) if text.isdigit() else None
-
-
-def comment_text(value: Any) -> str:
-    """A comment's text as compared: `comment_text`, `text_content` or ClickUp's blocks (`[{"text": …}, …]`)."""
-    if isinstance(value, list):
-        value = "".join(str(part.get("text") or "") for part in value if isinstance(part, dict))
-    text = unicodedata.normalize("NFC", str(value)).replace("\r\n", "\n").replace("\r", "\n")
-    return _SPACES.sub(" ", text).strip()
-
-
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
 
 
 def _value(value: Any) -> str:
@@ -130,8 +83,6 @@ def is_echo(org_id: str, task_id: str, field: str, value: Any) -> bool:
 
 def is_echo_date(org_id: str, task_id: str, value: Any) -> bool:
     """A date (ms) within DATE_TOLERANCE_MS of one the bridge wrote: ClickUp's rounding of our own write."""
-    seen = _int_or_none(value)
-    if seen is None:
+    if int_or_none(value) is None:
         return False
-    marks = written(org_id, task_id, "due_date")
-    return any(ms is not None and abs(int(ms) - seen) <= DATE_TOLERANCE_MS for ms in marks)
+    return is_echo_date_among(value, written(org_id, task_id, "due_date"))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from bridge.core import aws
 from bridge.core.config import settings
@@ -54,6 +56,51 @@ def is_conditional_failure(exc: Exception) -> bool:
     if not reasons:  # no reasons given: only the message tells (botocore keeps it)
         return "ConditionalCheckFailed" in str(response.get("Error", {}).get("Message", ""))
     return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
+
+
+R = TypeVar("R")  # the record as read
+W = TypeVar("W")  # what is written (usually the record read, changed)
+
+
+@dataclass(frozen=True)
+class Done:
+    """Returned by `versioned_update`'s `read` or `change`: stop without writing; the update answers `value`.
+    Also its `contended` answer when running out of tries is not an error. (Not generic: mypy cannot infer a type
+    variable inside `R | Done[V]`.)"""
+
+    value: Any
+
+
+def versioned_update(
+    read: Callable[[], R | Done],
+    change: Callable[[R], W | Done],
+    write: Callable[[W], bool],
+    *,
+    tries: int,
+    contended: Exception | Done,
+    held: R | None = None,
+) -> W | Any:
+    """Read → change → conditional write, from a fresh read each time the write lost a race.
+
+    `read()` reads the record (consistently) or answers `Done` (e.g. it is gone); `change(record)` decides on it and
+    returns what to write (the record changed, or a new one) or `Done` (nothing to write: the answer); `write(w)`
+    writes conditionally on the version read and returns False when another writer wrote since (a DynamoDB
+    `ConditionalCheckFailedException`, see `is_conditional_failure`). The first try changes `held` when given (the
+    record already in hand) instead of reading. Answers what was written, or a `Done`'s value. After `tries`
+    lost races: raises `contended`, or answers its value when it is a `Done`. Exceptions from the three callables
+    propagate (a change may refuse by raising)."""
+    for attempt in range(tries):
+        record = held if attempt == 0 and held is not None else read()
+        if isinstance(record, Done):
+            return record.value
+        outcome = change(record)
+        if isinstance(outcome, Done):
+            return outcome.value
+        if write(outcome):
+            return outcome
+    if isinstance(contended, Done):
+        return contended.value
+    raise contended
 
 
 def query_org(org_id: str, prefix: str) -> list[dict[str, Any]]:

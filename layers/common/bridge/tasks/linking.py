@@ -23,6 +23,7 @@ from bridge.core.inputs import is_clickup_id
 from bridge.core.observability import logger
 from bridge.events.models import TaskLinked, TaskUnlinked
 from bridge.repositories import audit, ticket_links
+from bridge.repositories.table import Done, versioned_update
 from bridge.repositories.ticket_links import CREATED, CREATING, QUEUED
 from bridge.tasks import render
 
@@ -209,10 +210,12 @@ def unlink(principal: Principal, ticket_id: str) -> None:
     worker would create it anyway)."""
     org_id = principal.org_id
     connection.require_enabled(org_id)
-    for _ in range(5):
+
+    def read() -> dict[str, Any] | Done:
         current = ticket_links.get(org_id, ticket_id)
-        if current is None:
-            return
+        return Done(None) if current is None else current
+
+    def change(current: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], _Event]:
         if current["state"] in (QUEUED, CREATING):
             raise Conflict("the ticket's task is being created: unlink it once created", code="task_creation_in_flight")
         before = {k: current.get(k) for k in ("state", "task_id", "task_url")}
@@ -220,9 +223,15 @@ def unlink(principal: Principal, ticket_id: str) -> None:
         row = audit.row(org_id, ticket_id, actor, "unlinked", before, {"state": None})
         task_id = current.get("task_id")
         data = TaskUnlinked(task_id=task_id, state=current["state"], by=actor)
-        event = _Event("clickup.task.unlinked", data, org_id, ticket_id, task_id)
-        if ticket_links.unlink(current, row, also=event.feed_rows()):
-            logger.info("ticket unlinked from its task", extra={"org_id": org_id, "ticket_id": ticket_id})
-            event.put_on_bus()
-            return
-    raise Conflict("the ticket's link changed meanwhile; try again", code="link_contention")
+        return current, row, _Event("clickup.task.unlinked", data, org_id, ticket_id, task_id)
+
+    unlinked = versioned_update(
+        read,
+        change,
+        lambda removal: ticket_links.unlink(removal[0], removal[1], also=removal[2].feed_rows()),
+        tries=5,
+        contended=Conflict("the ticket's link changed meanwhile; try again", code="link_contention"),
+    )
+    if unlinked is not None:
+        logger.info("ticket unlinked from its task", extra={"org_id": org_id, "ticket_id": ticket_id})
+        unlinked[2].put_on_bus()

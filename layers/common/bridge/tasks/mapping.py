@@ -10,6 +10,7 @@ from bridge.core.errors import Unprocessable
 from bridge.repositories import hierarchy
 from bridge.repositories.connections import Connection
 from bridge.repositories.org_settings import OrgSettings
+from bridge.tasks import lists as rules
 
 
 def _rows(org_id: str, conn: Connection | None = None) -> list[dict[str, Any]]:
@@ -19,14 +20,6 @@ def _rows(org_id: str, conn: Connection | None = None) -> list[dict[str, Any]]:
 
 def _lists(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {r["id"]: r for r in rows if r["kind"] == "list"}
-
-
-def _archived_list(rows: list[dict[str, Any]], lst: dict[str, Any]) -> bool:
-    """An archived list, or one in an archived folder: no new task goes there."""
-    folder_id = lst.get("folder_id")
-    return bool(lst.get("archived")) or any(
-        r["kind"] == "folder" and r["id"] == folder_id and r.get("archived") for r in rows if folder_id
-    )
 
 
 def check(org_id: str, value: OrgSettings) -> OrgSettings:
@@ -46,48 +39,33 @@ def check(org_id: str, value: OrgSettings) -> OrgSettings:
             raise Unprocessable(f"space {space_id} is not in the synced hierarchy", code="space_not_found")
         if list_id not in lists or lists[list_id]["space_id"] != space_id:
             raise Unprocessable(f"list {list_id} is not in space {space_id}", code="list_not_in_space")
-        if _archived_list(rows, lists[list_id]):
+        if rules.archived_list(rows, lists[list_id]):
             raise Unprocessable(f"list {list_id} (or its folder) is archived", code="list_archived")
     canonical: dict[str, dict[str, str]] = {}
     for list_id, mapping in value.status_mapping.items():
         if list_id not in lists:
             raise Unprocessable(f"list {list_id} is not in the synced hierarchy", code="list_not_found")
-        known = {_fold(s["status"]): str(s["status"]) for s in lists[list_id].get("statuses", [])}
+        known = {rules.fold(s["status"]): str(s["status"]) for s in lists[list_id].get("statuses", [])}
         canonical[list_id] = {}
         for portal_status, clickup_status in mapping.items():
-            if _fold(clickup_status) not in known:
+            if rules.fold(clickup_status) not in known:
                 raise Unprocessable(
                     f"status {clickup_status!r} (for {portal_status!r}) is not a status of list {list_id}; "
                     f"it has: {sorted(known.values())}",
                     code="status_not_in_list",
                 )
-            canonical[list_id][portal_status] = known[_fold(clickup_status)]
+            canonical[list_id][portal_status] = known[rules.fold(clickup_status)]
     return value.model_copy(update={"status_mapping": canonical})
-
-
-def _fold(name: str) -> str:
-    return name.strip().casefold()
 
 
 def resolve_list(org_id: str, customer: dict[str, Any] | None, value: OrgSettings) -> str | None:
     """The customer's assigned list; else its space's default list (settings); else the space's first list that is
-    neither archived nor in an archived folder."""
-    if not customer or customer.get("status") == "broken":
-        return None
-    if customer.get("list_id"):
-        return str(customer["list_id"])
-    space_id = customer["space_id"]
-    if value.space_default_lists.get(space_id):
-        return value.space_default_lists[space_id]
-    rows = hierarchy.load_space(org_id, customer["workspace_id"], space_id)
-    archived_folders = {r["id"] for r in rows if r["kind"] == "folder" and r.get("archived")}
-    in_space = [
-        r for r in rows if r["kind"] == "list" and not r.get("archived") and r.get("folder_id") not in archived_folders
-    ]
-    folderless = sorted((r for r in in_space if not r.get("folder_id")), key=lambda r: r.get("orderindex", 0))
-    foldered = sorted((r for r in in_space if r.get("folder_id")), key=lambda r: r.get("orderindex", 0))
-    candidates = folderless or foldered
-    return str(candidates[0]["id"]) if candidates else None
+    neither archived nor in an archived folder (decided by `lists.choose_list` and `lists.first_open_list`)."""
+    decided = rules.choose_list(customer, value.space_default_lists)
+    if decided.source != "first_list":
+        return decided.list_id
+    assert customer is not None and decided.space_id is not None
+    return rules.first_open_list(hierarchy.load_space(org_id, customer["workspace_id"], decided.space_id))
 
 
 def clickup_status(
@@ -98,10 +76,9 @@ def clickup_status(
     same name."""
     mapped = value.status_mapping.get(list_id, {}).get(portal_status)
     statuses = [str(s["status"]) for s in _lists(_rows(org_id, conn)).get(list_id, {}).get("statuses", [])]
-    wanted = mapped or portal_status
-    for status in statuses:
-        if _fold(status) == _fold(wanted):
-            return status
+    found = rules.status_in_list(statuses, mapped or portal_status)
+    if found is not None:
+        return found
     if mapped:
         return mapped  # the hierarchy does not (yet) know the list: ClickUp resolves the name, ignoring case
     raise Unprocessable(

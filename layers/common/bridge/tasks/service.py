@@ -17,6 +17,7 @@ from bridge.core.config import settings
 from bridge.core.errors import Conflict, DependencyUnavailable, NotFound, Unprocessable
 from bridge.core.observability import logger, metrics
 from bridge.repositories import assignments, audit, members, org_settings, ticket_links, ticket_ops
+from bridge.repositories.table import Done, versioned_update
 from bridge.repositories.ticket_links import CREATED, CREATING, FAILED, QUEUED
 from bridge.tasks import mapping
 
@@ -207,10 +208,15 @@ def request_comment(principal: Principal, ticket_id: str, text: str) -> dict[str
 def retry(principal: Principal, ticket_id: str) -> dict[str, Any]:
     org_id = principal.org_id
     connection.require_connected(org_id)
-    for _ in range(5):
+    before: dict[str, Any] = {}
+
+    def read() -> dict[str, Any]:
         link = ticket_links.get(org_id, ticket_id)
         if link is None:
             raise NotFound("this ticket has no ClickUp task", code="ticket_task_not_found")
+        return link
+
+    def change(link: dict[str, Any]) -> dict[str, Any] | Done:
         if link["state"] == CREATED and int(link.get("op_seq", 0)) > int(link.get("ops_applied", 0)):
             # changes that were given up on (an outage outlasted its bound): announced again, applied in order
             send(
@@ -220,16 +226,26 @@ def retry(principal: Principal, ticket_id: str) -> dict[str, Any]:
                 f"retry-{uuid.uuid4().hex}",
             )
             audit.record(org_id, ticket_id, f"user:{principal.user_id}", "retried", {}, {"pending_changes": True})
-            return view(link)
+            return Done((view(link),))  # an answer without writing (a tuple: told apart from the link written)
         if not (link["state"] == FAILED or _stuck(link)):
             raise Conflict(f"only a failed creation can be retried (this one is {link['state']})", code="not_failed")
-        before = {"state": link["state"], "error": link.get("error")}
+        before.update(state=link["state"], error=link.get("error"))
         link.update(state=QUEUED, error=None, generation=int(link.get("generation", 1)) + 1, updated_at=utc_now_iso())
-        if ticket_links.save(link):
-            audit.record(org_id, ticket_id, f"user:{principal.user_id}", "retried", before, {"state": QUEUED})
-            _send_create(link)
-            return view(link)
-    raise Conflict("the ticket's link changed meanwhile; try again", code="link_contention")
+        return link
+
+    outcome = versioned_update(
+        read,
+        change,
+        ticket_links.save,
+        tries=5,
+        contended=Conflict("the ticket's link changed meanwhile; try again", code="link_contention"),
+    )
+    if isinstance(outcome, tuple):
+        answered: dict[str, Any] = outcome[0]
+        return answered
+    audit.record(org_id, ticket_id, f"user:{principal.user_id}", "retried", before, {"state": QUEUED})
+    _send_create(outcome)
+    return view(outcome)
 
 
 def _stuck(link: dict[str, Any]) -> bool:

@@ -29,6 +29,7 @@ from bridge.events.publisher import publish
 from bridge.queueing.messages import TaskApply, TaskCreate
 from bridge.repositories import assignments, audit, echo_marks, org_settings, ticket_links, ticket_ops
 from bridge.repositories.org_settings import OrgSettings
+from bridge.repositories.table import versioned_update
 from bridge.repositories.ticket_links import CREATED, CREATING, FAILED, QUEUED
 from bridge.tasks import mapping, render
 from bridge.tasks.fields import FieldValueError, convert
@@ -150,17 +151,31 @@ def _save(link: dict[str, Any], **changes: Any) -> dict[str, Any]:
 
 
 def _save_with(link: dict[str, Any], apply: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
-    for _ in range(10):
-        apply(link)
-        link["updated_at"] = utc_now_iso()
-        if ticket_links.save(link):
-            return link
+    """`apply` the change to the link in hand and write it; after a lost race, to the link read again (`link` is
+    updated in place: the caller holds the freshest). 10 tries, then RuntimeError; LinkGone when it was deleted."""
+
+    def read() -> dict[str, Any]:
         fresh = ticket_links.get(link["org_id"], link["ticket_id"])
         if fresh is None:
             raise LinkGone()
         link.clear()
         link.update(fresh)
-    raise RuntimeError("ticket link under contention")
+        return link
+
+    def change(current: dict[str, Any]) -> dict[str, Any]:
+        apply(current)
+        current["updated_at"] = utc_now_iso()
+        return current
+
+    written: dict[str, Any] = versioned_update(
+        read,
+        change,
+        ticket_links.save,
+        tries=10,
+        contended=RuntimeError("ticket link under contention"),
+        held=link,
+    )
+    return written
 
 
 def _save_written(link: dict[str, Any], written: dict[str, Any], date_ms: int) -> None:
