@@ -61,7 +61,8 @@ def store_client_secret(
     try:
         answer = secrets.put_secret_value(SecretId=name, SecretString=value)
     except Exception as exc:  # noqa: BLE001 (mapped to what the operator can do; botocore's text has no value)
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+        response = getattr(exc, "response", None)  # None on a botocore timeout
+        code = (response.get("Error", {}) if isinstance(response, dict) else {}).get("Code", type(exc).__name__)
         if code == "ResourceNotFoundException":
             raise OperateError(
                 f"no secret {name!r} here: deploy stage {stage!r} first (make deploy), "

@@ -65,7 +65,9 @@ def _plain(value: Any) -> Any:
 
 
 def _code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__))
+    response = getattr(exc, "response", None)  # None on a botocore timeout
+    error = response.get("Error", {}) if isinstance(response, dict) else {}
+    return str(error.get("Code", type(exc).__name__))
 
 
 @dataclass

@@ -75,7 +75,8 @@ def _guard(func: Callable[[], Any]) -> Any:
     except click.ClickException:
         raise
     except Exception as exc:  # noqa: BLE001 (botocore: its code and message, no stack trace)
-        error = getattr(exc, "response", {}).get("Error", {})
+        response = getattr(exc, "response", None)  # None on a botocore timeout
+        error = response.get("Error", {}) if isinstance(response, dict) else {}
         if error:
             raise Failure(f"AWS refused: {error.get('Code')}: {error.get('Message', '')}".strip()) from None
         raise Failure(f"{type(exc).__name__}: {exc}") from None

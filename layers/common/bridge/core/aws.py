@@ -61,6 +61,15 @@ TRANSIENT_CODES = frozenset(
 _TRANSIENT_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
 
 
+def error_of(exc: BaseException) -> dict[str, Any]:
+    """The `Error` of an AWS answer an exception carries (`{"Code": ..., "Message": ...}`), or `{}`: a botocore
+    `ClientError` has one; a timeout, a connection error (whose `response` may be None) or any other exception
+    has none."""
+    response = getattr(exc, "response", None)
+    error = response.get("Error") if isinstance(response, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
 def is_transient(exc: BaseException) -> bool:
     """True when `exc` is an AWS call that failed for a passing reason (after botocore's own retries): a
     connection or read timeout, a throttle, a service's internal error, or a transaction cancelled by another

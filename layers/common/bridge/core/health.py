@@ -63,7 +63,7 @@ def secret_problem(secret_name: str, describe: Callable[..., dict[str, Any]]) ->
     try:
         answer = describe(SecretId=secret_name)
     except Exception as exc:  # noqa: BLE001 (reported by name only)
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+        code = aws.error_of(exc).get("Code", "")
         return "missing" if code == "ResourceNotFoundException" else "unverifiable"
     if answer.get("DeletedDate"):
         return "missing"
