@@ -102,8 +102,9 @@ def _validator() -> SchemaValidator:
         fields[field.name] = core_schema.typed_dict_field(
             schema, required=field.default is dataclasses.MISSING, validation_alias=field.metadata["env"]
         )
+    # The typed dict's own config (not only the validator's) decides whether fields are also read by name.
     config = core_schema.CoreConfig(title="Settings", extra_fields_behavior="ignore", validate_by_name=True)
-    return SchemaValidator(core_schema.typed_dict_schema(fields, extra_behavior="ignore"), config)
+    return SchemaValidator(core_schema.typed_dict_schema(fields, extra_behavior="ignore", config=config), config)
 
 
 class ConfigurationError(RuntimeError):
