@@ -1,7 +1,9 @@
 """Issue 18: the webhook function's cold start loads only what checking a signature and queueing one message needs.
 
 Importing its module (as Lambda does, in a fresh interpreter with the function's environment) must not import the
-X-Ray SDK, botocore's session machinery or httpx: each of them costs a large part of a naive handler's cold start.
+X-Ray SDK, botocore's session machinery or httpx: each of them costs a large part of a naive handler's cold start;
+nor pydantic's model machinery or Powertools' HTTP resolver. A queue worker's module loads no HTTP resolver (nor its
+OpenAPI package), no batch utility (loaded at the first batch) and builds no pydantic validator.
 A meta-path finder records, for every module imported, the chain of modules being imported at that moment, so a
 failure names the chain that pulled a forbidden module in.
 """
