@@ -196,6 +196,11 @@ SHARED_ON_FIRST_USE = (
     "cryptography.exceptions",
     "cryptography.hazmat.primitives.ciphers.aead",
     "zoneinfo",
+    # Powertools' batch utility (bridge.queueing.batch) and pydantic's plugin loader, which the first model or
+    # adapter built (`defer_build`) imports with importlib.metadata.
+    "aws_lambda_powertools.utilities.batch",
+    "aws_lambda_powertools.utilities.data_classes.sqs_event",
+    "pydantic.plugin._loader",
 )
 
 

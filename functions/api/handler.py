@@ -31,6 +31,8 @@ app = make_resolver()
 
 
 class DependencyStatus(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     name: str
     status: str
     latency_ms: float
@@ -38,11 +40,15 @@ class DependencyStatus(BaseModel):
 
 
 class ConfigurationProblem(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     setting: str  # the function's environment variable (or CLICKUP_CLIENT_SECRET: the secret's value)
     problem: str  # missing | placeholder | not_https | unset | unverifiable
 
 
 class HealthReport(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     status: str  # ok | degraded (a dependency is unavailable) | misconfigured (a setting, see configuration)
     version: str
     stage: str
@@ -51,6 +57,8 @@ class HealthReport(BaseModel):
 
 
 class Me(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     org_id: str
     user_id: str
     role: str
@@ -115,6 +123,8 @@ def me() -> Me:
 
 
 class StatusOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     status: str
     type: str | None = None
     color: str | None = None
@@ -122,18 +132,24 @@ class StatusOut(BaseModel):
 
 
 class ListOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     name: str
     statuses: list[StatusOut] = Field(default_factory=list)
 
 
 class FolderOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     name: str
     lists: list[ListOut] = Field(default_factory=list)
 
 
 class SpaceOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     name: str
     archived: bool
@@ -142,6 +158,8 @@ class SpaceOut(BaseModel):
 
 
 class HierarchyOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     workspace_id: str
     synced_at: str | None
     stale: bool
@@ -152,6 +170,8 @@ class HierarchyOut(BaseModel):
 
 
 class MemberOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: int = Field(description="The ClickUp user id (what PATCH ... /clickup-task takes in `assignees`)")
     username: str | None = None
     email: str | None = None
@@ -162,6 +182,8 @@ class MemberOut(BaseModel):
 
 
 class MembersOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     workspace_id: str
     synced_at: str | None = Field(description="When ClickUp's GET /team was last read (ISO-8601 UTC)")
     members: list[MemberOut]
@@ -193,16 +215,20 @@ class ListFieldsOut(BaseModel):
 
 
 class SyncOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     state: Literal["queued", "already_queued"]
 
 
 class AssignmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
     space_id: ClickUpId
     list_id: ClickUpId | None = None
 
 
 class AssignmentOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     customer_id: str
     workspace_id: str
     space_id: str
@@ -356,6 +382,7 @@ class LinkIn(BaseModel):
     """The task to link: exactly one of `task_id` and `task_url`."""
 
     model_config = ConfigDict(
+        defer_build=True,
         extra="forbid",
         strict=True,
         json_schema_extra={

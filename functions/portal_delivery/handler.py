@@ -7,16 +7,17 @@ it 30 days), so a portal's outage never spends the record's receives. The others
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bridge.core.config import settings
 from bridge.core.observability import logger, metrics, tracer
 from bridge.events import delivery
-from bridge.queueing import outage
+from bridge.queueing import batch, outage
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 settings()
 
@@ -35,7 +36,7 @@ def _events(
         try:
             body, retry = outage.unwrap(raw["body"])
             unwrapped[record_id] = (body, retry)
-            outage.hold_until_due(SQSRecord(raw), retry)
+            outage.hold_until_due(batch.sqs_record(raw), retry)
             event = json.loads(body)["detail"]
             if not (isinstance(event, dict) and event.get("org_id") and event.get("id")):
                 raise ValueError("not a portal event")
@@ -72,5 +73,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         metrics.add_metric(name=f"PortalDelivery_{outcome}", unit="Count", value=1)
 
     # A processor per invocation: it keeps the batch's outcomes on itself, and its record handler is this batch's.
-    processor = BatchProcessor(event_type=EventType.SQS)
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return batch.SqsBatch().process(event, record_handler, context)

@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bridge.clickup.errors import RateLimited, Transient
 from bridge.core.config import settings
 from bridge.core.observability import logger, metrics, tracer
-from bridge.queueing import outage
+from bridge.queueing import batch, outage
 from bridge.queueing.fanout import NoTimeLeft
 from bridge.queueing.handback import hand_back
 from bridge.queueing.messages import sync_message_adapter
 from bridge.sync import worker
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
 settings()
 # Not the FIFO processor: one organisation's spent budget must not fail the other organisations' records
 # in the batch (each organisation is its own message group; order within a sync group does not matter).
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = batch.SqsBatch()  # Powertools' SQS batch processor, built at the first batch
 _context: dict[str, Any] = {}
 
 
@@ -54,4 +55,4 @@ def record_handler(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _context["lambda"] = context
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return processor.process(event, record_handler, context)

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bridge.clickup.errors import RateLimited, Transient
 from bridge.core.config import settings
 from bridge.core.observability import logger, metrics, tracer
-from bridge.queueing import outage
+from bridge.queueing import batch, outage
 from bridge.queueing.handback import hand_back
 from bridge.queueing.messages import task_message_adapter
 from bridge.tasks import worker
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
 settings()
 # FIFO processor: a failed record fails the rest of its group in the batch (a ticket's changes stay in order);
 # other tickets' records are still processed.
-processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+processor = batch.SqsBatch(fifo=True, skip_group_on_error=True)  # Powertools' FIFO processor, built at the first batch
 _context: dict[str, Any] = {}
 # The queue's maxReceiveCount (infra/definitions.py, task-create): the last receive before the DLQ.
 MAX_RECEIVE_COUNT = 20
@@ -54,4 +55,4 @@ def record_handler(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _context["lambda"] = context
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return processor.process(event, record_handler, context)

@@ -1,7 +1,9 @@
 """Issue 18: the webhook function's cold start loads only what checking a signature and queueing one message needs.
 
 Importing its module (as Lambda does, in a fresh interpreter with the function's environment) must not import the
-X-Ray SDK, botocore's session machinery or httpx: each of them costs a large part of a naive handler's cold start.
+X-Ray SDK, botocore's session machinery or httpx: each of them costs a large part of a naive handler's cold start;
+nor pydantic's model machinery or Powertools' HTTP resolver. A queue worker's module loads no HTTP resolver (nor its
+OpenAPI package), no batch utility (loaded at the first batch) and builds no pydantic validator.
 A meta-path finder records, for every module imported, the chain of modules being imported at that moment, so a
 failure names the chain that pulled a forbidden module in.
 """
@@ -20,6 +22,19 @@ from infra import definitions as d
 
 ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN = ("aws_xray_sdk", "botocore.session", "httpx")
+# The webhook function validates its environment with pydantic-core alone (bridge.core.config) and answers without
+# Powertools' HTTP resolver (bridge.webhooks.edge): no pydantic model class, no resolver, no OpenAPI machinery.
+WEBHOOK_ALSO_FORBIDDEN = ("pydantic.main", "aws_lambda_powertools.event_handler")
+# The queue workers: no HTTP resolver (its OpenAPI package), Powertools' batch utility loaded at the first batch
+# (bridge.queueing.batch), and no pydantic validator built at import (every bridge model and message adapter is
+# `defer_build`: pydantic's plugin loader, which imports importlib.metadata, runs when the first one is built).
+WORKERS = sorted({q.consumer for q in d.QUEUES})
+WORKER_FORBIDDEN = (
+    *FORBIDDEN,
+    "aws_lambda_powertools.event_handler",
+    "aws_lambda_powertools.utilities.batch",
+    "pydantic.plugin._loader",
+)
 
 _PROBE = r"""
 import importlib.abc, json, sys
@@ -119,3 +134,20 @@ def test_the_probe_names_the_chain_that_pulls_a_forbidden_module_in(tmp_path: Pa
     assert "aws_lambda_powertools.tracing.tracer imports aws_xray_sdk" in chain, chain
     # and the webhook's own module is seen with its importers
     assert "bridge.webhooks.ingest" in _imports_of("webhook")
+
+
+@pytest.mark.parametrize("forbidden", WEBHOOK_ALSO_FORBIDDEN)
+def test_the_webhook_function_builds_no_pydantic_model_and_no_resolver_at_cold_start(
+    webhook_imports: dict[str, list[str]], forbidden: str
+) -> None:
+    pulled = _pulled(webhook_imports, forbidden)
+    assert not pulled, f"{forbidden} imported at cold start, by: {_chain(webhook_imports, pulled[0])}"
+
+
+@pytest.mark.parametrize("function", WORKERS)
+def test_a_queue_worker_loads_no_resolver_no_batch_utility_and_builds_no_validator_at_cold_start(function: str) -> None:
+    loaded = _imports_of(function)
+    assert "handler" in loaded and "bridge.queueing.batch" in loaded  # the worker's module was imported
+    for forbidden in WORKER_FORBIDDEN:
+        pulled = _pulled(loaded, forbidden)
+        assert not pulled, f"{function}: {forbidden} imported at cold start, by: {_chain(loaded, pulled[0])}"

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ErrorDetail(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     code: str = Field(description="Stable, machine-readable error code")
     message: str = Field(description="Human-readable explanation")
     details: Any | None = Field(default=None, description="Field errors or extra context, when useful")
 
 
 class ErrorBody(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     error: ErrorDetail
 
 

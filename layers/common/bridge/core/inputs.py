@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Annotated, Any
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BeforeValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
+
+if TYPE_CHECKING:
+    from pydantic import BeforeValidator, Field, StringConstraints
 
 # ClickUp's ids: numeric strings (workspace, space, folder, list, user, comment), short alphanumerics (task ids,
 # custom task ids like `ABC-123`) and UUIDs (webhooks, custom fields). None holds anything outside this set.
@@ -35,12 +38,6 @@ PORTAL_ID_PATTERN = r"^[\x21-\x24\x26-\x2d\x30-\x5b\x5d-\x7e][\x21-\x24\x26-\x2e
 # without spaces; a token never holds one).
 VISIBLE_ASCII_PATTERN = r"^[\x21-\x7e]+$"
 CLAIM_MAX_CHARS = 256  # 4 bytes a character at most: ORG#{claim} stays far below DynamoDB's 2,048 bytes
-
-ClickUpId = Annotated[str, StringConstraints(pattern=CLICKUP_ID_PATTERN)]
-# A ClickUp user id is a positive integer; a JSON number holds integers exactly up to 2**53 - 1 (RFC 8259 §6), and
-# DynamoDB stores at most 38 digits: 10**40 was a 500 when the change was stored.
-ClickUpUserId = Annotated[int, Field(ge=1, le=2**53 - 1)]
-PortalId = Annotated[str, StringConstraints(pattern=PORTAL_ID_PATTERN)]
 
 
 def _query_bool(value: Any) -> Any:
@@ -66,9 +63,41 @@ def _query_int(value: Any) -> Any:
     raise PydanticCustomError("int_parsing", "must be an integer in decimal digits")
 
 
-# Query parameters arrive as strings: these parse exactly the documented string form, nothing else.
-QueryBool = Annotated[bool, BeforeValidator(_query_bool)]
-QueryInt = Annotated[int, BeforeValidator(_query_int)]
+# The types below are pydantic's (`Annotated` with its constraints), imported on first use: the `is_*` checks are
+# what the webhook ingestion function needs, and its cold start does not load pydantic's models (issue 18).
+if TYPE_CHECKING:
+    ClickUpId = Annotated[str, StringConstraints(pattern=CLICKUP_ID_PATTERN)]
+    # A ClickUp user id is a positive integer; a JSON number holds integers exactly up to 2**53 - 1 (RFC 8259 §6),
+    # and DynamoDB stores at most 38 digits: 10**40 was a 500 when the change was stored.
+    ClickUpUserId = Annotated[int, Field(ge=1, le=2**53 - 1)]
+    PortalId = Annotated[str, StringConstraints(pattern=PORTAL_ID_PATTERN)]
+    # Query parameters arrive as strings: these parse exactly the documented string form, nothing else.
+    QueryBool = Annotated[bool, BeforeValidator(_query_bool)]
+    QueryInt = Annotated[int, BeforeValidator(_query_int)]
+
+
+@cache
+def _pydantic_types() -> dict[str, Any]:
+    """`ClickUpId`, `ClickUpUserId`, `PortalId`, `QueryBool`, `QueryInt` (as declared for type checkers above)."""
+    from pydantic import BeforeValidator, Field, StringConstraints
+
+    return {
+        "ClickUpId": Annotated[str, StringConstraints(pattern=CLICKUP_ID_PATTERN)],
+        "ClickUpUserId": Annotated[int, Field(ge=1, le=2**53 - 1)],
+        "PortalId": Annotated[str, StringConstraints(pattern=PORTAL_ID_PATTERN)],
+        "QueryBool": Annotated[bool, BeforeValidator(_query_bool)],
+        "QueryInt": Annotated[int, BeforeValidator(_query_int)],
+    }
+
+
+_PYDANTIC_TYPES = frozenset({"ClickUpId", "ClickUpUserId", "PortalId", "QueryBool", "QueryInt"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PYDANTIC_TYPES:  # never for another name (`__path__`, asked by every `from … import`)
+        return _pydantic_types()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _clickup_id = re.compile(CLICKUP_ID_PATTERN)
 _visible_ascii = re.compile(VISIBLE_ASCII_PATTERN)

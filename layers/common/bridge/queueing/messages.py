@@ -7,9 +7,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+# Every message model and adapter is built when first used (issue 18: a function that never reads a kind of
+# message does not build its validator at a cold start).
+_DEFERRED = ConfigDict(defer_build=True)
+
 
 class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 # A tick's identity: the time EventBridge Scheduler scheduled it for (`<aws.scheduler.scheduled-time>`, replaced by
@@ -71,10 +75,12 @@ class TaskApply(_Message):
 
 
 TaskMessage = Annotated[TaskCreate | TaskApply, Field(discriminator="kind")]
-task_message_adapter: TypeAdapter[TaskCreate | TaskApply] = TypeAdapter(TaskMessage)
+task_message_adapter: TypeAdapter[TaskCreate | TaskApply] = TypeAdapter(TaskMessage, config=_DEFERRED)
 
 SyncMessage = Annotated[SyncTick | SyncCheck | SyncRequest | SyncRefresh, Field(discriminator="kind")]
-sync_message_adapter: TypeAdapter[SyncTick | SyncCheck | SyncRequest | SyncRefresh] = TypeAdapter(SyncMessage)
+sync_message_adapter: TypeAdapter[SyncTick | SyncCheck | SyncRequest | SyncRefresh] = TypeAdapter(
+    SyncMessage, config=_DEFERRED
+)
 
 
 class WebhookDelivery(_Message):
@@ -109,4 +115,6 @@ class MaintenanceJob(_Message):
 
 
 MaintenanceMessage = Annotated[MaintenanceTick | MaintenanceJob, Field(discriminator="kind")]
-maintenance_message_adapter: TypeAdapter[MaintenanceTick | MaintenanceJob] = TypeAdapter(MaintenanceMessage)
+maintenance_message_adapter: TypeAdapter[MaintenanceTick | MaintenanceJob] = TypeAdapter(
+    MaintenanceMessage, config=_DEFERRED
+)

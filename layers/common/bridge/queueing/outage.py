@@ -65,7 +65,7 @@ class RetryState(BaseModel):
     """What a re-sent record carries: `origin_id` (the first message's id), `attempt` (outage failures so far),
     `first_failure_ms` and `not_before_ms` (epoch milliseconds, UTC)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     origin_id: str
     attempt: int

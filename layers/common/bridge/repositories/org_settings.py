@@ -26,7 +26,7 @@ Label = Annotated[
 class OrgSettings(BaseModel):
     """Validated on every write; unknown fields are rejected. Later capabilities add their own fields."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
     enabled: bool = Field(default=True, description="When false, every ClickUp route answers 409 module_disabled")
     return_to_allow_list: list[str] = Field(

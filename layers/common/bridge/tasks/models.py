@@ -29,7 +29,7 @@ def _date(value: Any) -> Any:
 
 
 class Requester(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
     name: str = Field(min_length=1, max_length=200)
     email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
 
@@ -43,6 +43,8 @@ class Requester(BaseModel):
 
 
 class _DueDate(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     @field_validator("due_date", check_fields=False, mode="before")
     @classmethod
     def _due(cls, value: Any) -> Any:
@@ -121,7 +123,7 @@ class ChangeIn(_DueDate):
 
 
 class CommentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
     text: str = Field(min_length=1, max_length=20_000, description="at least one visible character")
 
     @field_validator("text")
@@ -134,11 +136,15 @@ class CommentIn(BaseModel):
 
 
 class LinkError(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     code: str
     message: str
 
 
 class TaskLinkOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     state: Literal["queued", "creating", "created", "failed", "deleted"]
     ticket_id: str
     task_id: str | None = None
@@ -154,6 +160,8 @@ class TaskLinkOut(BaseModel):
 
 
 class HistoryEntry(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     at: str = Field(description="When the bridge recorded the change (UTC)")
     actor: str = Field(description="user:{portal user}, worker, clickup:user:{ClickUp user id} or clickup")
     action: str
@@ -162,5 +170,7 @@ class HistoryEntry(BaseModel):
 
 
 class HistoryOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     ticket_id: str
     entries: list[HistoryEntry]
