@@ -108,3 +108,18 @@ def test_a_ticket_whose_answer_was_lost_after_its_link_was_written_is_created_wh
     ).json()["tasks"]
     mine = [t for t in tasks if t["name"].startswith(f"[TICKET-{ticket_id}]")]
     assert [t["id"] for t in mine] == [link["task_id"]]
+
+
+def test_kms_unavailable_is_a_503_not_a_refusal(api: httpx.Client, auth, workspace, patch_function) -> None:
+    """KMS timing out while the organisation's token is opened is not "KMS refused" (a VaultError, 500): 503
+    `aws_unavailable`, and the same request works once KMS answers."""
+    _ready(api, auth, workspace)
+    list_id = _inbox(workspace)["id"]
+
+    def client(original: Any) -> Any:
+        return lambda service: _Unavailable(FAULTS["read_timeout"]) if service == "kms" else original(service)
+
+    patch_function("api", "bridge.vault.envelope", "_cache", lambda original: type(original)())  # nothing unwrapped
+    patch_function("api", "bridge.core.aws", "client", client)
+    answer = api.get(f"/api/v1/clickup/lists/{list_id}/fields", headers=auth())
+    assert (answer.status_code, answer.json()["error"]["code"]) == (503, "aws_unavailable"), answer.text

@@ -45,7 +45,9 @@ MAX_ENCRYPTIONS_PER_KEY = 1000
 
 
 class VaultError(Exception):
-    """An envelope could not be sealed or opened (wrong organisation or purpose, tampering, KMS refusal)."""
+    """An envelope could not be sealed or opened (wrong organisation or purpose, tampering, KMS refusal). A KMS call
+    that failed for a passing reason (a timeout, a throttle: `bridge.core.aws.is_transient`) is raised as it is,
+    not as a refusal: it is safe to repeat."""
 
 
 def _b64(data: bytes) -> str:
@@ -85,6 +87,8 @@ class _KeyCache:
                 KeyId=settings().tokens_key_id, KeySpec="AES_256", EncryptionContext=_context(org_id, purpose)
             )
         except _aws_errors() as exc:
+            if aws.is_transient(exc):  # KMS slow or throttled: not a refusal (the API answers 503 aws_unavailable)
+                raise
             raise VaultError(f"KMS refused a data key ({type(exc).__name__})") from None
         key, wrapped, key_id = answer["Plaintext"], answer["CiphertextBlob"], answer["KeyId"]
         with self._lock:
@@ -103,6 +107,8 @@ class _KeyCache:
                 CiphertextBlob=wrapped, EncryptionContext=_context(org_id, purpose), KeyId=settings().tokens_key_id
             )
         except _aws_errors() as exc:
+            if aws.is_transient(exc):  # KMS slow or throttled: not a refusal (the API answers 503 aws_unavailable)
+                raise
             raise VaultError(f"KMS refused to unwrap the data key ({type(exc).__name__})") from None
         with self._lock:
             self._decrypt[cache_key] = (answer["Plaintext"], now + KEY_TTL_S)
