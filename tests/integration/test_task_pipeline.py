@@ -260,7 +260,9 @@ def test_a_worker_dying_after_clickup_answered_leaves_one_task(api, auth, worksp
     _ready(api, auth, workspace)
     ticket_id = str(uuid.uuid4())
     api.post(f"/api/v1/tickets/{ticket_id}/clickup-task", headers=auth(), json=_ticket())
-    link = _state(api, auth, ticket_id, "created", timeout_s=60)
+    # the dead attempt's lease runs to its invocation's deadline (task_create's 30 s timeout, not time-scaled):
+    # about 40 s on an idle machine, so the wait leaves room for a loaded one
+    link = _state(api, auth, ticket_id, "created", timeout_s=120)
     assert deaths == [link["task_id"]]
     assert len(_tasks(clickup, ticket_id)) == 1
 
