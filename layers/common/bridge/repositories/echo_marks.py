@@ -5,17 +5,8 @@ as news. One row per value, not one per field: the echo of an earlier write can 
 Values are kept in their **canonical form** (`canonical`, in `bridge.core.echo_forms`, pure), because ClickUp sends
 back its own rendering of what we wrote, not our bytes:
 
-- status: ClickUp matches a status name without regard to case and stores the list's own spelling
-  (`"In Progress"` written, `"in progress"` sent back): compared case-folded and trimmed;
-- priority: written as a number 1-4, sent back as `{"id": "1", "priority": "urgent", ...}` (Task webhook payloads,
-  developer.clickup.com/docs/webhooktaskpayloads; FACTS.md "Priority meaning"), or as `"1"`, or a name;
-- due_date: ms as an int or a string of ms; ClickUp may round a date it stores, so a date is an echo of a write
-  within `DATE_TOLERANCE_MS` of it (`is_echo_date`);
-- assignees: ids as numbers or strings, compared as a sorted list of ints;
-- comment: `comment_text` written, sent back as `text_content` ("…\\n") and as blocks whose texts join to it
-  (taskCommentPosted payload, webhooktaskpayloads): compared with line endings, Unicode form and whitespace runs
-  normalised and the ends trimmed;
-- comment_id: the id ClickUp gave the comment we posted (a number or a string: `str`).
+status case-folded, priority as its number, dates within a tolerance, assignees as sorted ints, comments with
+whitespace and Unicode form normalised, comment ids as strings (each rule and its source: `bridge.core.echo_forms`).
 
 The task pipeline marks the canonical form of what it sends before the call (the webhook can be processed before
 the answer arrives) and, after it, what ClickUp answered (the value ClickUp stored, the comment's id)."""

@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bridge.clickup.errors import ClickUpError, RateLimited, TokenRevoked, Transient, WorkspaceNotAuthorized
-from bridge.clickup.errors import NotFound as ClickUpNotFound
+from bridge.clickup.errors import ClickUpError
 from bridge.clickup.models import CustomField
 from bridge.connection import service as connection
-from bridge.core.errors import Conflict, DependencyUnavailable, NotFound, Unprocessable
+from bridge.connection.reads import portal_read
+from bridge.core.errors import NotFound, Unprocessable
 from bridge.repositories import hierarchy
 
 OPTION_TYPES = frozenset({"drop_down", "labels"})
@@ -77,21 +77,14 @@ def list_fields(org_id: str, list_id: str, remaining_s: Callable[[], float] | No
     if workspace_id is None:
         raise _not_found()
     client = connection.client_for(org_id, conn=conn, remaining_s=remaining_s)
-    try:
-        fields = client.get_list_fields(list_id)
-    except (ClickUpNotFound, WorkspaceNotAuthorized) as exc:
-        raise _not_found() from exc
-    except TokenRevoked as exc:
-        connection.token_revoked(org_id, "list fields")
-        raise Conflict("ClickUp access was revoked: an admin must reconnect", code="needs_reauth") from exc
-    except RateLimited:
-        raise  # 429 with Retry-After (the resolver's handler)
-    except Transient as exc:
-        raise DependencyUnavailable("ClickUp is unavailable; try again", code="clickup_unavailable") from exc
-    except ClickUpError as exc:
-        raise Unprocessable(
+
+    def refused(exc: ClickUpError) -> Exception:
+        return Unprocessable(
             "ClickUp refused to list the list's custom fields", code="clickup_refused", details={"ecode": exc.ecode}
-        ) from exc
+        )
+
+    with portal_read(org_id, "list fields", _not_found, refused):
+        fields = client.get_list_fields(list_id)
     return {
         "list_id": list_id,
         "workspace_id": workspace_id,

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bridge.api.principal import Principal
-from bridge.clickup.errors import ClickUpError, RateLimited, TokenRevoked, Transient, WorkspaceNotAuthorized
-from bridge.clickup.errors import NotFound as ClickUpNotFound
+from bridge.clickup.errors import ClickUpError
 from bridge.clickup.models import Task
 from bridge.connection import service as connection
+from bridge.connection.reads import portal_read
 from bridge.core.clock import utc_now_iso
 from bridge.core.errors import Conflict, DependencyUnavailable, NotFound, Unprocessable
 from bridge.core.inputs import is_clickup_id
@@ -100,21 +100,14 @@ def _read_task(org_id: str, conn: Any, task_id: str, custom_in_team: str | None)
     if custom_in_team is not None and custom_in_team not in authorized:
         raise _not_found()
     client = connection.client_for(org_id, conn=conn)
-    try:
-        task = client.get_task(task_id, custom_in_team=custom_in_team)
-    except (ClickUpNotFound, WorkspaceNotAuthorized) as exc:
-        raise _not_found() from exc
-    except TokenRevoked as exc:
-        connection.token_revoked(org_id, "link")
-        raise Conflict("ClickUp access was revoked: an admin must reconnect", code="needs_reauth") from exc
-    except RateLimited:
-        raise  # 429 with Retry-After (the resolver's handler)
-    except Transient as exc:
-        raise DependencyUnavailable("ClickUp is unavailable; try again", code="clickup_unavailable") from exc
-    except ClickUpError as exc:
+
+    def refused(exc: ClickUpError) -> Exception:
         if exc.status in (400, 401, 403):  # refused for this token: as good as not found for the organisation
-            raise _not_found() from exc
-        raise DependencyUnavailable("ClickUp refused the read; try again", code="clickup_unavailable") from exc
+            return _not_found()
+        return DependencyUnavailable("ClickUp refused the read; try again", code="clickup_unavailable")
+
+    with portal_read(org_id, "link", _not_found, refused):
+        task = client.get_task(task_id, custom_in_team=custom_in_team)
     if task.team_id not in authorized:
         raise _not_found()
     return task
