@@ -36,40 +36,44 @@ def tree(org_id: str, workspace_id: str | None, include_archived: bool) -> dict[
             "sync": "queued" if queued else "in_progress",
         }
     age = time.time() - datetime.fromisoformat(synced_at.replace("Z", "+00:00")).timestamp()
-    spaces: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        if r["kind"] == "space" and (include_archived or not r.get("archived")):
-            spaces[r["id"]] = {
-                "id": r["id"],
-                "name": r["name"],
-                "archived": bool(r.get("archived")),
-                "folders": [],
-                "lists": [],
-            }
-    folders = {
-        r["id"]: {"id": r["id"], "name": r["name"], "lists": [], "_space": r["space_id"]}
-        for r in rows
-        if r["kind"] == "folder" and (include_archived or not r.get("archived"))
-    }
-    for r in rows:
-        if r["kind"] != "list" or (r.get("archived") and not include_archived):
-            continue
-        item = {"id": r["id"], "name": r["name"], "statuses": r.get("statuses", [])}
-        if r.get("folder_id"):
-            if r["folder_id"] in folders:
-                folders[r["folder_id"]]["lists"].append(item)
-        elif r["space_id"] in spaces:
-            spaces[r["space_id"]]["lists"].append(item)
-    for folder in folders.values():
-        space_id = folder.pop("_space")
-        if space_id in spaces:
-            spaces[space_id]["folders"].append(folder)
     return {
         "workspace_id": ws,
         "synced_at": synced_at,
         "stale": age > STALE_AFTER_S,
-        "spaces": sorted(spaces.values(), key=lambda s: s["name"].lower()),
+        "spaces": hierarchy_tree(rows, include_archived),
     }
+
+
+def hierarchy_tree(rows: list[dict[str, Any]], include_archived: bool) -> list[dict[str, Any]]:
+    """The workspace's spaces by name (case-insensitive), each with its folders and its folderless lists, each
+    folder with its lists, from the stored hierarchy rows; archived ones only with `include_archived`. A folder or
+    list whose parent is left out (archived, or not stored) is left out too. Pure."""
+
+    def shown(row: dict[str, Any], kind: str) -> bool:
+        return row["kind"] == kind and (include_archived or not row.get("archived"))
+
+    spaces: dict[str, dict[str, Any]] = {
+        r["id"]: {"id": r["id"], "name": r["name"], "archived": bool(r.get("archived")), "folders": [], "lists": []}
+        for r in rows
+        if shown(r, "space")
+    }
+    folders: dict[str, dict[str, Any]] = {
+        r["id"]: {"id": r["id"], "name": r["name"], "lists": [], "_space": r["space_id"]}
+        for r in rows
+        if shown(r, "folder")
+    }
+    for r in rows:
+        if not shown(r, "list"):
+            continue
+        item = {"id": r["id"], "name": r["name"], "statuses": r.get("statuses", [])}
+        parent = folders.get(r["folder_id"]) if r.get("folder_id") else spaces.get(r["space_id"])
+        if parent is not None:
+            parent["lists"].append(item)
+    for folder in folders.values():
+        space_id = folder.pop("_space")
+        if space_id in spaces:
+            spaces[space_id]["folders"].append(folder)
+    return sorted(spaces.values(), key=lambda s: s["name"].lower())
 
 
 def workspace_members(org_id: str, workspace_id: str | None) -> dict[str, Any]:
