@@ -15,8 +15,6 @@ from bridge.events.publisher import publish
 from bridge.ratelimit.limiter import OrgRateLimiter
 from bridge.repositories import connections, members, org_index, table, webhooks
 from bridge.repositories.table import Done, versioned_update
-from bridge.sync.service import request_sync
-from bridge.tasks.service import resume
 from bridge.vault import envelope
 from bridge.webhooks import registration
 
@@ -43,6 +41,11 @@ def connect_with_token(
                 registration.leave(org_id, previous_owner or client, row["webhook_id"])
             webhooks.delete(org_id, row["workspace_id"])
     org_index.add(org_id)
+    # Imported here, not at the top: the oauth function's cold start does not load the sync and the task pipeline
+    # for the one call that needs them (these lazy imports point down a layer, as `make lint` requires).
+    from bridge.sync.service import request_sync
+    from bridge.tasks.service import resume
+
     request_sync(org_id, "connect")
     resume(org_id)  # what waited for a token (queued creations, accepted changes) goes again
     publish(
