@@ -168,7 +168,7 @@ def workspace_not_authorized(
     marked = versioned_update(
         lambda: current(org_id),
         unauthorize,
-        _save_connection,
+        save_connection,
         tries=5,
         contended=_contention("store"),
     )
@@ -230,14 +230,14 @@ def store_token(
     stored: connections.Connection = versioned_update(
         lambda: current(org_id),
         replace,
-        _save_connection,
+        save_connection,
         tries=5,
         contended=_contention("store"),
     )
     return stored
 
 
-def _save_connection(conn: connections.Connection) -> bool:
+def save_connection(conn: connections.Connection) -> bool:
     """Write the connection if nobody wrote it since its `version` was read (False: a lost race)."""
     return connections.save(conn, expected_version=conn.version)
 
@@ -272,7 +272,7 @@ def set_default_workspace(org_id: str, workspace_id: str) -> dict[str, Any]:
     versioned_update(
         lambda: current(org_id),
         choose,
-        _save_connection,
+        save_connection,
         tries=5,
         contended=_contention("update"),
     )

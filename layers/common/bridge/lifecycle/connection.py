@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from bridge.clickup.client import ClickUpClient
-from bridge.connection.service import DISCONNECTED, _save_connection, current, store_token
+from bridge.connection.service import DISCONNECTED, current, save_connection, store_token
 from bridge.core.errors import Unprocessable
 from bridge.events.models import ConnectionConnected, ConnectionDisconnected, WebhookOutcome
 from bridge.events.publisher import publish
@@ -90,7 +90,7 @@ def disconnect(org_id: str, purge: bool) -> dict[str, Any]:
             return latest
 
         # still contended after 5 tries: the status stays as stored (the token is shredded all the same)
-        versioned_update(lambda: current(org_id), forget, _save_connection, tries=5, contended=Done(None))
+        versioned_update(lambda: current(org_id), forget, save_connection, tries=5, contended=Done(None))
         conn = last[-1]
     if purge:
         _purge_links(org_id)
