@@ -88,8 +88,8 @@ class Harness:
         tens of thousands of rows would make moto's queries, not the pipeline, the thing measured."""
         from bridge.api.principal import Principal
         from bridge.lifecycle import connection as lifecycle
+        from bridge.sync import customers
         from bridge.sync import service as sync
-        from bridge.sync import views
 
         user = self.clickup.post("/_emulator/users", json={"username": "Faulty", "email": "f@bench.example"}).json()
         self.user_id = user["id"]
@@ -116,7 +116,7 @@ class Harness:
         token = self._new_token()
         _patiently(lambda: lifecycle.connect_with_token(self.org_id, token, "personal_token"))
         _patiently(lambda: sync.run_full_sync(self.org_id, remaining_s=lambda: 900.0))
-        views.assign(self.org_id, "cust-1", self.space_id, self.list_id)
+        customers.assign(self.org_id, "cust-1", self.space_id, self.list_id)
 
     def _new_token(self) -> str:
         return str(self.clickup.post(f"/_emulator/users/{self.user_id}/tokens").json()["token"])
