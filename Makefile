@@ -42,6 +42,7 @@ test-fast: install ## everything but CDK synthesis and the browser
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 $(LAYER)/.built: $(UV) pyproject.toml uv.lock
 	rm -rf $(LAYER) && mkdir -p $(LAYER)/python

@@ -50,9 +50,9 @@ def _org(clickup: httpx.Client, name: str, spaces: list[dict[str, Any]]) -> dict
 
 
 def _connect(org: dict[str, Any]) -> None:
-    from bridge.connection import service
+    from bridge.lifecycle import connection as lifecycle
 
-    service.connect_with_token(org["org_id"], org["token"], "personal_token")
+    lifecycle.connect_with_token(org["org_id"], org["token"], "personal_token")
 
 
 def _log(clickup: httpx.Client, since: int) -> list[dict[str, Any]]:

@@ -87,9 +87,9 @@ class Harness:
         """A fresh organisation (and ClickUp user) every ORG_RUNS runs: one organisation's partition growing by
         tens of thousands of rows would make moto's queries, not the pipeline, the thing measured."""
         from bridge.api.principal import Principal
-        from bridge.connection import service as connection
+        from bridge.lifecycle import connection as lifecycle
+        from bridge.sync import customers
         from bridge.sync import service as sync
-        from bridge.sync import views
 
         user = self.clickup.post("/_emulator/users", json={"username": "Faulty", "email": "f@bench.example"}).json()
         self.user_id = user["id"]
@@ -114,9 +114,9 @@ class Harness:
         self.org_id = f"bench-faults-{k}"
         self.principal = Principal(org_id=self.org_id, user_id="agent-1", role="admin")
         token = self._new_token()
-        _patiently(lambda: connection.connect_with_token(self.org_id, token, "personal_token"))
+        _patiently(lambda: lifecycle.connect_with_token(self.org_id, token, "personal_token"))
         _patiently(lambda: sync.run_full_sync(self.org_id, remaining_s=lambda: 900.0))
-        views.assign(self.org_id, "cust-1", self.space_id, self.list_id)
+        customers.assign(self.org_id, "cust-1", self.space_id, self.list_id)
 
     def _new_token(self) -> str:
         return str(self.clickup.post(f"/_emulator/users/{self.user_id}/tokens").json()["token"])
@@ -247,10 +247,10 @@ class Harness:
         return connection.current(self.org_id).status == connection.NEEDS_REAUTH
 
     def _reconnect(self) -> None:
-        from bridge.connection import service as connection
+        from bridge.lifecycle import connection as lifecycle
 
         token = self._new_token()
-        _patiently(lambda: connection.connect_with_token(self.org_id, token, "personal_token"))
+        _patiently(lambda: lifecycle.connect_with_token(self.org_id, token, "personal_token"))
         self.faults["reconnect"] += 1
 
     # -- one run --------------------------------------------------------------------------------------------

@@ -141,20 +141,32 @@ class DeploymentInputs(BaseModel):
         for name in INPUTS:
             if name not in OPTIONAL and not getattr(self, name):
                 bad(name, "is missing")
+        for name, why in self._form_problems() + self._value_problems():
+            bad(name, why)
+        return out
+
+    def _form_problems(self) -> list[tuple[str, str]]:
+        """(input, why) for each given client id or URL that is not of its form."""
+        out = []
         if self.clickup_client_id and (why := client_id_problem(self.clickup_client_id)):
-            bad("clickup_client_id", f"is {why}")
+            out.append(("clickup_client_id", f"is {why}"))
         if self.public_base_url and (why := url_problem(self.public_base_url)):
-            bad("public_base_url", f"is {why}")
+            out.append(("public_base_url", f"is {why}"))
         if self.portal_origin and (why := url_problem(self.portal_origin, origin_only=True)):
-            bad("portal_origin", f"is {why}")
+            out.append(("portal_origin", f"is {why}"))
         if self.jwt_issuer and (why := url_problem(self.jwt_issuer)):
-            bad("jwt_issuer", f"is {why}")
+            out.append(("jwt_issuer", f"is {why}"))
+        return out
+
+    def _value_problems(self) -> list[tuple[str, str]]:
+        """(input, why) for the audience, the alarm e-mail and the docs switch when not usable."""
+        out = []
         if not self.jwt_audience or _PLACEHOLDER_WORDS.match(self.jwt_audience):
-            bad("jwt_audience", "is empty or a placeholder")
+            out.append(("jwt_audience", "is empty or a placeholder"))
         if self.alarm_email and self.alarm_email.lower() != NO_EMAIL and not _EMAIL.match(self.alarm_email):
-            bad("alarm_email", "is not an e-mail address")
+            out.append(("alarm_email", "is not an e-mail address"))
         if self.api_docs and self.api_docs.lower() not in ("true", "false"):
-            bad("api_docs", "is neither true nor false")
+            out.append(("api_docs", "is neither true nor false"))
         return out
 
     def check(self) -> DeploymentInputs:

@@ -11,6 +11,7 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -45,9 +46,40 @@ def main() -> int:
 
     step(1, "The bridge is up")
     show(api.get("/health").json())
-
-    step(2, f"An admin of organisation '{ORG}' starts connecting ClickUp")
     return_to = f"{API}/_local/portal?org={ORG}"
+    _connect(api, clickup, auth, ORG, return_to)
+    tree = _read_hierarchy(api, auth)
+
+    step(8, "Assign customer 'cust-acme' to the first space and its first folderless list")
+    first = tree["spaces"][0]
+    body = {"space_id": first["id"], **({"list_id": first["lists"][0]["id"]} if first["lists"] else {})}
+    show(api.put("/api/v1/customers/cust-acme/clickup-space", headers=auth, json=body).json())
+
+    ticket_id = str(uuid.uuid4())
+    url = f"/api/v1/tickets/{ticket_id}/clickup-task"
+    _create_task(api, auth, ticket_id, url)
+    link = _change_ticket(api, auth, url)
+    _change_in_clickup(api, clickup, auth, tree, link, url)
+    print(f"\nOpen {return_to} to see the portal's view, or the console at {console} (ticket {ticket_id}).")
+    return 0
+
+
+def _poll(
+    read: Callable[[], dict[str, Any]], done: Callable[[dict[str, Any]], bool], tries: int, pause_s: float
+) -> dict[str, Any]:
+    """Read until `done` says so, at most `tries` times `pause_s` seconds apart; the last reading."""
+    value: dict[str, Any] = {}
+    for _ in range(tries):
+        value = read()
+        if done(value):
+            break
+        time.sleep(pause_s)
+    return value
+
+
+def _connect(api: httpx.Client, clickup: httpx.Client, auth: dict[str, str], org: str, return_to: str) -> None:
+    """Steps 2 to 6: OAuth through the emulator's consent page, then the connection as the portal reads it."""
+    step(2, f"An admin of organisation '{org}' starts connecting ClickUp")
     started = api.get("/clickup/oauth/connect", params={"return_to": return_to}, headers=auth)
     started.raise_for_status()
     authorize_url = started.json()["authorize_url"]
@@ -77,31 +109,29 @@ def main() -> int:
     step(6, "The portal tests the connection now")
     show(api.post("/api/v1/clickup/connection/test", headers=auth).json())
 
+
+def _read_hierarchy(api: httpx.Client, auth: dict[str, str]) -> dict[str, Any]:
+    """Step 7: the hierarchy the first sync stored, printed; the tree as the API answered it."""
     step(
         7,
         "The first space sync ran after connect (1 + 2S requests, or 2 + 4S + F where ClickUp reads archived=true "
         "as archived items only): the hierarchy, from our store",
     )
-    tree: dict[str, Any] = {}
-    for _ in range(60):
-        tree = api.get("/api/v1/clickup/spaces", headers=auth).json()
-        if tree.get("synced_at"):
-            break
-        time.sleep(0.5)
+    tree = _poll(
+        lambda: api.get("/api/v1/clickup/spaces", headers=auth).json(), lambda t: bool(t.get("synced_at")), 60, 0.5
+    )
     for space in tree.get("spaces", []):
         print(f"  space {space['name']} ({space['id']})")
         for folder in space["folders"]:
             print(f"    folder {folder['name']}: " + ", ".join(x["name"] for x in folder["lists"]))
         if space["lists"]:
             print("    folderless: " + ", ".join(x["name"] for x in space["lists"]))
+    return tree
 
-    step(8, "Assign customer 'cust-acme' to the first space and its first folderless list")
-    first = tree["spaces"][0]
-    body = {"space_id": first["id"], **({"list_id": first["lists"][0]["id"]} if first["lists"] else {})}
-    show(api.put("/api/v1/customers/cust-acme/clickup-space", headers=auth, json=body).json())
 
+def _create_task(api: httpx.Client, auth: dict[str, str], ticket_id: str, url: str) -> None:
+    """Step 9: a ticket of 'cust-acme' becomes a task, once, even when the portal repeats its POST."""
     step(9, "The portal turns a ticket of 'cust-acme' into a ClickUp task (queued, then created exactly once)")
-    ticket_id = str(uuid.uuid4())
     ticket = {
         "title": "Invoice PDF is blank",
         "description": "The customer gets an empty PDF since Monday.",
@@ -112,29 +142,38 @@ def main() -> int:
         "due_date": time.strftime("%Y-%m-%d", time.gmtime(time.time() + 3 * 86400)),
         "tags": ["billing"],
     }
-    url = f"/api/v1/tickets/{ticket_id}/clickup-task"
     accepted = api.post(url, headers=auth, json=ticket)
     print(f"POST {url} → {accepted.status_code} {accepted.json()['state']}")
-    link: dict[str, Any] = {}
-    for _ in range(60):
-        link = api.get(url, headers=auth).json()
-        if link.get("state") in ("created", "failed"):
-            break
-        time.sleep(0.25)
+    link = _poll(lambda: api.get(url, headers=auth).json(), lambda x: x.get("state") in ("created", "failed"), 60, 0.25)
     show(link)
     again = api.post(url, headers=auth, json=ticket)
     print(f"POST again (a retrying portal) → {again.status_code}: the same task, no duplicate")
 
+
+def _change_ticket(api: httpx.Client, auth: dict[str, str], url: str) -> dict[str, Any]:
+    """Step 10: the portal's change and comment, applied in order; the link after them."""
     step(10, "The portal changes the ticket: priority urgent, a comment (applied to the task in order)")
     api.patch(url, headers=auth, json={"priority": "urgent"}).raise_for_status()
     api.post(f"{url}/comments", headers=auth, json={"text": "Escalated by the support lead."}).raise_for_status()
-    for _ in range(60):
-        link = api.get(url, headers=auth).json()
-        if link.get("pending_changes") == 0 and link.get("priority") == "urgent":
-            break
-        time.sleep(0.25)
+    link = _poll(
+        lambda: api.get(url, headers=auth).json(),
+        lambda x: x.get("pending_changes") == 0 and x.get("priority") == "urgent",
+        60,
+        0.25,
+    )
     print(f"task {link.get('task_id')}: priority {link.get('priority')}, pending changes {link.get('pending_changes')}")
+    return link
 
+
+def _change_in_clickup(
+    api: httpx.Client,
+    clickup: httpx.Client,
+    auth: dict[str, str],
+    tree: dict[str, Any],
+    link: dict[str, Any],
+    url: str,
+) -> None:
+    """Step 11: a ClickUp user's status change comes back by webhook to the portal's feed and the link."""
     step(11, "A ClickUp user changes the task; the signed webhook comes back and the portal gets the event")
     task_id = link.get("task_id")
     cursor = api.get("/api/v1/clickup/events", headers=auth, params={"limit": 500}).json().get("cursor")
@@ -145,20 +184,18 @@ def main() -> int:
     # the emulator acts as the user logged in at the consent page: the demo ClickUp user
     changed = clickup.post("/_emulator/act", json={"action": "set_status", "task_id": task_id, "status": wanted})
     print(f"ClickUp: the demo user sets the status of {task_id} to '{wanted}' ({changed.status_code})")
-    seen: list[dict[str, Any]] = []
-    for _ in range(80):
+
+    def status_events() -> dict[str, Any]:
         feed = api.get("/api/v1/clickup/events", headers=auth, params={"after": cursor} if cursor else {}).json()
         seen = [e for e in feed["events"] if e["type"] == "clickup.task.status_changed" and e.get("task_id") == task_id]
-        if seen:
-            break
-        time.sleep(0.25)
+        return {"seen": seen}
+
+    seen = _poll(status_events, lambda x: bool(x["seen"]), 80, 0.25)["seen"]
     show(seen[0] if seen else {"error": "no status event reached the feed"})
     link = api.get(url, headers=auth).json()
     print(f"the ticket's link now says status '{link.get('status')}'")
     history = api.get(f"{url}/history", headers=auth).json()["entries"]
     print("history: " + ", ".join(f"{e['action']} by {e['actor']}" for e in history))
-    print(f"\nOpen {return_to} to see the portal's view, or the console at {console} (ticket {ticket_id}).")
-    return 0
 
 
 if __name__ == "__main__":

@@ -36,13 +36,23 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from moto.dynamodb import models as backend_module
     from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
 
-    original_query = Table.query
-    original_transact = DynamoDBBackend.transact_write_items
+    Table.query = _partition_query(Table.query)  # type: ignore[method-assign]
+    DynamoDBBackend.transact_write_items = _item_saving_transaction(  # type: ignore[method-assign]
+        DynamoDBBackend.transact_write_items
+    )
+    _check_keys_everywhere(DynamoDBBackend)
+    _check_attribute_names(DynamoDBBackend)
+    _idempotent_transactions()
+    _installed = True
+
+
+def _partition_query(original_query: Any) -> Any:
+    """moto's base-table Query, shown only the partition the key names and, within it, the rows the key condition
+    selects (an index query, or one without a partition key, runs as before)."""
+    from moto.dynamodb.models.table import Table
 
     def query(self: Table, hash_key: Any, range_comparison: Any, range_objs: Any, *args: Any, **kwargs: Any) -> Any:
         index_name = args[4] if len(args) > 4 else kwargs.get("index_name")
@@ -60,56 +70,66 @@ def install() -> None:
             finally:
                 self.items = everything
 
-    def touched(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> list[tuple[Any, Any, Any, Any]]:
-        saved = []
-        for entry in transact_items:
-            op_type, op = next(iter(entry.items()))
-            table = self.tables.get(op.get("TableName", ""))
-            if table is None:
-                continue
-            attrs = op.get("Item") if op_type == "Put" else op.get("Key")
-            if not attrs or table.hash_key_attr not in attrs:
-                continue
-            hash_value = DynamoType(attrs[table.hash_key_attr])
-            range_attr = table.range_key_attr
-            range_value = DynamoType(attrs[range_attr]) if range_attr and range_attr in attrs else None
-            current = table.get_item(hash_value, range_value) if (range_value or not range_attr) else None
-            saved.append((table, hash_value, range_value, copy.deepcopy(current)))
-        return saved
+    return query
 
-    def restore(saved: list[tuple[Any, Any, Any, Any]]) -> None:
-        for table, hash_value, range_value, item in reversed(saved):
-            if range_value is None:
-                if item is None:
-                    table.items.pop(hash_value, None)
-                else:
-                    table.items[hash_value] = item
-                continue
-            partition = table.items[hash_value]
-            if item is None:
-                partition.pop(range_value, None)
-            else:
-                partition[range_value] = item
+
+def _item_saving_transaction(original_transact: Any) -> Any:
+    """moto's TransactWriteItems without its deep copy of every touched table: the items the request names are
+    saved instead, and put back when it fails (the same all-or-nothing rollback)."""
+    from moto.dynamodb import models as backend_module
+    from moto.dynamodb.models import DynamoDBBackend
 
     def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
         with _lock:
-            saved = touched(self, transact_items)
+            saved = _touched(self, transact_items)
             real_copy = backend_module.copy
             backend_module.copy = _KeepTables  # type: ignore[assignment]
             try:
                 original_transact(self, transact_items)
             except BaseException:
-                restore(saved)
+                _restore(saved)
                 raise
             finally:
                 backend_module.copy = real_copy
 
-    Table.query = query  # type: ignore[method-assign]
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
-    _check_keys_everywhere(DynamoDBBackend)
-    _check_attribute_names(DynamoDBBackend)
-    _idempotent_transactions()
-    _installed = True
+    return transact_write_items
+
+
+def _touched(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, Any, Any, Any]]:
+    """(table, hash key, range key or None, a copy of the item as it is or None) for each item the request names."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    saved = []
+    for entry in transact_items:
+        op_type, op = next(iter(entry.items()))
+        table = backend.tables.get(op.get("TableName", ""))
+        if table is None:
+            continue
+        attrs = op.get("Item") if op_type == "Put" else op.get("Key")
+        if not attrs or table.hash_key_attr not in attrs:
+            continue
+        hash_value = DynamoType(attrs[table.hash_key_attr])
+        range_attr = table.range_key_attr
+        range_value = DynamoType(attrs[range_attr]) if range_attr and range_attr in attrs else None
+        current = table.get_item(hash_value, range_value) if (range_value or not range_attr) else None
+        saved.append((table, hash_value, range_value, copy.deepcopy(current)))
+    return saved
+
+
+def _restore(saved: list[tuple[Any, Any, Any, Any]]) -> None:
+    """Put the saved items back, last first (an item that did not exist is removed again)."""
+    for table, hash_value, range_value, item in reversed(saved):
+        if range_value is None:
+            if item is None:
+                table.items.pop(hash_value, None)
+            else:
+                table.items[hash_value] = item
+            continue
+        partition = table.items[hash_value]
+        if item is None:
+            partition.pop(range_value, None)
+        else:
+            partition[range_value] = item
 
 
 IDEMPOTENCY_WINDOW_S = 600.0  # "A client request token is valid for 10 minutes after the first request ... completed"

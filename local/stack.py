@@ -181,15 +181,32 @@ class LocalStack:
             return console.serve(request)
         if request.path == "/_local/jwks.json" and request.method == "GET":
             return _json(self.idp.jwks())
+        answer = self._fire_schedule(request)
+        if answer is None:
+            answer = self._portal_route(request)
+        if answer is not None:
+            return answer
+        if request.path == "/_local/status" and request.method == "GET":
+            return _json({"urls": self.urls, "schedules": sorted(self.schedules.schedules) if self.schedules else []})
+        return None
+
+    def _fire_schedule(self, request: Request) -> Response | None:
+        """POST /_local/schedules/{name}/fire: the schedule's message now (404 unknown_schedule, 502
+        schedule_delivery_failed). None for any other path or method."""
         parts = request.path.strip("/").split("/")
-        if len(parts) == 4 and parts[1] == "schedules" and parts[3] == "fire" and request.method == "POST":
-            assert self.schedules is not None
-            try:
-                return _json({"schedule": parts[2], "message_id": self.schedules.fire(parts[2])})
-            except KeyError:
-                return _json({"error": {"code": "unknown_schedule", "message": parts[2]}}, 404)
-            except ScheduleDeliveryFailed as exc:
-                return _json({"error": {"code": "schedule_delivery_failed", "message": str(exc)}}, 502)
+        if not (len(parts) == 4 and parts[1] == "schedules" and parts[3] == "fire" and request.method == "POST"):
+            return None
+        assert self.schedules is not None
+        try:
+            return _json({"schedule": parts[2], "message_id": self.schedules.fire(parts[2])})
+        except KeyError:
+            return _json({"error": {"code": "unknown_schedule", "message": parts[2]}}, 404)
+        except ScheduleDeliveryFailed as exc:
+            return _json({"error": {"code": "schedule_delivery_failed", "message": str(exc)}}, 502)
+
+    def _portal_route(self, request: Request) -> Response | None:
+        """The local portal: its page, the events it receives and lists, and its failure switch. None for any other
+        path or method."""
         if request.path == "/_local/portal" and request.method == "GET":
             from local.portal import portal_page
 
@@ -202,8 +219,6 @@ class LocalStack:
         if request.path == "/_local/portal/fail" and request.method == "PUT":
             self.portal.fail_next = int(request.args.get("count", "1"))
             return _json({"fail_next": self.portal.fail_next})
-        if request.path == "/_local/status" and request.method == "GET":
-            return _json({"urls": self.urls, "schedules": sorted(self.schedules.schedules) if self.schedules else []})
         return None
 
 

@@ -20,7 +20,7 @@ from bridge.core.inputs import CLICKUP_ID_PATTERN, PORTAL_ID_PATTERN, ClickUpId,
 from bridge.core.observability import logger, metrics, tracer
 from bridge.events.feed import EventsOut
 from bridge.repositories import events as feed
-from bridge.sync import views
+from bridge.sync import customers, views
 from bridge.sync.service import request_sync
 from bridge.tasks import linking
 from bridge.tasks import service as tasks
@@ -307,7 +307,7 @@ def sync_now() -> Response[SyncOut]:
 )
 def put_assignment(customer_id: CustomerId, body: AssignmentIn) -> AssignmentOut:
     org_id = current_principal(app).org_id
-    return AssignmentOut.model_validate(views.assign(org_id, customer_id, body.space_id, body.list_id))
+    return AssignmentOut.model_validate(customers.assign(org_id, customer_id, body.space_id, body.list_id))
 
 
 @app.get(
@@ -318,7 +318,7 @@ def put_assignment(customer_id: CustomerId, body: AssignmentIn) -> AssignmentOut
 def get_assignment(customer_id: CustomerId) -> AssignmentOut:
     org_id = current_principal(app).org_id
     service.require_enabled(org_id)
-    return AssignmentOut.model_validate(views.view(org_id, customer_id))
+    return AssignmentOut.model_validate(customers.view(org_id, customer_id))
 
 
 @app.delete(
@@ -329,7 +329,7 @@ def get_assignment(customer_id: CustomerId) -> AssignmentOut:
 def delete_assignment(customer_id: CustomerId) -> Response[None]:
     org_id = current_principal(app).org_id
     service.require_enabled(org_id)
-    views.unassign(org_id, customer_id)
+    customers.unassign(org_id, customer_id)
     return Response(status_code=204, body="")
 
 

@@ -26,6 +26,7 @@ from bridge.core.config import settings
 from bridge.core.errors import DependencyUnavailable, Unprocessable
 from bridge.core.inputs import QueryBool
 from bridge.core.observability import logger, metrics, tracer
+from bridge.lifecycle import connection as lifecycle
 from bridge.oauth import flow
 from bridge.repositories import org_settings
 from bridge.repositories.org_settings import OrgSettings
@@ -72,7 +73,7 @@ def disconnect(
     purge: Annotated[QueryBool, Query(description="Also delete the ticket links (true or false)")] = False,
 ) -> Response[None]:
     principal = require_admin(current_principal(app))
-    service.disconnect(principal.org_id, purge=purge)
+    lifecycle.disconnect(principal.org_id, purge=purge)
     return Response(status_code=204, body="")
 
 
@@ -108,7 +109,7 @@ def personal_token(body: PersonalTokenIn) -> ConnectionOut:
     service.require_enabled(org_id)
     token = service.personal_token(body.token.get_secret_value())
     try:
-        service.connect_with_token(org_id, token, "personal_token", remaining_s=_remaining_s)
+        lifecycle.connect_with_token(org_id, token, "personal_token", remaining_s=_remaining_s)
     except RateLimited:
         raise  # 429 with Retry-After
     except TokenRevoked:

@@ -29,5 +29,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 def __getattr__(name: str) -> Any:
     """`app`: the documented resolver (`local.openapi` reads each HTTP function's `app`)."""
     if name == "app":
-        return edge.documented_resolver()
+        from bridge.api.webhook_route import documented_resolver
+
+        return documented_resolver()
     raise AttributeError(name)

@@ -144,40 +144,15 @@ class Functions(Construct):
         bus: events.IEventBus,
         secrets: dict[str, secretsmanager.ISecret],
     ) -> None:
-        for needed, table_of in (("table", d.TABLE_ACTIONS), ("tokens:crypt", d.VAULT_PURPOSES)):
-            if needed in spec.grants and spec.name not in table_of:
-                raise ValueError(
-                    f"{spec.name} has the {needed!r} grant but no entry in infra/definitions.py's "
-                    f"{'TABLE_ACTIONS' if needed == 'table' else 'VAULT_PURPOSES'}: list what it calls"
-                )
+        _check_listed(spec)
         for grant in spec.grants:
             kind, _, rest = grant.partition(":")
             if kind == "table":
-                # Only the actions the function's code calls (d.TABLE_ACTIONS), plus the table's CMK.
-                table.grant(fn, *d.TABLE_ACTIONS[spec.name])
-                if table.encryption_key is not None:
-                    reads_only = set(d.TABLE_ACTIONS[spec.name]) <= READ_ACTIONS
-                    key = table.encryption_key
-                    key.grant_decrypt(fn) if reads_only else key.grant_encrypt_decrypt(fn)
+                _grant_table(spec, fn, table)
             elif grant == "tokens:describe":
                 tokens_key.grant(fn, "kms:DescribeKey")
             elif grant == "tokens:crypt":
-                # Per purpose of the vault's encryption context (bridge/vault/envelope.py: {"org_id", "purpose"}):
-                # KMS evaluates kms:EncryptionContext:purpose on GenerateDataKey and Decrypt (KMS Developer Guide,
-                # "kms:EncryptionContext:context-key"), so a function opens only the secrets it needs.
-                purposes = d.VAULT_PURPOSES[spec.name]
-                for action, verb in (("kms:GenerateDataKey", "seal"), ("kms:Decrypt", "open")):
-                    if purposes[verb]:
-                        fn.add_to_role_policy(
-                            iam.PolicyStatement(
-                                actions=[action],
-                                resources=[tokens_key.key_arn],
-                                conditions={
-                                    "StringEquals": {"kms:EncryptionContext:purpose": list(purposes[verb])},
-                                    "Null": {"kms:EncryptionContext:org_id": "false"},
-                                },
-                            )
-                        )
+                _grant_vault(spec, fn, tokens_key)
             elif kind == "queue" and rest.endswith(":send"):
                 queues[rest.removesuffix(":send")].grant_send_messages(fn)
             elif grant == "bus:put":
@@ -191,3 +166,42 @@ class Functions(Construct):
                 secrets[rest].grant_read(fn)
             else:
                 raise ValueError(f"unknown grant {grant!r} on {spec.name}")
+
+
+def _check_listed(spec: d.FunctionDef) -> None:
+    """ValueError when a function has the table or vault grant but infra/definitions.py does not list what it calls."""
+    for needed, table_of in (("table", d.TABLE_ACTIONS), ("tokens:crypt", d.VAULT_PURPOSES)):
+        if needed in spec.grants and spec.name not in table_of:
+            raise ValueError(
+                f"{spec.name} has the {needed!r} grant but no entry in infra/definitions.py's "
+                f"{'TABLE_ACTIONS' if needed == 'table' else 'VAULT_PURPOSES'}: list what it calls"
+            )
+
+
+def _grant_table(spec: d.FunctionDef, fn: lambda_.Function, table: dynamodb.ITable) -> None:
+    """Only the actions the function's code calls (d.TABLE_ACTIONS), plus the table's CMK (decrypt only for a
+    function that only reads)."""
+    table.grant(fn, *d.TABLE_ACTIONS[spec.name])
+    if table.encryption_key is not None:
+        reads_only = set(d.TABLE_ACTIONS[spec.name]) <= READ_ACTIONS
+        key = table.encryption_key
+        key.grant_decrypt(fn) if reads_only else key.grant_encrypt_decrypt(fn)
+
+
+def _grant_vault(spec: d.FunctionDef, fn: lambda_.Function, tokens_key: kms.IKey) -> None:
+    """Per purpose of the vault's encryption context (bridge/vault/envelope.py: {"org_id", "purpose"}): KMS
+    evaluates kms:EncryptionContext:purpose on GenerateDataKey and Decrypt (KMS Developer Guide,
+    "kms:EncryptionContext:context-key"), so a function opens only the secrets it needs."""
+    purposes = d.VAULT_PURPOSES[spec.name]
+    for action, verb in (("kms:GenerateDataKey", "seal"), ("kms:Decrypt", "open")):
+        if purposes[verb]:
+            fn.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=[action],
+                    resources=[tokens_key.key_arn],
+                    conditions={
+                        "StringEquals": {"kms:EncryptionContext:purpose": list(purposes[verb])},
+                        "Null": {"kms:EncryptionContext:org_id": "false"},
+                    },
+                )
+            )

@@ -755,66 +755,65 @@ class ClickUpBackend:
         with self.lock:
             task = self.tasks[task_id]
             lst = self.lists[task.list_id]
-            changes: list[tuple[str, str, Any, Any]] = []  # (granular event or "", field, before, after)
-            for name, ecode in (("priority", "INPUT_003"), ("due_date", "INPUT_004")):
-                if name in body and body[name] is None and self.update_null == "refused":
-                    raise errors.bad_request(f"{name} invalid", ecode)
-            if self.update_null == "ignored":
-                body = {k: v for k, v in body.items() if not (k in ("priority", "due_date") and v is None)}
-            if "name" in body and body["name"] != task.name:
-                if not isinstance(body["name"], str) or not body["name"].strip():
-                    raise errors.bad_request("Task name invalid", "INPUT_005")
-                changes.append(("", "name", task.name, body["name"]))
-                task.name = body["name"]
-            for key in ("markdown_content", "description"):
-                if key in body and body[key] is not None:
-                    new = "" if body[key] == " " else str(body[key])
-                    if new != task.description:
-                        changes.append(("", "content", task.description, new))
-                        task.description = new
-                    break
+            changes: list[Change] = []  # (granular event or "", field, before, after)
+            body = self._update_nulls(body)
+            self._update_text(task, body, changes)
             if body.get("status") is not None:
                 status = self._status_in(lst, body["status"])
                 if status.status != task.status.status:
                     changes.append(("taskStatusUpdated", "status", task.status.render(), status.render()))
                     task.status = status
                     task.date_closed = now_ms() if status.type == "closed" else None
-            # `priority: null` / `due_date: null` clear the field: Create Task documents priority "int 1-4 or
-            # null" (FACTS.md, POST /list/{id}/task) and tasks render an unset one as null (GET /task/{id}); the
-            # Update Task schema types both as integers only (the README's differences table).
-            if "priority" in body:
-                priority = _priority(body["priority"])
-                if priority != task.priority:
-                    changes.append(
-                        ("taskPriorityUpdated", "priority", _priority_obj(task.priority), _priority_obj(priority))
-                    )
-                    task.priority = priority
-            if "due_date" in body:
-                due = _ms_or_none(body["due_date"])
-                if due != task.due_date:
-                    changes.append(("taskDueDateUpdated", "due_date", _str_or_none(task.due_date), _str_or_none(due)))
-                    task.due_date = due
-                if "due_date_time" in body:
-                    task.due_date_time = bool(body["due_date_time"])
+            _update_priority_and_due_date(task, body, changes)
             assignees = body.get("assignees")
             if isinstance(assignees, dict):
-                # A user who is not a member of the task's workspace is not assigned, and the update still
-                # answers 200 (ClickUp documents nothing for it; observed by the portal's users as "accepted, then
-                # missing at ClickUp", issue 14): the README's differences table.
-                for uid in self._members_only(lst.space_id, [int(u) for u in assignees.get("add") or []]):
-                    if int(uid) not in task.assignee_ids:
-                        task.assignee_ids.append(int(uid))
-                        changes.append(("taskAssigneeUpdated", "assignee_add", None, self._user_brief(int(uid))))
-                for uid in assignees.get("rem") or []:
-                    if int(uid) in task.assignee_ids:
-                        task.assignee_ids.remove(int(uid))
-                        changes.append(("taskAssigneeUpdated", "assignee_rem", self._user_brief(int(uid)), None))
+                self._update_assignees(task, lst, assignees, changes)
             if "archived" in body:
                 task.archived = bool(body["archived"])
             if changes:
                 task.date_updated = now_ms()
                 self._emit_changes(task, actor, changes)
             return task
+
+    def _update_nulls(self, body: dict[str, Any]) -> dict[str, Any]:
+        """`priority: null` / `due_date: null` under the emulator's `update_null` reading: refused (400 INPUT_003 /
+        INPUT_004), ignored (dropped from the body), or clearing the field (the body as it is)."""
+        for name, ecode in (("priority", "INPUT_003"), ("due_date", "INPUT_004")):
+            if name in body and body[name] is None and self.update_null == "refused":
+                raise errors.bad_request(f"{name} invalid", ecode)
+        if self.update_null == "ignored":
+            return {k: v for k, v in body.items() if not (k in ("priority", "due_date") and v is None)}
+        return body
+
+    @staticmethod
+    def _update_text(task: Task, body: dict[str, Any], changes: list[Change]) -> None:
+        """The name (400 INPUT_005 when empty or not text) and the description (`markdown_content` first, then
+        `description`; a single space clears it)."""
+        if "name" in body and body["name"] != task.name:
+            if not isinstance(body["name"], str) or not body["name"].strip():
+                raise errors.bad_request("Task name invalid", "INPUT_005")
+            changes.append(("", "name", task.name, body["name"]))
+            task.name = body["name"]
+        for key in ("markdown_content", "description"):
+            if key in body and body[key] is not None:
+                new = "" if body[key] == " " else str(body[key])
+                if new != task.description:
+                    changes.append(("", "content", task.description, new))
+                    task.description = new
+                break
+
+    def _update_assignees(self, task: Task, lst: ClickList, assignees: dict[str, Any], changes: list[Change]) -> None:
+        """`assignees: {add, rem}`. A user who is not a member of the task's workspace is not assigned, and the
+        update still answers 200 (ClickUp documents nothing for it; observed by the portal's users as "accepted,
+        then missing at ClickUp", issue 14): the README's differences table."""
+        for uid in self._members_only(lst.space_id, [int(u) for u in assignees.get("add") or []]):
+            if int(uid) not in task.assignee_ids:
+                task.assignee_ids.append(int(uid))
+                changes.append(("taskAssigneeUpdated", "assignee_add", None, self._user_brief(int(uid))))
+        for uid in assignees.get("rem") or []:
+            if int(uid) in task.assignee_ids:
+                task.assignee_ids.remove(int(uid))
+                changes.append(("taskAssigneeUpdated", "assignee_rem", self._user_brief(int(uid)), None))
 
     def _members_only(self, space_id: str, user_ids: list[int]) -> list[int]:
         """The user ids that are members of the space's workspace (`GET /team` members), in order, once each."""
@@ -1248,3 +1247,24 @@ def _events(events: Any) -> list[str]:
 
 
 priority_object = _priority_obj
+
+
+Change = tuple[str, str, Any, Any]  # a task update's (granular webhook event or "", history field, before, after)
+
+
+def _update_priority_and_due_date(task: Task, body: dict[str, Any], changes: list[Change]) -> None:
+    """`priority: null` / `due_date: null` clear the field: Create Task documents priority "int 1-4 or null"
+    (FACTS.md, POST /list/{id}/task) and tasks render an unset one as null (GET /task/{id}); the Update Task schema
+    types both as integers only (the README's differences table)."""
+    if "priority" in body:
+        priority = _priority(body["priority"])
+        if priority != task.priority:
+            changes.append(("taskPriorityUpdated", "priority", _priority_obj(task.priority), _priority_obj(priority)))
+            task.priority = priority
+    if "due_date" in body:
+        due = _ms_or_none(body["due_date"])
+        if due != task.due_date:
+            changes.append(("taskDueDateUpdated", "due_date", _str_or_none(task.due_date), _str_or_none(due)))
+            task.due_date = due
+        if "due_date_time" in body:
+            task.due_date_time = bool(body["due_date_time"])

@@ -10,9 +10,9 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -161,34 +161,9 @@ class ClickUpApi:
 
     def dispatch(self, request: Request) -> Response:
         started = time.perf_counter()
-        token: Token | None = None
-        headers: dict[str, str] = {}
+        call = _Call()
         try:
-            endpoint, params = self.url_map.bind_to_environ(request.environ).match()
-            # Fault injection reaches the token exchange too (no token: only rules without a `token` match), so
-            # tests can make ClickUp answer it 429 / 5xx / 401 as any API call.
-            fault = self.faults.pick(request.method, request.path, None) if endpoint == "token" else None
-            if fault and fault.action == "status":
-                response = _json(fault.body or {"err": "Internal error", "ECODE": "EMU_500"}, fault.status)
-            elif endpoint in ("consent", "authorize", "token"):
-                response = getattr(self, f"on_{endpoint}")(request, **params)
-            else:
-                with self.backend.lock:
-                    token = self.backend.authenticate(request.headers.get("Authorization"))
-                allowed, headers = self.limiter.hit(token.value, self._plan_of(token))
-                if not allowed:
-                    raise errors.rate_limited()
-                fault = self.faults.pick(request.method, request.path, token.value)
-                if fault and fault.action == "status":
-                    response = _json(fault.body or {"err": "Internal error", "ECODE": "EMU_500"}, fault.status)
-                elif fault and fault.action == "timeout":
-                    time.sleep(fault.delay_s)
-                    response = _json({"err": "Gateway timeout", "ECODE": "EMU_504"}, 504)
-                else:
-                    with self.backend.lock:
-                        response = getattr(self, f"on_{endpoint}")(request, token, **params)
-                    if fault and fault.action == "lose_response":
-                        time.sleep(fault.delay_s)  # done at ClickUp; the client gives up before the answer
+            response = self._route(request, call)
         except ClickUpError as exc:
             response = _json(exc.body(), exc.status)
         except NotFound:
@@ -197,14 +172,46 @@ class ClickUpApi:
             response = _json({"err": "Method not allowed", "ECODE": "APP_001"}, 405)
         except HTTPException as exc:
             response = _json({"err": exc.description or "Bad request", "ECODE": "APP_001"}, exc.code or 400)
-        for name, value in headers.items():
+        for name, value in call.headers.items():
             response.headers[name] = value
-        self._log(request, token, response.status_code, started)
+        self._log(request, call.token, response.status_code, started)
         for observe in self.observers:
             try:
                 observe(request, response)
             except Exception:  # an observer (a test's recorder) must never change what ClickUp answers
                 logging.getLogger("local.emulator").exception("observer failed")
+        return response
+
+    def _route(self, request: Request, call: _Call) -> Response:
+        """The answer of the route the request matches; raises what ClickUp answers as an error."""
+        endpoint, params = self.url_map.bind_to_environ(request.environ).match()
+        # Fault injection reaches the token exchange too (no token: only rules without a `token` match), so
+        # tests can make ClickUp answer it 429 / 5xx / 401 as any API call.
+        fault = self.faults.pick(request.method, request.path, None) if endpoint == "token" else None
+        if fault and fault.action == "status":
+            return _json(fault.body or {"err": "Internal error", "ECODE": "EMU_500"}, fault.status)
+        if endpoint in ("consent", "authorize", "token"):
+            return cast(Response, getattr(self, f"on_{endpoint}")(request, **params))
+        return self._api_call(request, endpoint, params, call)
+
+    def _api_call(self, request: Request, endpoint: str, params: Mapping[str, Any], call: _Call) -> Response:
+        """An API call with a token: authenticated, rate limited (its headers into `call` even on a 429), then any
+        injected fault, else the endpoint."""
+        with self.backend.lock:
+            call.token = token = self.backend.authenticate(request.headers.get("Authorization"))
+        allowed, call.headers = self.limiter.hit(token.value, self._plan_of(token))
+        if not allowed:
+            raise errors.rate_limited()
+        fault = self.faults.pick(request.method, request.path, token.value)
+        if fault and fault.action == "status":
+            return _json(fault.body or {"err": "Internal error", "ECODE": "EMU_500"}, fault.status)
+        if fault and fault.action == "timeout":
+            time.sleep(fault.delay_s)
+            return _json({"err": "Gateway timeout", "ECODE": "EMU_504"}, 504)
+        with self.backend.lock:
+            response = cast(Response, getattr(self, f"on_{endpoint}")(request, token, **params))
+        if fault and fault.action == "lose_response":
+            time.sleep(fault.delay_s)  # done at ClickUp; the client gives up before the answer
         return response
 
     def _plan_of(self, token: Token) -> str:
@@ -515,3 +522,11 @@ def _page(title: str, body: str) -> str:
         ".error{color:#b00}</style></head>"
         f"<body>{body}<p><small>ClickUp emulator (local)</small></p></body></html>"
     )
+
+
+@dataclass
+class _Call:
+    """What `dispatch` learns of a call on the way: its token and the rate limit headers to answer with."""
+
+    token: Token | None = None
+    headers: dict[str, str] = field(default_factory=dict)

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from bridge.core.errors import Forbidden, Unauthenticated
 from bridge.core.inputs import is_identity
+from bridge.core.principal import Principal, require_admin
 
-
-@dataclass(frozen=True)
-class Principal:
-    org_id: str
-    user_id: str
-    role: str
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
+__all__ = ["Principal", "principal_from_event", "require_admin"]
 
 
 def principal_from_event(event: Any) -> Principal:
@@ -43,9 +34,3 @@ def principal_from_event(event: Any) -> Principal:
     if sub is not None and sub != "" and not is_identity(sub):
         raise Forbidden("the token's sub claim is not a valid user id", code="invalid_sub_claim")
     return Principal(org_id=org_id, user_id=str(sub or ""), role=str(claims.get("role") or "member"))
-
-
-def require_admin(principal: Principal) -> Principal:
-    if not principal.is_admin:
-        raise Forbidden("this action needs the admin role", code="admin_required")
-    return principal

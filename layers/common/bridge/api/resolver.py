@@ -213,16 +213,13 @@ class BridgeResolver(APIGatewayHttpResolver):
           the `open_query` routes, which read their query themselves."""
         from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 
-        from bridge.api.models import ErrorBody, error_responses
+        from bridge.api.models import ErrorBody
 
         open_operations = {
             route.operation_id
             for route in self._static_routes + self._dynamic_routes
             if route.rule.pattern in self.open_query
         }
-
-        def _is_open(operation: dict[str, Any]) -> bool:
-            return operation.get("operationId") in open_operations
 
         for route in self._static_routes + self._dynamic_routes:
             responses = dict(route.responses or {})
@@ -235,31 +232,47 @@ class BridgeResolver(APIGatewayHttpResolver):
         defs = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(defs.pop("$defs", {}))
         schemas["ErrorBody"] = defs
-        error_schema = {"$ref": "#/components/schemas/ErrorBody"}
         for operations in (document.get("paths") or {}).values():
             for operation in operations.values():
-                if not isinstance(operation, dict) or "responses" not in operation:
-                    continue
-                answers = operation["responses"]
-                statuses = set()
-                if operation.get("requestBody"):
-                    statuses |= {400, 415}
-                if operation.get("parameters") or operation.get("requestBody") or not _is_open(operation):
-                    statuses.add(422)  # an undeclared query parameter is refused on every route but open ones
-                if 422 not in statuses:
-                    answers.pop("422", None)
-                for status, entry in error_responses(*sorted(statuses)).items():
-                    current = answers.get(str(status), {})
-                    answers[str(status)] = {
-                        "description": current.get("description", "Validation Error").replace(
-                            "Validation Error", entry["description"]
-                        ),
-                        "content": {"application/json": {"schema": error_schema}},
-                    }
-                for status, answer in answers.items():
-                    if status == "204" or status.startswith("3"):
-                        answer.pop("content", None)  # no body (the `Response[None]` return is not one)
+                if isinstance(operation, dict) and "responses" in operation:
+                    _document_errors(operation, open_query=operation.get("operationId") in open_operations)
         return OpenAPI.model_validate(document)
+
+
+def _error_statuses(operation: dict[str, Any], open_query: bool) -> set[int]:
+    """The error statuses the resolver itself answers on this OpenAPI operation: 400 and 415 on a route with a
+    body; 422 on a route with a body or parameters, and for an undeclared query parameter on every route but the
+    `open_query` ones."""
+    statuses = set()
+    if operation.get("requestBody"):
+        statuses |= {400, 415}
+    if operation.get("parameters") or operation.get("requestBody") or not open_query:
+        statuses.add(422)  # an undeclared query parameter is refused on every route but open ones
+    return statuses
+
+
+def _document_errors(operation: dict[str, Any], open_query: bool) -> None:
+    """Rewrite one OpenAPI operation's `responses` in place: the resolver's own error statuses with the JSON
+    error shape (`ErrorBody`), Powertools' 422 dropped where the resolver never answers it, and no body on a 204
+    or a redirect."""
+    from bridge.api.models import error_responses
+
+    error_schema = {"$ref": "#/components/schemas/ErrorBody"}
+    answers = operation["responses"]
+    statuses = _error_statuses(operation, open_query)
+    if 422 not in statuses:
+        answers.pop("422", None)
+    for status, entry in error_responses(*sorted(statuses)).items():
+        current = answers.get(str(status), {})
+        answers[str(status)] = {
+            "description": current.get("description", "Validation Error").replace(
+                "Validation Error", entry["description"]
+            ),
+            "content": {"application/json": {"schema": error_schema}},
+        }
+    for status, answer in answers.items():
+        if status == "204" or status.startswith("3"):
+            answer.pop("content", None)  # no body (the `Response[None]` return is not one)
 
 
 def _validation_details(errors: Any) -> list[dict[str, Any]]:

@@ -143,68 +143,88 @@ class ClickUpClient:
 
     # -- transport ----------------------------------------------------------------------------------------
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None) -> Any:
-        import httpx
-
-        idempotent = method.upper() != "POST"
         attempt = 0
         while True:
             attempt += 1
             timeout = min(MAX_REQUEST_TIMEOUT_S, self._remaining_s() - SAFETY_MARGIN_S)
             if timeout < MIN_ATTEMPT_S:
                 raise Transient(f"ClickUp {method} {path}: no time left for a try")
-            if self._hooks:
-                self._hooks.before_request()
-            started = time.perf_counter()
-            try:
-                response = _http().request(
-                    method,
-                    f"{self._base}{path}",
-                    params=params,
-                    json=json,
-                    headers={"Authorization": self._auth},
-                    timeout=timeout,
-                )
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                error: Transient = Transient(f"ClickUp {method} {path}: {type(exc).__name__}")
-            except httpx.TransportError as exc:
-                # Sent, or maybe sent: a non-idempotent call may have been applied.
-                error = Transient(f"ClickUp {method} {path}: {type(exc).__name__}", ambiguous=not idempotent)
-                if not idempotent:
-                    raise error from None
-            else:
-                elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
-                if self._hooks:
-                    self._hooks.after_response(response.status_code, response.headers)
-                logger.debug(
-                    "clickup call",
-                    extra={
-                        "method": method,
-                        "path": path,
-                        "status": response.status_code,
-                        "ms": elapsed_ms,
-                        "attempt": attempt,
-                    },
-                )
-                if response.status_code < 400:
-                    return response.json() if response.content else {}
-                if response.status_code == 429:
-                    # The per-organisation budget should keep every call under ClickUp's limit: each 429 counts.
-                    metrics.add_metric(name=RATE_LIMITED_METRIC, unit="Count", value=1)
-                mapped = self._map_error(method, path, response)
-                if not isinstance(mapped, Transient):
-                    raise mapped
-                if not idempotent:
-                    mapped.ambiguous = True
-                    raise mapped
-                error = mapped
-            delay = self._jitter() * min(self._backoff_cap_s, self._backoff_base_s * 2 ** (attempt - 1))
-            if attempt >= self._max_attempts or self._remaining_s() - delay - SAFETY_MARGIN_S < MIN_ATTEMPT_S:
-                raise error
-            logger.info(
-                "clickup transient failure, retrying",
-                extra={"method": method, "path": path, "attempt": attempt, "status": error.status},
+            body, error = self._attempt(method, path, params, json, timeout, attempt)
+            if error is None:
+                return body
+            self._sleep(self._retry_delay(method, path, attempt, error))
+
+    def _attempt(
+        self, method: str, path: str, params: Mapping[str, Any] | None, json: Any, timeout: float, attempt: int
+    ) -> tuple[Any, Transient | None]:
+        """One try: (the decoded body, None) on a 2xx/3xx, (None, the error) on a failure worth retrying. Raises a
+        failure not worth retrying, and any failure of a non-idempotent call (POST) that may have been applied."""
+        import httpx
+
+        idempotent = method.upper() != "POST"
+        if self._hooks:
+            self._hooks.before_request()
+        started = time.perf_counter()
+        try:
+            response = _http().request(
+                method,
+                f"{self._base}{path}",
+                params=params,
+                json=json,
+                headers={"Authorization": self._auth},
+                timeout=timeout,
             )
-            self._sleep(delay)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            return None, Transient(f"ClickUp {method} {path}: {type(exc).__name__}")
+        except httpx.TransportError as exc:
+            # Sent, or maybe sent: a non-idempotent call may have been applied.
+            error = Transient(f"ClickUp {method} {path}: {type(exc).__name__}", ambiguous=not idempotent)
+            if not idempotent:
+                raise error from None
+            return None, error
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+        return self._answered(method, path, response, elapsed_ms, attempt)
+
+    def _answered(
+        self, method: str, path: str, response: httpx.Response, elapsed_ms: float, attempt: int
+    ) -> tuple[Any, Transient | None]:
+        """What ClickUp's answer means: its body, a retryable Transient, or a raised error (see `_attempt`)."""
+        if self._hooks:
+            self._hooks.after_response(response.status_code, response.headers)
+        logger.debug(
+            "clickup call",
+            extra={
+                "method": method,
+                "path": path,
+                "status": response.status_code,
+                "ms": elapsed_ms,
+                "attempt": attempt,
+            },
+        )
+        if response.status_code < 400:
+            return (response.json() if response.content else {}), None
+        if response.status_code == 429:
+            # The per-organisation budget should keep every call under ClickUp's limit: each 429 counts.
+            metrics.add_metric(name=RATE_LIMITED_METRIC, unit="Count", value=1)
+        mapped = self._map_error(method, path, response)
+        if not isinstance(mapped, Transient):
+            raise mapped
+        if method.upper() == "POST":
+            mapped.ambiguous = True
+            raise mapped
+        return None, mapped
+
+    def _retry_delay(self, method: str, path: str, attempt: int, error: Transient) -> float:
+        """Seconds to wait before the next try (exponential backoff with jitter); raises `error` when the tries or
+        the time left are spent."""
+        delay = self._jitter() * min(self._backoff_cap_s, self._backoff_base_s * 2 ** (attempt - 1))
+        if attempt >= self._max_attempts or self._remaining_s() - delay - SAFETY_MARGIN_S < MIN_ATTEMPT_S:
+            raise error
+        logger.info(
+            "clickup transient failure, retrying",
+            extra={"method": method, "path": path, "attempt": attempt, "status": error.status},
+        )
+        return delay
 
     @staticmethod
     def _map_error(method: str, path: str, response: httpx.Response) -> Exception:

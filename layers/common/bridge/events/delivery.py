@@ -198,9 +198,35 @@ def deliver_batch(events: list[tuple[str, dict[str, Any]]], remaining_s: Callabl
     still running at the deadline counts as failed (the portal may still take it: `X-Bridge-Event-Id` lets it
     drop the repeat)."""
     deadline = time.monotonic() + remaining_s() - RESERVE_S
+    outcomes, by_org = _prepare_batch(events)
+    if not by_org:
+        return outcomes
+    _http_client()  # created once, before the threads share it (httpx.Client is thread-safe)
+    results: dict[str, Outcome] = {}  # written by the threads, one key per record
+    pool = ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(by_org)), thread_name_prefix="portal-push")
+    try:
+        futures = [pool.submit(_send_org, org_id, requests, deadline, results) for org_id, requests in by_org.items()]
+        # a POST's own timeout ends it by the deadline; the grace lets its thread report that (within RESERVE_S)
+        wait_for(futures, timeout=max(0.0, deadline - time.monotonic()) + DEADLINE_GRACE_S)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)  # a POST past the deadline is left to end on its own
+    for org_id, requests in by_org.items():
+        for record_id, _ in requests:
+            outcome = results.get(record_id)
+            if outcome is None:  # still waiting for its portal's answer: given up on, like a timeout
+                outcome = DeliveryFailed("deadline", no_answer=True)
+                breaker.trip(org_id)
+            outcomes[record_id] = outcome
+    return outcomes
+
+
+def _prepare_batch(
+    events: list[tuple[str, dict[str, Any]]],
+) -> tuple[dict[str, Outcome], dict[str, list[tuple[str, _Prepared]]]]:
+    """The batch's records settled without a request (their outcome by record id), and the requests to send,
+    by organisation in the batch's order."""
     outcomes: dict[str, Outcome] = {}
     by_org: dict[str, list[tuple[str, _Prepared]]] = {}
-    org_of = {record_id: str(event["org_id"]) for record_id, event in events}
     for record_id, event in events:
         try:
             request = _prepare(event)
@@ -211,40 +237,24 @@ def deliver_batch(events: list[tuple[str, dict[str, Any]]], remaining_s: Callabl
             outcomes[record_id] = request
         else:
             by_org.setdefault(str(event["org_id"]), []).append((record_id, request))
-    if not by_org:
-        return outcomes
-    _http_client()  # created once, before the threads share it (httpx.Client is thread-safe)
-    results: dict[str, Outcome] = {}  # written by the threads, one key per record
+    return outcomes, by_org
 
-    def send_org(org_id: str, requests: list[tuple[str, _Prepared]]) -> None:
-        for record_id, request in requests:
-            if breaker.is_open(org_id):
-                results[record_id] = DeliveryFailed("circuit_open")
-                continue
-            left = deadline - time.monotonic()
-            if left < MIN_ATTEMPT_S:
-                results[record_id] = DeliveryFailed("no_time_left")
-                continue
-            try:
-                results[record_id] = _post(request, min(TIMEOUT_S, left))
-                breaker.reset(org_id)
-            except DeliveryFailed as failed:
-                results[record_id] = failed
-                if failed.no_answer:
-                    breaker.trip(org_id)
 
-    pool = ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(by_org)), thread_name_prefix="portal-push")
-    try:
-        futures = [pool.submit(send_org, org_id, requests) for org_id, requests in by_org.items()]
-        # a POST's own timeout ends it by the deadline; the grace lets its thread report that (within RESERVE_S)
-        wait_for(futures, timeout=max(0.0, deadline - time.monotonic()) + DEADLINE_GRACE_S)
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)  # a POST past the deadline is left to end on its own
-    for requests in by_org.values():
-        for record_id, _ in requests:
-            outcome = results.get(record_id)
-            if outcome is None:  # still waiting for its portal's answer: given up on, like a timeout
-                outcome = DeliveryFailed("deadline", no_answer=True)
-                breaker.trip(org_of[record_id])
-            outcomes[record_id] = outcome
-    return outcomes
+def _send_org(org_id: str, requests: list[tuple[str, _Prepared]], deadline: float, results: dict[str, Outcome]) -> None:
+    """Send one organisation's requests in order (a thread of `deliver_batch`), each outcome into `results`; by
+    the `deadline` (time.monotonic() seconds) and through the organisation's breaker."""
+    for record_id, request in requests:
+        if breaker.is_open(org_id):
+            results[record_id] = DeliveryFailed("circuit_open")
+            continue
+        left = deadline - time.monotonic()
+        if left < MIN_ATTEMPT_S:
+            results[record_id] = DeliveryFailed("no_time_left")
+            continue
+        try:
+            results[record_id] = _post(request, min(TIMEOUT_S, left))
+            breaker.reset(org_id)
+        except DeliveryFailed as failed:
+            results[record_id] = failed
+            if failed.no_answer:
+                breaker.trip(org_id)

@@ -130,33 +130,44 @@ def check_url(url: str, *, allow_loopback: bool) -> Destination:
     if not host or host.endswith("."):
         raise DestinationRefused("host", "the portal webhook URL has no host")
     port = port or (443 if scheme == "https" else 80)
+    literal = _host_literal(host)
     loopback_name = host == "localhost" or host.endswith(".localhost")
-    literal: IPAddress | None = None
+    if loopback_name or (literal is not None and is_loopback(literal)):
+        if not allow_loopback:
+            raise DestinationRefused("loopback", "the portal webhook URL leads to a loopback address")
+    else:
+        _check_public(scheme, port, literal, allow_loopback=allow_loopback)
+    return Destination(url=url, scheme=scheme, host=host, port=port)
+
+
+def _host_literal(host: str) -> IPAddress | None:
+    """The IP address a URL's host (without its closing dot) writes literally, None for a host name.
+    DestinationRefused for a scoped IPv6 address, an IPv4 address in any form but dotted decimal, or a host that
+    is neither an address nor a name."""
     if ":" in host:
         if "%" in host:
             raise DestinationRefused("not_public", "a scoped IPv6 address is not public")
         try:
-            literal = ipaddress.IPv6Address(host)
+            return ipaddress.IPv6Address(host)
         except ValueError:
             raise DestinationRefused("host", f"{host!r} is not an IPv6 address") from None
-    elif _INET_ATON.match(host):
+    if _INET_ATON.match(host):
         if not _CANONICAL_V4.match(host):
             raise DestinationRefused("ip_form", "an IPv4 address must be written in dotted decimal (a.b.c.d)")
-        literal = ipaddress.IPv4Address(host)
-    elif not all(_LABEL.match(label) for label in host.split(".")):
+        return ipaddress.IPv4Address(host)
+    if not all(_LABEL.match(label) for label in host.split(".")):
         raise DestinationRefused("host", f"{host!r} is not a host name")
-    local = loopback_name or (literal is not None and is_loopback(literal))
-    if local:
-        if not allow_loopback:
-            raise DestinationRefused("loopback", "the portal webhook URL leads to a loopback address")
-    else:
-        if scheme != "https":
-            raise DestinationRefused("scheme", "the portal webhook URL must be https")
-        if port != 443:
-            raise DestinationRefused("port", "the portal webhook URL must use the https port (443)")
-        if literal is not None:
-            check_address(str(literal), allow_loopback=allow_loopback)
-    return Destination(url=url, scheme=scheme, host=host, port=port)
+    return None
+
+
+def _check_public(scheme: str, port: int, literal: IPAddress | None, *, allow_loopback: bool) -> None:
+    """A destination that is not this machine: https on port 443, and an IP literal must be public."""
+    if scheme != "https":
+        raise DestinationRefused("scheme", "the portal webhook URL must be https")
+    if port != 443:
+        raise DestinationRefused("port", "the portal webhook URL must use the https port (443)")
+    if literal is not None:
+        check_address(str(literal), allow_loopback=allow_loopback)
 
 
 def resolve(url: str, *, allow_loopback: bool, resolver: Resolver | None = None) -> Destination:

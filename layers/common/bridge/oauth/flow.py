@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from bridge.api.principal import Principal
 from bridge.clickup.client import exchange_code
 from bridge.clickup.errors import ClickUpError, RateLimited, TokenRevoked, Transient, WorkspaceNotAuthorized
 from bridge.connection import service
@@ -18,7 +17,9 @@ from bridge.core.config import settings
 from bridge.core.errors import BridgeError, DependencyUnavailable
 from bridge.core.inputs import is_token_text
 from bridge.core.observability import logger, metrics
-from bridge.oauth.return_to import is_allowed
+from bridge.core.principal import Principal
+from bridge.core.return_to import is_allowed
+from bridge.lifecycle import connection as lifecycle
 from bridge.repositories import oauth_states, org_settings
 
 STATE_TTL_S = 600
@@ -115,7 +116,7 @@ def _complete(state: str, flow: dict[str, Any], params: dict[str, str], remainin
         _retry_after(exc, extra)
         return _exchange_reason(exc)
     try:
-        service.connect_with_token(
+        lifecycle.connect_with_token(
             org_id, token, "oauth", remaining_s=remaining_s, oauth_state=oauth_states.state_hash(state)
         )
     except ClickUpError as exc:

@@ -110,7 +110,7 @@ class OrgSettings(BaseModel):
     @field_validator("return_to_allow_list")
     @classmethod
     def _origins(cls, values: list[str]) -> list[str]:
-        from bridge.oauth.return_to import origin_of
+        from bridge.core.return_to import origin_of
 
         out = []
         for value in values:

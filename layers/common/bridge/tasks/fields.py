@@ -32,33 +32,11 @@ def convert(field: CustomField, value: Any, time_zone: str | None) -> Any:
     if kind == "drop_down":
         return _option_id(field, value)
     if kind == "labels":
-        values = value if isinstance(value, list) else [value]
-        options = field.type_config.get("options") or []
-        out = []
-        for v in values:
-            wanted = str(v).strip().casefold()
-            match = next(
-                (
-                    o["id"]
-                    for o in options
-                    if wanted in (o["id"].casefold(), str(o.get("label") or o.get("name") or "").casefold())
-                ),
-                None,
-            )
-            if match is None:
-                raise FieldValueError(field.name, f"{v!r} is not one of the field's labels")
-            out.append(match)
-        return out
+        return _label_ids(field, value)
     if kind in TEXT_TYPES:
         return str(value)
     if kind in NUMBER_TYPES:
-        if isinstance(value, bool):
-            raise FieldValueError(field.name, "expects a number")
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise FieldValueError(field.name, "expects a number") from None
-        return int(number) if number.is_integer() else number
+        return _number(field, value)
     if kind == "checkbox":
         if isinstance(value, bool):
             return value
@@ -69,3 +47,36 @@ def convert(field: CustomField, value: Any, time_zone: str | None) -> Any:
         except ValueError:
             raise FieldValueError(field.name, "expects a date (YYYY-MM-DD) or a date-time with an offset") from None
     raise FieldValueError(field.name, f"fields of type {kind!r} are not supported")
+
+
+def _label_ids(field: CustomField, value: Any) -> list[str]:
+    """A labels field's option ids for a label or a list of them, each by id or label (case-insensitive, trimmed).
+    FieldValueError naming the first that is not one of the field's labels."""
+    values = value if isinstance(value, list) else [value]
+    options = field.type_config.get("options") or []
+    out = []
+    for v in values:
+        wanted = str(v).strip().casefold()
+        match = next(
+            (
+                o["id"]
+                for o in options
+                if wanted in (o["id"].casefold(), str(o.get("label") or o.get("name") or "").casefold())
+            ),
+            None,
+        )
+        if match is None:
+            raise FieldValueError(field.name, f"{v!r} is not one of the field's labels")
+        out.append(match)
+    return out
+
+
+def _number(field: CustomField, value: Any) -> int | float:
+    """A number field's value: an int when whole. FieldValueError for a boolean or anything not a number."""
+    if isinstance(value, bool):
+        raise FieldValueError(field.name, "expects a number")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise FieldValueError(field.name, "expects a number") from None
+    return int(number) if number.is_integer() else number

@@ -12,7 +12,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from bridge.api.principal import Principal
 from bridge.clickup.errors import ClickUpError
 from bridge.clickup.models import Task
 from bridge.connection import service as connection
@@ -21,6 +20,7 @@ from bridge.core.clock import utc_now_iso
 from bridge.core.errors import Conflict, DependencyUnavailable, NotFound, Unprocessable
 from bridge.core.inputs import is_clickup_id
 from bridge.core.observability import logger
+from bridge.core.principal import Principal
 from bridge.events.models import TaskLinked, TaskUnlinked
 from bridge.repositories import audit, ticket_links
 from bridge.repositories.table import Done, versioned_update
@@ -134,12 +134,7 @@ def link(principal: Principal, ticket_id: str, task_id: str | None, task_url: st
 
     org_id = principal.org_id
     value, conn = connection.require_connected(org_id, allow_reauth=False)
-    custom_in_team = None
-    if task_url is not None:
-        task_id, custom_in_team = parse_task_url(task_url)
-    assert task_id is not None  # the body model requires one of them
-    if not is_clickup_id(task_id):
-        raise _not_found()
+    task_id, custom_in_team = _wanted_task(task_id, task_url)
     existing = ticket_links.get(org_id, ticket_id)
     if existing is not None and existing.get("task_id") != task_id and custom_in_team is None:
         raise Conflict("this ticket already has a ClickUp task: unlink it first", code="ticket_already_linked")
@@ -150,24 +145,7 @@ def link(principal: Principal, ticket_id: str, task_id: str | None, task_url: st
             if existing.get("task_id") == task.id and existing["state"] == CREATED:
                 return 200, view(existing)
             raise Conflict("this ticket already has a ClickUp task: unlink it first", code="ticket_already_linked")
-        now = utc_now_iso()
-        record = {
-            "state": CREATED,
-            "linked": True,
-            "ticket": {},
-            "generation": 1,
-            "workspace_id": task.team_id,
-            "created_at": now,
-            "updated_at": now,
-            "task_id": task.id,
-            "task_url": task.url,
-            "list_id": task.list_id,
-            "status": task.status.status,
-            "priority": render.PRIORITY_NAMES.get(task.priority_number or 0),
-            "assignees": sorted(int(a.id) for a in task.assignees if a.id.isdigit()),
-            "due_date": _due_date(task, connection.time_zone(value, conn)),
-            "created_in_clickup_at": task.date_created,
-        }
+        record = _linked_record(task, connection.time_zone(value, conn))
         after = {k: record[k] for k in ("state", "task_id", "task_url", "list_id", "status", "priority")}
         actor = f"user:{principal.user_id}"
         row = audit.row(org_id, ticket_id, actor, "linked", {}, after)
@@ -185,16 +163,59 @@ def link(principal: Principal, ticket_id: str, task_id: str | None, task_url: st
             logger.info("ticket linked to an existing task", extra={"org_id": org_id, "ticket_id": ticket_id})
             event.put_on_bus()
             return 201, view(stored)
-        if ticket_links.get(org_id, ticket_id) is not None:
-            continue  # the ticket got a link meanwhile: decided above
-        ref = ticket_links.find_by_task(task.id)
-        if ref is None:
-            continue  # released meanwhile: try again
-        holder = ticket_links.get(ref["org_id"], ref["ticket_id"])
-        if holder is not None and holder.get("task_id") == task.id:
-            raise Conflict("another ticket is linked to this ClickUp task", code="task_already_linked")
-        ticket_links.release_stale_task(task.id, ref)  # its ticket no longer holds it
+        _release_if_stale(org_id, ticket_id, task.id)
     raise Conflict("the ticket's link changed meanwhile; try again", code="link_contention")
+
+
+def _wanted_task(task_id: str | None, task_url: str | None) -> tuple[str, str | None]:
+    """The task id to link, from the id or the task URL, and the workspace of a custom task id (None for a task
+    id). 422 `task_url_invalid` for a URL that is not a ClickUp task's, 404 `task_not_found` for an id that cannot
+    be ClickUp's."""
+    custom_in_team = None
+    if task_url is not None:
+        task_id, custom_in_team = parse_task_url(task_url)
+    assert task_id is not None  # the body model requires one of them
+    if not is_clickup_id(task_id):
+        raise _not_found()
+    return task_id, custom_in_team
+
+
+def _linked_record(task: Task, time_zone: str | None) -> dict[str, Any]:
+    """The link of a ticket to an existing task, as stored: created, with the task's state as ClickUp read it
+    (due date in the workspace's zone `time_zone`). Pure but for the clock."""
+    now = utc_now_iso()
+    return {
+        "state": CREATED,
+        "linked": True,
+        "ticket": {},
+        "generation": 1,
+        "workspace_id": task.team_id,
+        "created_at": now,
+        "updated_at": now,
+        "task_id": task.id,
+        "task_url": task.url,
+        "list_id": task.list_id,
+        "status": task.status.status,
+        "priority": render.PRIORITY_NAMES.get(task.priority_number or 0),
+        "assignees": sorted(int(a.id) for a in task.assignees if a.id.isdigit()),
+        "due_date": _due_date(task, time_zone),
+        "created_in_clickup_at": task.date_created,
+    }
+
+
+def _release_if_stale(org_id: str, ticket_id: str, task_id: str) -> None:
+    """After a lost race to link `task_id`: 409 `task_already_linked` when another ticket holds the task; a stale
+    hold (its ticket no longer has the task) is released so that the next try can take it. Nothing to do when the
+    ticket got a link meanwhile or the task was released: the next try decides."""
+    if ticket_links.get(org_id, ticket_id) is not None:
+        return  # the ticket got a link meanwhile: decided by the next try
+    ref = ticket_links.find_by_task(task_id)
+    if ref is None:
+        return  # released meanwhile: try again
+    holder = ticket_links.get(ref["org_id"], ref["ticket_id"])
+    if holder is not None and holder.get("task_id") == task_id:
+        raise Conflict("another ticket is linked to this ClickUp task", code="task_already_linked")
+    ticket_links.release_stale_task(task_id, ref)  # its ticket no longer holds it
 
 
 def unlink(principal: Principal, ticket_id: str) -> None:

@@ -9,13 +9,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from bridge.api.principal import Principal
 from bridge.connection import service as connection
 from bridge.core import aws
 from bridge.core.clock import utc_now_iso
 from bridge.core.config import settings
 from bridge.core.errors import Conflict, DependencyUnavailable, NotFound, Unprocessable
 from bridge.core.observability import logger, metrics
+from bridge.core.principal import Principal
 from bridge.repositories import assignments, audit, members, org_settings, ticket_links, ticket_ops
 from bridge.repositories.table import Done, versioned_update
 from bridge.repositories.ticket_links import CREATED, CREATING, FAILED, QUEUED

@@ -22,6 +22,7 @@ from bridge.clickup.errors import Permanent, RateLimited, TokenRevoked, Workspac
 from bridge.clickup.models import Task
 from bridge.connection import service as connection
 from bridge.core.clock import utc_now_iso
+from bridge.core.comment_marks import record_own_comment
 from bridge.core.errors import Conflict, Unprocessable
 from bridge.core.observability import logger, metrics
 from bridge.events.models import ChangeFailed, FieldsFailed, TaskCreated, TaskFailed
@@ -216,24 +217,13 @@ def create(work: Work) -> None:
     if link["state"] in (CREATED, FAILED, "deleted"):
         return  # a duplicate delivery, or a failure only the retry route re-queues
     attempt = link.get("attempt")
-    now = time.time()
-    if attempt and float(attempt.get("lease_until", 0)) > now:
+    if attempt and float(attempt.get("lease_until", 0)) > time.time():
         raise Busy(float(attempt["lease_until"]))
     if work.conn.status == connection.NEEDS_REAUTH:
         raise TokenRevoked("the organisation's ClickUp access was revoked")
-    client = work.client
-    if attempt:  # an earlier attempt may have created it: look before creating again
-        found = _search(client, attempt["list_id"], ticket_id, int(attempt["started_ms"]))
-        if found is not None:
-            metrics.add_metric(name="TaskAdopted", unit="Count", value=1)
-            _adopted(link, found, "adopted")
-            return
-        list_id = attempt["list_id"]
-    else:
-        list_id = mapping.resolve_list(org_id, assignments.get(org_id, link["ticket"]["customer_id"]), work.settings)
-        if list_id is None:
-            _fail(link, "no_list_for_customer", "the customer has no ClickUp space or list to create the task in")
-            return
+    list_id = _list_to_create_in(work, attempt)
+    if list_id is None:
+        return
     body = _task_body(link, work.time_zone)
     before = {"state": link["state"]}
     attempt = {
@@ -245,8 +235,35 @@ def create(work: Work) -> None:
     _save(link, state=CREATING, attempt=attempt, list_id=list_id)
     if before["state"] != CREATING:
         audit.record(org_id, ticket_id, "worker", "creating", before, {"state": CREATING, "list_id": list_id})
+    _create_task(work, list_id, body, attempt)
+
+
+def _list_to_create_in(work: Work, attempt: dict[str, Any] | None) -> str | None:
+    """The list to create the ticket's task in: the earlier attempt's (after looking there for the task it may
+    have created: found, it is adopted), else the customer's mapped list (none: the link fails with
+    `no_list_for_customer`). None when there is nothing left to create."""
+    link = work.link
+    if attempt:  # an earlier attempt may have created it: look before creating again
+        found = _search(work.client, attempt["list_id"], work.ticket_id, int(attempt["started_ms"]))
+        if found is not None:
+            metrics.add_metric(name="TaskAdopted", unit="Count", value=1)
+            _adopted(link, found, "adopted")
+            return None
+        return str(attempt["list_id"])
+    customer = assignments.get(work.org_id, link["ticket"]["customer_id"])
+    list_id = mapping.resolve_list(work.org_id, customer, work.settings)
+    if list_id is None:
+        _fail(link, "no_list_for_customer", "the customer has no ClickUp space or list to create the task in")
+    return list_id
+
+
+def _create_task(work: Work, list_id: str, body: dict[str, Any], attempt: dict[str, Any]) -> None:
+    """POST the task under the attempt's lease, then adopt it. A refusal before anything was created re-queues
+    the link (and raises); a missing list or a permanent refusal fails it; anything else (maybe created) keeps
+    the attempt for the next delivery's search, its lease ended, and raises."""
+    link = work.link
     try:
-        task = client.create_task(list_id, body)
+        task = work.client.create_task(list_id, body)
     except (RateLimited, TokenRevoked, WorkspaceNotAuthorized):
         _save(link, attempt=None, state=QUEUED)  # refused before anything was created
         raise
@@ -264,7 +281,7 @@ def create(work: Work) -> None:
         try:
             _save(link, attempt={**attempt, "lease_until": 0})
         except Exception:  # noqa: BLE001 - the lease then simply runs out
-            logger.warning("could not release the attempt lease", extra={"ticket_id": ticket_id})
+            logger.warning("could not release the attempt lease", extra={"ticket_id": work.ticket_id})
         raise
     _adopted(link, task, "created")
 
@@ -383,38 +400,10 @@ def _set_fields(client: ClickUpClient, link: dict[str, Any], value: OrgSettings,
 
 
 def _update(client: ClickUpClient, link: dict[str, Any], op: dict[str, Any], work: Work) -> None:
-    change, value, time_zone = op["op"], work.settings, work.time_zone
+    change = op["op"]
     org_id, task_id = link["org_id"], link["task_id"]
-    body: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    if change.get("status"):
-        try:
-            status = mapping.clickup_status(org_id, link["list_id"], change["status"], value, work.conn)
-        except Unprocessable as exc:
-            raise _Rejected(exc.code, str(exc)) from None
-        body["status"], after["status"] = status, status
-    if "priority" in change:  # null clears it (ClickUp's `priority: null`: no priority)
-        body["priority"] = render.PRIORITIES[change["priority"]] if change["priority"] else None
-        after["priority"] = change["priority"] or None
-    if "due_date" in change:
-        if change["due_date"]:
-            body["due_date"], body["due_date_time"] = render.due_date_ms(change["due_date"], time_zone)
-        else:
-            body["due_date"] = None
-        # canonical on the link (a message queued before dates were canonical may carry an offset)
-        after["due_date"] = render.canonical_due_date(change["due_date"]) if change["due_date"] else None
-    if "assignees" in change:  # the full set; [] or null: nobody
-        current = {int(a) for a in link.get("assignees") or []}
-        wanted = {int(a) for a in change["assignees"] or []}
-        body["assignees"] = {"add": sorted(wanted - current), "rem": sorted(current - wanted)}
-        after["assignees"] = sorted(wanted)
-    # Marked before the call (ClickUp's webhook may be processed before its answer arrives), in the canonical form
-    # ClickUp's echo is compared in (echo_marks): what we send, not the portal's wording of it.
-    sent = {"status": body.get("status"), "priority": body.get("priority"), "due_date": body.get("due_date")}
-    sent["assignees"] = after.get("assignees")
-    for field in ("status", "priority", "due_date", "assignees"):
-        if field in body:
-            echo_marks.mark(org_id, task_id, field, sent[field])
+    body, after = _update_body(link, change, work)
+    sent = _mark_sent(org_id, task_id, body, after)
     task = client.update_task(task_id, body)
     if "assignees" in after:
         # The full set: someone ClickUp holds that the link did not know of yet (a ClickUp user's assignment whose
@@ -425,6 +414,64 @@ def _update(client: ClickUpClient, link: dict[str, Any], op: dict[str, Any], wor
     not_applied, missing = _not_applied(task, after)
     for field in not_applied:
         del after[field]  # the link keeps what ClickUp still holds
+    _as_stored(org_id, task_id, task, after, sent)
+    before = {k: link.get(k) for k in after}
+    if after:
+        _save_written(link, after, int(task.date_updated or time.time() * 1000))  # ClickUp always dates it
+        audit.record(org_id, link["ticket_id"], change.get("actor", "worker"), "updated", before, after)
+    _report_not_applied(link, change.get("actor", "worker"), change, not_applied, missing)
+
+
+def _update_body(link: dict[str, Any], change: dict[str, Any], work: Work) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The PUT /task/{task_id} body for a portal change, and what the link holds after it (before ClickUp's
+    answer). `_Rejected` when the status has no counterpart in the task's list."""
+    body: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    if change.get("status"):
+        try:
+            status = mapping.clickup_status(link["org_id"], link["list_id"], change["status"], work.settings, work.conn)
+        except Unprocessable as exc:
+            raise _Rejected(exc.code, str(exc)) from None
+        body["status"], after["status"] = status, status
+    if "priority" in change:  # null clears it (ClickUp's `priority: null`: no priority)
+        body["priority"] = render.PRIORITIES[change["priority"]] if change["priority"] else None
+        after["priority"] = change["priority"] or None
+    if "due_date" in change:
+        _due_date_change(change["due_date"], work.time_zone, body, after)
+    if "assignees" in change:  # the full set; [] or null: nobody
+        current = {int(a) for a in link.get("assignees") or []}
+        wanted = {int(a) for a in change["assignees"] or []}
+        body["assignees"] = {"add": sorted(wanted - current), "rem": sorted(current - wanted)}
+        after["assignees"] = sorted(wanted)
+    return body, after
+
+
+def _due_date_change(due_date: str | None, time_zone: str | None, body: dict[str, Any], after: dict[str, Any]) -> None:
+    """A due date change into the task body (ms and whether it has a time, in the workspace's zone) and the link
+    (canonical). None clears it. Pure."""
+    if due_date:
+        body["due_date"], body["due_date_time"] = render.due_date_ms(due_date, time_zone)
+    else:
+        body["due_date"] = None
+    # canonical on the link (a message queued before dates were canonical may carry an offset)
+    after["due_date"] = render.canonical_due_date(due_date) if due_date else None
+
+
+def _mark_sent(org_id: str, task_id: str, body: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Mark each field sent as our echo, before the call (ClickUp's webhook may be processed before its answer
+    arrives), in the canonical form ClickUp's echo is compared in (echo_marks): what we send, not the portal's
+    wording of it. Returns what was sent, by field."""
+    sent = {"status": body.get("status"), "priority": body.get("priority"), "due_date": body.get("due_date")}
+    sent["assignees"] = after.get("assignees")
+    for field in ("status", "priority", "due_date", "assignees"):
+        if field in body:
+            echo_marks.mark(org_id, task_id, field, sent[field])
+    return sent
+
+
+def _as_stored(org_id: str, task_id: str, task: Task, after: dict[str, Any], sent: dict[str, Any]) -> None:
+    """The link's new values as ClickUp answered it stored them (in place in `after`), each stored form that
+    differs from the one sent marked as our echo too."""
     if "assignees" in after:
         # ClickUp answers 200 and leaves out a user it will not assign (no longer a member): the link keeps what
         # ClickUp holds, and the portal is told what was not done.
@@ -436,11 +483,12 @@ def _update(client: ClickUpClient, link: dict[str, Any], op: dict[str, Any], wor
             echo_marks.mark(org_id, task_id, field, stored[field])
     if "status" in after:
         after["status"] = task.status.status  # the list's own spelling, as ClickUp's webhooks will say it
-    before = {k: link.get(k) for k in after}
-    if after:
-        _save_written(link, after, int(task.date_updated or time.time() * 1000))  # ClickUp always dates it
-        audit.record(org_id, link["ticket_id"], change.get("actor", "worker"), "updated", before, after)
-    actor = change.get("actor", "worker")
+
+
+def _report_not_applied(
+    link: dict[str, Any], actor: Any, change: dict[str, Any], not_applied: list[str], missing: list[int]
+) -> None:
+    """Tell the portal which parts of the change ClickUp answered without making, and whom it did not assign."""
     if not_applied:
         _op_failed(
             link,
@@ -500,6 +548,4 @@ def _own_comment(link: dict[str, Any], comment_id: str, text: str, date_ms: int)
     if not comment_id or comment_id == "None":
         return
     echo_marks.mark(link["org_id"], link["task_id"], "comment_id", comment_id)
-    from bridge.webhooks import processing
-
-    _save_with(link, lambda fresh: processing.record_own_comment(fresh, comment_id, text, date_ms))
+    _save_with(link, lambda fresh: record_own_comment(fresh, comment_id, text, date_ms))

@@ -12,12 +12,11 @@ or a string of digits."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from bridge.core.echo_forms import comment_text as canonical_comment_text
+from bridge.core.comment_marks import digest, record_own_comment  # noqa: F401 (re-exported: its tests and processing)
 from bridge.core.echo_forms import int_or_none, priority_name
 from bridge.core.inputs import is_clickup_id
 from bridge.tasks import render
@@ -209,23 +208,6 @@ def comment_text(comment: Mapping[str, Any]) -> str:
     else:
         text = str(comment.get("comment_text") or "")
     return text[:-1] if text.endswith("\n") else text
-
-
-def digest(text: str | None) -> str:
-    """A comment text's digest (12 hex characters) in its compared form (`echo_forms.comment_text`)."""
-    return hashlib.sha256(canonical_comment_text(text or "").encode()).hexdigest()[:12]
-
-
-def record_own_comment(link: dict[str, Any], comment_id: str, text: str, date_ms: int) -> None:
-    """The task pipeline posted this comment (ClickUp answered its id): its webhook is not news, an edit of it is.
-    Updates `link["comments"]` in place."""
-    comments = dict(link.get("comments") or {})
-    state = dict(comments.get(comment_id) or {"d": 0, "h": "", "k": []})
-    state.update({"a": True, "own": True})
-    if int(date_ms) >= int(state.get("d") or 0):
-        state["d"], state["h"] = int(date_ms), digest(text)
-    comments[comment_id] = state
-    link["comments"] = comments
 
 
 def comment_changes(comments: list[dict[str, Any]], link: Mapping[str, Any], date_ms: int) -> list[Change]:

@@ -8,13 +8,11 @@ JSON spelling (`{"error": {"code", "message"}}`, `Content-Type: application/json
 `route_not_found` for anything but `POST /webhooks/clickup`, 500 `internal_error` (stack trace logged, never
 returned) for an unexpected failure.
 
-The route's OpenAPI description is `documented_resolver()`: a Powertools resolver declaring the same route, whose
-handler is `respond` itself; `local.openapi` reads it (through the function module's `app`), and
-`tests/unit/test_webhook_edge.py` asserts that both answer every request alike.
+The route's OpenAPI description is `bridge.api.webhook_route.documented_resolver()`, in the HTTP layer above this
+module: a Powertools resolver declaring the same route, whose handler is `deliver` itself; `local.openapi` reads it
+(through the function module's `app`).
 """
 
-# No `from __future__ import annotations`: the documented route's annotations must be evaluated where its imports
-# are (inside `documented_resolver`), as Powertools reads them to build the document.
 import base64
 import binascii
 import json
@@ -100,33 +98,3 @@ def respond(event: Mapping[str, Any]) -> dict[str, Any]:
         # The stack trace goes to the log (with the request id), never to the caller.
         logger.exception("unhandled error")
         return error(500, "internal_error", "internal error; quote the request id to support")
-
-
-def documented_resolver() -> Any:
-    """The route as the portal API's OpenAPI document describes it (a Powertools resolver; imports the event
-    handler and pydantic models: for `local.openapi` and tests, never on the function's cold path)."""
-    from typing import Annotated
-
-    from aws_lambda_powertools.event_handler import Response
-    from aws_lambda_powertools.event_handler.openapi.params import Header
-
-    from bridge.api.models import error_responses
-    from bridge.api.resolver import make_resolver
-
-    # the signature over the exact bytes decides, whatever the media type or the query (a genuine delivery is never
-    # refused for a part the signature does not cover: ClickUp counts refusals against the webhook's health)
-    app = make_resolver(check_body=False, open_query=(ROUTE[1],))
-    responses: dict[int, Any] = {200: {"description": "Verified and queued"}, **error_responses(400, 401, 413)}
-
-    @app.post(ROUTE[1], summary=SUMMARY, responses=responses)
-    def clickup_delivery(
-        x_signature: Annotated[
-            str | None, Header(alias="X-Signature", description="hex HMAC-SHA256 of the body")
-        ] = None,
-    ) -> Response[dict[str, Any]]:
-        answer = deliver(app.current_event.raw_event, x_signature)
-        return Response(
-            status_code=answer["statusCode"], content_type="application/json", body=json.loads(answer["body"])
-        )
-
-    return app

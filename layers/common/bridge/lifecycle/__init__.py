@@ -1,0 +1,1 @@
+"""The connection lifecycle, above the use cases it drives (webhooks, sync, tasks)."""
