@@ -280,12 +280,22 @@ def list_custom_fields(list_id: ListId) -> ListFieldsOut:
     from bridge.sync import custom_fields
 
     org_id = current_principal(app).org_id
-    found = custom_fields.list_fields(org_id, list_id, remaining_s=_remaining_s)
+    found = custom_fields.list_fields(org_id, list_id, remaining_s=_clickup_budget_s)
     return ListFieldsOut.model_validate(found)
 
 
 def _remaining_s() -> float:
     return app.lambda_context.get_remaining_time_in_millis() / 1000
+
+
+CLICKUP_RESERVE_S = 5.0  # kept back from a ClickUp read on the portal's behalf: the route still writes and answers
+
+
+def _clickup_budget_s() -> float:
+    """Seconds a ClickUp read made for this request may take, retries included: the invocation's remaining time
+    less `CLICKUP_RESERVE_S`, so a ClickUp that does not answer is a 503 `clickup_unavailable` well before the
+    function's timeout (a 500 from API Gateway)."""
+    return _remaining_s() - CLICKUP_RESERVE_S
 
 
 @app.post(
@@ -410,11 +420,13 @@ class LinkIn(BaseModel):
     responses={
         201: {"description": "Linked"},
         200: {"description": "Already linked to that task: its link"},
-        **error_responses(403, 404, 409, 422),
+        **error_responses(403, 404, 409, 422, 429, 503),
     },
 )
 def link_ticket_task(ticket_id: TicketId, body: LinkIn) -> Response[TaskLinkOut]:
-    status, link = linking.link(current_principal(app), ticket_id.lower(), body.task_id, body.task_url)
+    status, link = linking.link(
+        current_principal(app), ticket_id.lower(), body.task_id, body.task_url, remaining_s=_clickup_budget_s
+    )
     return _link(status, link)
 
 

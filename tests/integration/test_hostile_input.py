@@ -355,6 +355,64 @@ def test_a_member_name_repeated_in_one_object_is_400_invalid_body(api, world) ->
     assert answer.json().get("error", {}).get("code") != "invalid_body"
 
 
+# A ticket's `fields` values: what a ClickUp custom field can take and DynamoDB can store exactly (issue 16 kind:
+# bad input never a 5xx, never a silent change). Each was a 500 (decimal.Inexact / Underflow, "Empty attribute name",
+# "Item size has exceeded") or reached ClickUp as a Python rendering ("True", "['x', 'y']", "None" for NaN).
+REFUSED_FIELD_VALUES = {
+    "int_over_38_digits": "12345678901234567890123456789012345678901234567890",
+    "negative_int_over_38_digits": "-12345678901234567890123456789012345678901",
+    "float_under_1e-130": "1.5e-200",
+    "float_over_1e126": "1.5e200",
+    "object": '{"": "x"}',
+    "nested_object": '{"a": {"b": 1}}',
+    "list_of_numbers": "[1, 2]",
+    "list_with_an_empty_label": '["a", ""]',
+    "text_over_10000": '"' + "x" * 10_001 + '"',
+    "too_many_labels": "[" + ", ".join(f'"l{i}"' for i in range(51)) + "]",
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED_FIELD_VALUES))
+def test_a_field_value_no_clickup_field_takes_is_422_before_anything_is_stored(api, world, name: str) -> None:
+    headers = {**world["auth"](), "content-type": "application/json"}
+    path = f"/api/v1/tickets/{uuid.uuid4()}/clickup-task"
+    raw = '{"title": "t", "priority": "low", "customer_id": "cust-1", "fields": {"tier": %s}}'
+    answer = api.post(path, headers=headers, content=(raw % REFUSED_FIELD_VALUES[name]).encode())
+    assert answer.status_code == 422 and _refused(answer, {"field_value_invalid"}), answer.text[:300]
+    assert len(answer.text) < 2_000  # the error names the field, it does not echo the value back
+    assert api.get(path, headers=headers).status_code == 404  # nothing accepted
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json(api, world, constant: str) -> None:
+    """RFC 8259 §6: not permitted, though Python's json module reads them (a NaN reached ClickUp as "None")."""
+    headers = {**world["auth"](), "content-type": "application/json"}
+    path = f"/api/v1/tickets/{uuid.uuid4()}/clickup-task"
+    raw = '{"title": "t", "priority": "low", "customer_id": "cust-1", "fields": {"tier": CONSTANT}}'.replace(
+        "CONSTANT", constant
+    )
+    answer = api.post(path, headers=headers, content=raw.encode())
+    assert answer.status_code == 400 and _refused(answer, {"invalid_json"}), answer.text
+    link = api.put(f"{path}/link", headers=headers, content=f'{{"task_id": {constant}}}'.encode())
+    assert link.status_code == 400 and _refused(link, {"invalid_json"}), link.text
+
+
+def test_a_clickup_delivery_with_a_repeated_name_or_nan_is_400_before_it_is_queued(api, world) -> None:
+    """A signed delivery two readers could read differently (`task_id` twice: which task?) is refused as any
+    body is; ClickUp never sends one (its payloads are JSON)."""
+    hook = world["hook"]
+    for raw, code in (
+        (
+            '{"webhook_id": "%s", "event": "taskStatusUpdated", "task_id": "A", "task_id": "B", "history_items": []}',
+            "invalid_body",
+        ),
+        ('{"webhook_id": "%s", "event": "taskStatusUpdated", "task_id": NaN, "history_items": []}', "invalid_json"),
+    ):
+        body = (raw % hook["id"]).encode()
+        answer = api.post("/webhooks/clickup", content=body, headers={"X-Signature": _sign(hook["secret"], body)})
+        assert answer.status_code == 400 and _refused(answer, {code}) == code, answer.text
+
+
 # -- identities (JWT claims) ------------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -206,3 +207,56 @@ def test_every_route_that_refuses_a_revoked_connection_says_needs_reauth(api, au
             path,
             answer.text,
         )
+
+
+MALFORMED = ({}, {"fields": None}, "not an object", [1, 2], {"fields": "x"}, {"fields": [1]})
+
+
+def test_a_clickup_answer_without_its_documented_shape_is_503_not_ours(api, auth, clickup, workspace) -> None:
+    """ClickUp answering 2xx with a body that is not what it documents is ClickUp's outage (503
+    `clickup_unavailable`, retry later), never a 500 nor a "stored record" error (nothing stored was read)."""
+    l1 = _list(workspace, "L1")
+    flows.connect_with_token(api, auth(), workspace["token"])
+    task = clickup.post(
+        f"/api/v2/list/{l1['id']}/task", headers={"Authorization": workspace["token"]}, json={"name": "Existing"}
+    ).json()
+    for body in MALFORMED:
+        for method, route, path in (
+            ("GET", _fields_url(l1["id"]), rf"/list/{l1['id']}/field$"),
+            ("PUT", f"/api/v1/tickets/{uuid.uuid4()}/clickup-task/link", rf"/task/{task['id']}$"),
+        ):
+            rule = {"action": "status", "method": "GET", "path": path, "status": 200, "body": body, "count": 5}
+            assert clickup.post("/_emulator/faults", json=rule).status_code == 200
+            try:
+                answer = api.request(
+                    method, route, headers=auth(), json={"task_id": task["id"]} if method == "PUT" else None
+                )
+            finally:
+                clickup.delete("/_emulator/faults")
+            assert (answer.status_code, answer.json()["error"]["code"]) == (503, "clickup_unavailable"), (
+                body,
+                route,
+                answer.text,
+            )
+
+
+def test_a_clickup_that_does_not_answer_is_503_before_the_functions_timeout(api, auth, clickup, workspace) -> None:
+    """A ClickUp that holds the request: the route's ClickUp reads stop 5 s before the invocation's deadline, so the
+    portal gets 503 `clickup_unavailable` from the bridge (not API Gateway's 500 when the function times out)."""
+    l1 = _list(workspace, "L1")
+    flows.connect_with_token(api, auth(), workspace["token"])
+    task = clickup.post(
+        f"/api/v2/list/{l1['id']}/task", headers={"Authorization": workspace["token"]}, json={"name": "Held"}
+    ).json()
+    rule = {"action": "timeout", "method": "GET", "path": rf"/task/{task['id']}$", "delay_s": 60, "count": 10}
+    assert clickup.post("/_emulator/faults", json=rule).status_code == 200
+    try:
+        started = time.monotonic()
+        answer = api.put(
+            f"/api/v1/tickets/{uuid.uuid4()}/clickup-task/link", headers=auth(), json={"task_id": task["id"]}
+        )
+        took = time.monotonic() - started
+    finally:
+        clickup.delete("/_emulator/faults")
+    assert (answer.status_code, answer.json()["error"]["code"]) == (503, "clickup_unavailable"), answer.text
+    assert took < 27, took  # the function's timeout is 29 s

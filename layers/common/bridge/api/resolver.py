@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from bridge.api.principal import Principal, principal_from_event
 from bridge.clickup.errors import RateLimited as ClickUpRateLimited
+from bridge.core import inputs
 from bridge.core.errors import VALIDATION_CODES, BridgeError
 from bridge.core.observability import logger
 
@@ -53,26 +54,6 @@ def error_response(status: int, code: str, message: str, details: Any = None, he
     )
 
 
-def _repeated_name(text: str) -> str | None:
-    """The first member name an object of the JSON text repeats, or None (also when the text is not JSON: the
-    validator answers 400 invalid_json). RFC 8259 §4 leaves duplicate names' meaning unpredictable (parsers keep
-    the last, or the first, or fail); I-JSON (RFC 7493 §2.3) forbids them, so a body where two readers could see
-    two different requests is refused rather than read one way."""
-    repeated: list[str] = []
-
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        names = [name for name, _ in items]
-        if not repeated and len(set(names)) != len(names):
-            repeated.append(next(n for i, n in enumerate(names) if n in names[:i]))
-        return dict(items)
-
-    try:
-        json.loads(text, object_pairs_hook=pairs)
-    except ValueError:
-        return None
-    return repeated[0] if repeated else None
-
-
 def json_media_type_problem(content_type: str | None) -> str | None:
     """Why a request body's `Content-Type` is not JSON, or None when it is.
 
@@ -104,7 +85,7 @@ def body_problem(event: Mapping[str, Any], reads_body: bool = True) -> tuple[int
     Only for a route that reads a body (`reads_body`); a route that reads none ignores any body sent. A body
     route answers 415 `unsupported_media_type` for a media type that is not JSON (`json_media_type_problem`),
     400 `body_required` without a body, 400 `invalid_body` for bad base64, non-UTF-8 bytes, a lone surrogate
-    escape or a member name repeated in one object."""
+    escape or a member name repeated in one object; 400 `invalid_json` for `NaN`/`Infinity`."""
     if not reads_body:
         return None
     headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
@@ -121,9 +102,9 @@ def body_problem(event: Mapping[str, Any], reads_body: bool = True) -> tuple[int
         return 400, "invalid_body", "the body is not valid UTF-8 JSON"
     if _holds_lone_surrogate(text):
         return 400, "invalid_body", "the body holds a lone UTF-16 surrogate escape (not Unicode text)"
-    name = _repeated_name(text)
-    if name is not None:
-        return 400, "invalid_body", f"the body repeats the member name {name[:100]!r} in one object (RFC 7493 §2.3)"
+    problem = inputs.json_text_problem(text)
+    if problem is not None:
+        return 400, *problem
     return None
 
 

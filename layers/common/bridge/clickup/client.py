@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import time
@@ -24,6 +25,7 @@ from bridge.clickup import models
 from bridge.clickup.errors import (
     NOT_AUTHORIZED_CODES,
     REVOKED_CODES,
+    MalformedAnswer,
     NotFound,
     Permanent,
     RateLimited,
@@ -110,6 +112,28 @@ def _seg(value: str | int) -> str:
 
 def auth_header(token: str) -> str:
     return token if token.startswith("pk_") else f"Bearer {token}"
+
+
+def _documented_answer(ambiguous: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A ClickUp answer that does not have the shape ClickUp documents (a missing key, another type, a model
+    that does not validate) raises `MalformedAnswer`: ClickUp's fault, retried like an outage (503
+    `clickup_unavailable` to the portal), never a 500 or a "stored record" error. `ambiguous` for writes: the
+    request may have been applied."""
+
+    def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def documented(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except (KeyError, TypeError, AttributeError, ValueError) as exc:  # pydantic's ValidationError too
+                raise MalformedAnswer(
+                    f"ClickUp's answer to {method.__name__} does not have its documented shape ({type(exc).__name__})",
+                    ambiguous=ambiguous,
+                ) from None
+
+        return documented
+
+    return wrap
 
 
 class ClickUpClient:
@@ -252,9 +276,11 @@ class ClickUpClient:
         return self.request("GET", path, params={k: v for k, v in params.items() if v is not None} or None)
 
     # -- user and workspaces -------------------------------------------------------------------------------
+    @_documented_answer()
     def get_user(self) -> models.User:
         return models.User.model_validate(self._get("/user")["user"])
 
+    @_documented_answer()
     def get_teams(self) -> list[models.Team]:
         return [models.Team.model_validate(t) for t in self._get("/team")["teams"]]
 
@@ -262,40 +288,49 @@ class ClickUpClient:
     # ClickUp's reference leaves open what `archived=true` selects (archived items only, or archived items too:
     # developer.clickup.com/reference/getspaces, getfolders, getfolderlesslists, getlists); the space sync
     # (`bridge.sync.service`) is right under both readings. `archived=false` gives the active items.
+    @_documented_answer()
     def get_spaces(self, team_id: str, archived: bool = False) -> list[models.Space]:
         """`GET /team/{team_id}/space?archived=`: the workspace's spaces."""
         data = self._get(f"/team/{_seg(team_id)}/space", archived=str(archived).lower())
         return [models.Space.model_validate(s) for s in data["spaces"]]
 
+    @_documented_answer()
     def get_space(self, space_id: str) -> models.Space:
         """`GET /space/{space_id}`: one space (its `archived` is not in the reference's schema of this answer)."""
         return models.Space.model_validate(self._get(f"/space/{_seg(space_id)}"))
 
+    @_documented_answer()
     def get_folders(self, space_id: str, archived: bool = False) -> list[models.Folder]:
         """`GET /space/{space_id}/folder?archived=`: the space's folders, their lists embedded."""
         data = self._get(f"/space/{_seg(space_id)}/folder", archived=str(archived).lower())
         return [models.Folder.model_validate(f) for f in data["folders"]]
 
+    @_documented_answer()
     def get_folder_lists(self, folder_id: str, archived: bool = False) -> list[models.ListItem]:
         """`GET /folder/{folder_id}/list?archived=`: the lists of one folder."""
         data = self._get(f"/folder/{_seg(folder_id)}/list", archived=str(archived).lower())
         return [models.ListItem.model_validate(x) for x in data["lists"]]
 
+    @_documented_answer()
     def get_folderless_lists(self, space_id: str, archived: bool = False) -> list[models.ListItem]:
         """`GET /space/{space_id}/list?archived=`: the space's lists that are in no folder."""
         data = self._get(f"/space/{_seg(space_id)}/list", archived=str(archived).lower())
         return [models.ListItem.model_validate(x) for x in data["lists"]]
 
+    @_documented_answer()
     def get_list(self, list_id: str) -> models.ListItem:
         return models.ListItem.model_validate(self._get(f"/list/{_seg(list_id)}"))
 
+    @_documented_answer()
     def get_list_fields(self, list_id: str) -> list[models.CustomField]:
         return [models.CustomField.model_validate(f) for f in self._get(f"/list/{_seg(list_id)}/field")["fields"]]
 
     # -- tasks ----------------------------------------------------------------------------------------------
+    @_documented_answer(ambiguous=True)
     def create_task(self, list_id: str, body: Mapping[str, Any]) -> models.Task:
         return models.Task.model_validate(self.request("POST", f"/list/{_seg(list_id)}/task", json=dict(body)))
 
+    @_documented_answer()
     def get_task(self, task_id: str, *, custom_in_team: str | None = None) -> models.Task:
         """Get Task (`GET /task/{task_id}`). `custom_in_team`: `task_id` is a custom task id of that workspace
         (`?custom_task_ids=true&team_id=…`, ClickUp's Get Task doc: the team_id is then required)."""
@@ -304,6 +339,7 @@ class ClickUpClient:
         found = self._get(f"/task/{_seg(task_id)}", custom_task_ids="true", team_id=custom_in_team)
         return models.Task.model_validate(found)
 
+    @_documented_answer(ambiguous=True)
     def update_task(self, task_id: str, changes: Mapping[str, Any]) -> models.Task:
         return models.Task.model_validate(self.request("PUT", f"/task/{_seg(task_id)}", json=dict(changes)))
 
@@ -313,6 +349,7 @@ class ClickUpClient:
     def set_custom_field(self, task_id: str, field_id: str, value: Any) -> None:
         self.request("POST", f"/task/{_seg(task_id)}/field/{_seg(field_id)}", json={"value": value})
 
+    @_documented_answer(ambiguous=True)
     def add_comment(self, task_id: str, text: str, notify_all: bool = False) -> tuple[str, int]:
         """(the new comment's id, its date in ms). ClickUp's reference types `id` as a string; real answers carry
         a number (e.g. `{"id": 90110164070264, "hist_id": "…", "date": 1755803061841}`): both read as a string.
@@ -326,6 +363,7 @@ class ClickUpClient:
             date_ms = int(time.time() * 1000)
         return str(data.get("id", "")), date_ms
 
+    @_documented_answer()
     def get_comments(self, task_id: str) -> list[dict[str, Any]]:
         """The task's newest comments (ClickUp answers up to 25, newest first)."""
         return list(self._get(f"/task/{_seg(task_id)}/comment").get("comments") or [])
@@ -365,6 +403,7 @@ class ClickUpClient:
         return self.iter_task_pages(f"/team/{_seg(team_id)}/task", **filters)
 
     # -- webhooks ---------------------------------------------------------------------------------------------
+    @_documented_answer(ambiguous=True)
     def create_webhook(self, team_id: str, endpoint: str, events: list[str], **location: str | int) -> models.Webhook:
         body: dict[str, Any] = {"endpoint": endpoint, "events": events}
         body.update({k: int(v) if k != "task_id" else v for k, v in location.items() if v})
@@ -372,9 +411,11 @@ class ClickUpClient:
             self.request("POST", f"/team/{_seg(team_id)}/webhook", json=body)["webhook"]
         )
 
+    @_documented_answer()
     def get_webhooks(self, team_id: str) -> list[models.Webhook]:
         return [models.Webhook.model_validate(w) for w in self._get(f"/team/{_seg(team_id)}/webhook")["webhooks"]]
 
+    @_documented_answer(ambiguous=True)
     def update_webhook(
         self, webhook_id: str, endpoint: str, events: list[str] | str, status: str = "active"
     ) -> models.Webhook:

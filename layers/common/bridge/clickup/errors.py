@@ -43,5 +43,10 @@ class Transient(ClickUpError):
         self.ambiguous = ambiguous
 
 
+class MalformedAnswer(Transient):
+    """ClickUp answered 2xx with a body that does not have its documented shape: treated as an outage (retried,
+    503 `clickup_unavailable`); a write's answer is `ambiguous` (the request may have been applied)."""
+
+
 class Permanent(ClickUpError):
     """Any other 4xx: retrying the same request cannot succeed."""

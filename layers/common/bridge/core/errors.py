@@ -13,6 +13,7 @@ VALIDATION_CODES = frozenset(
         "status_not_mapped",
         "field_mapping_empty",
         "requester_name_empty",
+        "field_value_invalid",
     }
 )
 

@@ -18,6 +18,7 @@ Patterns are anchored and ASCII-only on purpose (`[0-9]`, never `\\d`, which mat
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from functools import cache
@@ -103,6 +104,29 @@ _clickup_id = re.compile(CLICKUP_ID_PATTERN)
 _visible_ascii = re.compile(VISIBLE_ASCII_PATTERN)
 
 
+# DynamoDB's numbers: up to 38 significant digits, magnitudes from 1E-130 to 9.99...9E+125 (38 digits)
+# (and 0); no NaN or Infinity (Developer Guide, "Supported data types and naming rules", Number). boto3 raises
+# decimal.Inexact / Underflow / Overflow on anything else, so a number from outside is checked before it is stored.
+DYNAMODB_MAX_DIGITS = 38
+DYNAMODB_MIN_MAGNITUDE = 1e-130
+DYNAMODB_MAX_MAGNITUDE = 1e126  # exclusive
+
+
+def dynamodb_number_problem(value: int | float) -> str | None:
+    """Why DynamoDB could not store `value` exactly, or None (ints beyond 38 digits, floats not finite or outside
+    DynamoDB's magnitudes)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return None if len(str(abs(value))) <= DYNAMODB_MAX_DIGITS else "more than 38 significant digits"
+    if value != value or value in (float("inf"), float("-inf")):
+        return "not a finite number"
+    magnitude = abs(value)
+    if magnitude and not (DYNAMODB_MIN_MAGNITUDE <= magnitude < DYNAMODB_MAX_MAGNITUDE):
+        return "outside 1E-130..9.99E+125 in magnitude"
+    return None
+
+
 def is_clickup_id(value: object) -> bool:
     """True for a string that can be a ClickUp id (see CLICKUP_ID_PATTERN); never raises."""
     return isinstance(value, str) and _clickup_id.fullmatch(value) is not None
@@ -128,3 +152,46 @@ def utf8_or_none(value: str) -> bytes | None:
         return value.encode("utf-8")
     except UnicodeEncodeError:
         return None
+
+
+class JsonRefused(ValueError):
+    """JSON text two readers could read differently: `code` (`invalid_json` or `invalid_body`) and `message`."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def _refuse_constant(name: str) -> Any:
+    raise JsonRefused("invalid_json", f"{name} is not a JSON value (RFC 8259 §6)")
+
+
+def _unique_names(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    names = [name for name, _ in items]
+    if len(set(names)) != len(names):
+        repeated = next(n for i, n in enumerate(names) if n in names[:i])
+        raise JsonRefused(
+            "invalid_body", f"the body repeats the member name {repeated[:100]!r} in one object (RFC 7493 §2.3)"
+        )
+    return dict(items)
+
+
+def strict_json(text: str | bytes) -> Any:
+    """Parse JSON as RFC 8259 defines it and as one reader only could read it. Raises `JsonRefused` for
+    `NaN`, `Infinity`, `-Infinity` (RFC 8259 §6: "not permitted", though Python's json module reads them) → code
+    `invalid_json`, and for a member name repeated in one object (RFC 8259 §4 leaves which one counts to the
+    parser; I-JSON, RFC 7493 §2.3, forbids it) → code `invalid_body`; `ValueError` (or `UnicodeDecodeError`) when
+    the text is not JSON at all."""
+    return json.loads(text, object_pairs_hook=_unique_names, parse_constant=_refuse_constant)
+
+
+def json_text_problem(text: str) -> tuple[str, str] | None:
+    """(code, message) of `strict_json`'s refusal, or None (also when the text is not JSON: the caller's own
+    parser then answers 400 invalid_json)."""
+    try:
+        strict_json(text)
+    except JsonRefused as refused:
+        return refused.code, refused.message
+    except ValueError:
+        return None
+    return None

@@ -34,6 +34,8 @@ def convert(field: CustomField, value: Any, time_zone: str | None) -> Any:
     if kind == "labels":
         return _label_ids(field, value)
     if kind in TEXT_TYPES:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise FieldValueError(field.name, "expects text")  # never a Python rendering ("True", "['a']")
         return str(value)
     if kind in NUMBER_TYPES:
         return _number(field, value)

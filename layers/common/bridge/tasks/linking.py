@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -95,11 +96,13 @@ def _not_found() -> NotFound:
     return NotFound("no such task in a ClickUp workspace this organisation authorized", code="task_not_found")
 
 
-def _read_task(org_id: str, conn: Any, task_id: str, custom_in_team: str | None) -> Task:
+def _read_task(
+    org_id: str, conn: Any, task_id: str, custom_in_team: str | None, remaining_s: Callable[[], float] | None
+) -> Task:
     authorized = set(conn.authorized_workspace_ids)
     if custom_in_team is not None and custom_in_team not in authorized:
         raise _not_found()
-    client = connection.client_for(org_id, conn=conn)
+    client = connection.client_for(org_id, conn=conn, remaining_s=remaining_s)
 
     def refused(exc: ClickUpError) -> Exception:
         if exc.status in (400, 401, 403):  # refused for this token: as good as not found for the organisation
@@ -123,9 +126,17 @@ def _due_date(task: Task, time_zone: str | None) -> str | None:
     return render.due_date_text(task.due_date, not date_only, time_zone)
 
 
-def link(principal: Principal, ticket_id: str, task_id: str | None, task_url: str | None) -> tuple[int, dict[str, Any]]:
+def link(
+    principal: Principal,
+    ticket_id: str,
+    task_id: str | None,
+    task_url: str | None,
+    remaining_s: Callable[[], float] | None = None,
+) -> tuple[int, dict[str, Any]]:
     """Link the ticket to an existing task (`task_id`, or `task_url`: a ClickUp task URL, custom task ids
     included). 201 with the link; 200 when the ticket is already linked to that task (a repeated PUT).
+    `remaining_s`: the seconds ClickUp's read may take, retries included (the request's budget; 503
+    `clickup_unavailable` when ClickUp does not answer within it).
 
     Errors: 404 `task_not_found` (unknown, or not in a workspace the organisation authorized: the same answer),
     409 `ticket_already_linked` (the ticket has a task, or one being created), 409 `task_already_linked` (another
@@ -138,7 +149,7 @@ def link(principal: Principal, ticket_id: str, task_id: str | None, task_url: st
     existing = ticket_links.get(org_id, ticket_id)
     if existing is not None and existing.get("task_id") != task_id and custom_in_team is None:
         raise Conflict("this ticket already has a ClickUp task: unlink it first", code="ticket_already_linked")
-    task = _read_task(org_id, conn, task_id, custom_in_team)
+    task = _read_task(org_id, conn, task_id, custom_in_team, remaining_s)
     for _ in range(3):
         existing = ticket_links.get(org_id, ticket_id)
         if existing is not None:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from bridge.core.inputs import ClickUpUserId, PortalId
+from bridge.core.inputs import ClickUpUserId, PortalId, dynamodb_number_problem
 from bridge.tasks import render
 
 Priority = Literal["urgent", "high", "normal", "low"]
@@ -52,6 +52,32 @@ class _DueDate(BaseModel):
         return _date(value)
 
 
+FIELD_TEXT_MAX = 10_000
+FIELD_LABELS_MAX = 50
+FIELD_LABEL_MAX = 200
+
+
+def field_value_problem(value: Any) -> str | None:
+    """Why a portal field's value is not one a ClickUp custom field can take and DynamoDB can store, or None.
+    Taken: text (≤ `FIELD_TEXT_MAX` characters), a number DynamoDB stores exactly
+    (`inputs.dynamodb_number_problem`), true/false, a list of option labels (≤ `FIELD_LABELS_MAX`, each text
+    ≤ `FIELD_LABEL_MAX`), or null. Objects are refused (no ClickUp field type takes one; DynamoDB would refuse an
+    empty name or a nesting deeper than 32 levels)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        return None if len(value) <= FIELD_TEXT_MAX else f"text over {FIELD_TEXT_MAX} characters"
+    if isinstance(value, int | float):
+        return dynamodb_number_problem(value)
+    if isinstance(value, list):
+        if len(value) > FIELD_LABELS_MAX:
+            return f"more than {FIELD_LABELS_MAX} labels"
+        if all(isinstance(v, str) and 0 < len(v) <= FIELD_LABEL_MAX for v in value):
+            return None
+        return f"a list holds option labels only (text of 1..{FIELD_LABEL_MAX} characters)"
+    return "not a value a ClickUp custom field takes (text, number, true/false, a list of labels or null)"
+
+
 class TicketIn(_DueDate):
     """A portal ticket. Normalised as ClickUp would store it: the title on one line (control characters and
     white space runs collapsed; nothing left → 422 `title_empty`), tags trimmed, lower-cased, without empty
@@ -72,7 +98,13 @@ class TicketIn(_DueDate):
     tags: list[str] = Field(
         default_factory=list, max_length=20, description="trimmed, lower-cased, empty and duplicate tags dropped"
     )
-    fields: dict[str, Any] = Field(default_factory=dict, description="portal field → value (see field_mapping)")
+    fields: dict[str, Any] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="portal field → value (see field_mapping): text (≤ 10,000 characters), a number (DynamoDB's "
+        "range: 38 digits, 1E-130..9.99E+125), true/false, a list of option labels (≤ 50, each ≤ 200 characters) "
+        "or null (not sent)",
+    )
 
     @field_validator("title")
     @classmethod
@@ -95,6 +127,12 @@ class TicketIn(_DueDate):
     @field_validator("fields")
     @classmethod
     def _fields(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name, item in value.items():
+            problem = field_value_problem(item)
+            if problem is not None:
+                raise PydanticCustomError(
+                    "field_value_invalid", "{field}: {problem}", {"field": name[:128], "problem": problem}
+                )
         return {k: v for k, v in value.items() if v is not None}
 
 

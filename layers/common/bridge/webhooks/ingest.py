@@ -14,7 +14,7 @@ from typing import Any
 
 from bridge.core import aws
 from bridge.core.config import settings
-from bridge.core.inputs import is_clickup_id
+from bridge.core.inputs import JsonRefused, is_clickup_id, strict_json
 from bridge.core.recent import Recent
 from bridge.repositories import webhooks
 from bridge.vault import envelope
@@ -82,7 +82,9 @@ def verify(raw: bytes, signature: str | None) -> tuple[list[Hook], dict[str, Any
     organisations connecting the same ClickUp user goes to each of them), and the parsed payload; `Rejected`
     otherwise."""
     try:
-        payload = json.loads(raw)
+        payload = strict_json(raw)
+    except JsonRefused as refused:  # NaN/Infinity, a repeated member name: refused before any lookup
+        raise Rejected(400, refused.code, refused.message) from None
     except (UnicodeDecodeError, ValueError):
         raise Rejected(400, "invalid_body", "the body is not JSON") from None
     # A webhook id that ClickUp could not have issued is never looked up (nor made into a DynamoDB key).
