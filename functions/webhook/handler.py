@@ -12,11 +12,15 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from bridge.core import aws
 from bridge.core.config import settings
 from bridge.core.observability import logger, metrics, tracer
 from bridge.webhooks import edge
 
 settings()
+# ClickUp gives a delivery 7 s: a stalled AWS call fails in ~6 s at worst (two attempts of 1 s + 2 s), so the
+# delivery gets 503 aws_unavailable, which ClickUp retries, rather than the function's 10 s timeout
+aws.set_call_bounds(connect_timeout_s=1, read_timeout_s=2, max_attempts=2)
 
 
 @logger.inject_lambda_context

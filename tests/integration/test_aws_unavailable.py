@@ -4,6 +4,10 @@ cancelled by another's conflict) is not a defect: the API answers 503 `aws_unava
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -123,3 +127,56 @@ def test_kms_unavailable_is_a_503_not_a_refusal(api: httpx.Client, auth, workspa
     patch_function("api", "bridge.core.aws", "client", client)
     answer = api.get(f"/api/v1/clickup/lists/{list_id}/fields", headers=auth())
     assert (answer.status_code, answer.json()["error"]["code"]) == (503, "aws_unavailable"), answer.text
+
+
+class _Stalled:
+    """An AWS client whose every call hangs longer than any deadline the bridge keeps (a stalled endpoint)."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+
+    def __getattr__(self, name: str) -> Any:
+        def call(*_: Any, **__: Any) -> Any:
+            time.sleep(self._seconds)
+            raise FAULTS["read_timeout"]()
+
+        return call
+
+
+def test_health_answers_degraded_in_seconds_when_aws_stalls(api: httpx.Client, patch_function) -> None:
+    """The probes run at once under one deadline: 503 `degraded` naming each stalled dependency, well within API
+    Gateway's 30 s (each probe's SDK retries in turn ran the function past its timeout: a 500)."""
+    patch_function("api", "bridge.core.aws", "client", lambda _original: lambda _service: _Stalled(12))
+    started = time.monotonic()
+    answer = api.get("/health")
+    took = time.monotonic() - started
+    assert answer.status_code == 503, answer.text
+    body = answer.json()
+    assert body["status"] == "degraded"
+    assert {d["name"]: d["status"] for d in body["dependencies"]} == {
+        "dynamodb": "unavailable",
+        "kms": "unavailable",
+        "sqs": "unavailable",
+    }
+    assert {"setting": "CLICKUP_CLIENT_SECRET", "problem": "unverifiable"} in body["configuration"]
+    assert took < 12, took
+
+
+def test_a_delivery_while_sqs_is_unavailable_is_503_which_clickup_retries(
+    api: httpx.Client, auth, clickup: httpx.Client, workspace, patch_function
+) -> None:
+    """The webhook's edge maps a transient AWS failure to 503 `aws_unavailable` (ClickUp retries any 5xx), not a
+    500 `internal_error`; its AWS calls are bounded to fit ClickUp's 7 s."""
+    _ready(api, auth, workspace)
+
+    def client(original: Any) -> Any:
+        return lambda service: _Unavailable(FAULTS["read_timeout"]) if service == "sqs" else original(service)
+
+    patch_function("webhook", "bridge.core.aws", "client", client)
+    hooks = clickup.get("/_emulator/webhooks").json()["webhooks"]
+    hook = next(h for h in hooks if str(h["team_id"]) == str(workspace["team_id"]))
+    raw = json.dumps({"webhook_id": hook["id"], "event": "taskUpdated", "task_id": "abc", "history_items": []}).encode()
+    signature = hmac.new(hook["secret"].encode(), raw, hashlib.sha256).hexdigest()
+    answer = api.post("/webhooks/clickup", content=raw, headers={"X-Signature": signature})
+    assert (answer.status_code, answer.json()["error"]["code"]) == (503, "aws_unavailable"), answer.text
+    assert answer.headers["Retry-After"] == "1"

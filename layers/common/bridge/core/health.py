@@ -91,21 +91,48 @@ def configuration_problems(cfg: Settings, describe_secret: Callable[..., dict[st
     return problems
 
 
+HEALTH_DEADLINE_S = 8.0  # every probe runs at once; one that has not answered by then is reported unavailable
+
+
 def check_health() -> dict[str, Any]:
     """`{"status": "ok" | "degraded" | "misconfigured", "version", "stage", "dependencies", "configuration"}`:
-    `degraded` when a dependency is unavailable, else `misconfigured` when a setting is (both answer 503)."""
+    `degraded` when a dependency is unavailable, else `misconfigured` when a setting is (both answer 503).
+    The probes (DynamoDB, KMS, SQS, Secrets Manager) run concurrently under one deadline (`HEALTH_DEADLINE_S`), so
+    a stalled AWS answers `degraded` in seconds, not after each probe's SDK retries in turn (the function's timeout:
+    a 500 from API Gateway)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import TimeoutError as ProbeTimeout
+
     cfg = settings()
-    checks = [
-        _check("dynamodb", lambda: aws.client("dynamodb").describe_table(TableName=cfg.table_name)),
-        _check("kms", lambda: aws.client("kms").describe_key(KeyId=cfg.tokens_key_id)),
-        _check(
-            "sqs",
-            lambda: aws.client("sqs").get_queue_attributes(
-                QueueUrl=cfg.sync_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
-            ),
+    probes: dict[str, Callable[[], Any]] = {
+        "dynamodb": lambda: aws.client("dynamodb").describe_table(TableName=cfg.table_name),
+        "kms": lambda: aws.client("kms").describe_key(KeyId=cfg.tokens_key_id),
+        "sqs": lambda: aws.client("sqs").get_queue_attributes(
+            QueueUrl=cfg.sync_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
         ),
-    ]
-    configuration = configuration_problems(cfg, lambda **kw: aws.client("secretsmanager").describe_secret(**kw))
+    }
+    deadline = time.monotonic() + HEALTH_DEADLINE_S
+    pool = ThreadPoolExecutor(max_workers=len(probes) + 1, thread_name_prefix="health")
+    try:
+        running = {name: pool.submit(_check, name, probe) for name, probe in probes.items()}
+        secret = pool.submit(
+            lambda: aws.client("secretsmanager").describe_secret(SecretId=cfg.clickup_client_secret_name)
+        )
+
+        def describe_secret(**_: Any) -> dict[str, Any]:
+            return dict(secret.result(timeout=max(0.0, deadline - time.monotonic())))
+
+        checks = []
+        for name, future in running.items():
+            try:
+                checks.append(future.result(timeout=max(0.0, deadline - time.monotonic())))
+            except ProbeTimeout:
+                checks.append(
+                    {"name": name, "status": "unavailable", "latency_ms": HEALTH_DEADLINE_S * 1000, "error": "Timeout"}
+                )
+        configuration = configuration_problems(cfg, describe_secret)
+    finally:
+        pool.shutdown(wait=False)  # a stalled probe is left behind: the answer does not wait for it
     if not all(c["status"] == "ok" for c in checks):
         overall = "degraded"
     elif configuration:

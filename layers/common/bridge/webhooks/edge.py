@@ -19,6 +19,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from bridge.core import aws
 from bridge.core.observability import logger, metrics
 from bridge.webhooks import ingest
 
@@ -94,7 +95,12 @@ def respond(event: Mapping[str, Any]) -> dict[str, Any]:
         return error(404, "route_not_found", "no such route")
     try:
         return deliver(event, _header(event, "X-Signature"))
-    except Exception:  # noqa: BLE001 - the resolver's catch-all (bridge.api.resolver._unexpected), kept as it was
+    except Exception as exc:  # noqa: BLE001 - the resolver's catch-all (bridge.api.resolver._unexpected)
+        if aws.is_transient(exc):  # DynamoDB/SQS slow or throttled: ClickUp retries a 5xx delivery
+            logger.warning("aws unavailable", extra={"error": type(exc).__name__})
+            answer = error(503, "aws_unavailable", "a storage or queue service is briefly unavailable; send it again")
+            answer.setdefault("headers", {})["Retry-After"] = "1"
+            return answer
         # The stack trace goes to the log (with the request id), never to the caller.
         logger.exception("unhandled error")
         return error(500, "internal_error", "internal error; quote the request id to support")
