@@ -28,7 +28,11 @@ class OperateError(RuntimeError):
 def _client(service: str, endpoint_url: str | None, region: str | None) -> Any:
     import boto3
 
-    return boto3.client(service, endpoint_url=endpoint_url or None, region_name=region or None)
+    from infra.ops import local_credentials
+
+    return boto3.client(
+        service, endpoint_url=endpoint_url or None, region_name=region or None, **local_credentials(endpoint_url)
+    )
 
 
 # -- the ClickUp OAuth client secret ------------------------------------------------------------------------------

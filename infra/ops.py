@@ -64,6 +64,28 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def local_credentials(endpoint_url: str | None) -> dict[str, str]:
+    """Placeholder credentials for the local stack (an endpoint on loopback, which accepts any) when none are
+    configured, so the operator commands work against `make dev` without an AWS profile; `{}` otherwise (a real
+    endpoint always uses the person's own credentials)."""
+    from urllib.parse import urlsplit
+
+    if not endpoint_url or (urlsplit(endpoint_url).hostname or "") not in _LOOPBACK_HOSTS:
+        return {}
+    import boto3
+
+    try:
+        configured = boto3.session.Session().get_credentials() is not None
+    except Exception:  # noqa: BLE001 - a credential provider that fails (no metadata service here) is none
+        configured = False
+    if configured:
+        return {}
+    return {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+
+
 def _code(exc: Exception) -> str:
     response = getattr(exc, "response", None)  # None on a botocore timeout
     error = response.get("Error", {}) if isinstance(response, dict) else {}
@@ -85,7 +107,10 @@ class Target:
             import boto3
 
             self._clients[service] = boto3.client(
-                service, endpoint_url=self.endpoint_url or None, region_name=self.region or None
+                service,
+                endpoint_url=self.endpoint_url or None,
+                region_name=self.region or None,
+                **local_credentials(self.endpoint_url),
             )
         return self._clients[service]
 
@@ -97,7 +122,10 @@ class Target:
         import boto3
 
         return boto3.resource(
-            "dynamodb", endpoint_url=self.endpoint_url or None, region_name=self.region or None
+            "dynamodb",
+            endpoint_url=self.endpoint_url or None,
+            region_name=self.region or None,
+            **local_credentials(self.endpoint_url),
         ).Table(self.table_name)
 
     def queue_url(self, name: str, dlq: bool = False) -> str:

@@ -61,3 +61,27 @@ def test_poison_reason_names_what_the_worker_refuses() -> None:
     assert reason is not None and reason.startswith("not a valid maintenance message: sweep.tick:")
     assert poison_reason("portal-events", {"detail": {"org_id": "a"}}) is not None
     assert poison_reason("portal-events", {"detail": {"org_id": "a", "id": "e"}}) is None
+
+
+def test_operator_commands_need_no_aws_profile_against_the_local_stack(monkeypatch) -> None:
+    """Against `make dev` (an endpoint on loopback) placeholder credentials are used when none are configured;
+    a real endpoint, or configured credentials, are left to boto3."""
+    from infra.ops import local_credentials
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", raising=False)
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", raising=False)
+    assert local_credentials("http://127.0.0.1:8020") == {
+        "aws_access_key_id": "local",
+        "aws_secret_access_key": "local",
+    }
+    assert local_credentials("http://localhost:8020") != {}
+    assert local_credentials("https://dynamodb.eu-west-1.amazonaws.com") == {}
+    assert local_credentials(None) == {}
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "example")
+    assert local_credentials("http://127.0.0.1:8020") == {}

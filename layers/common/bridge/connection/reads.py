@@ -34,7 +34,7 @@ def portal_read(
         raise not_found() from exc
     except TokenRevoked as exc:
         connection.token_revoked(org_id, where)
-        raise Conflict("ClickUp access was revoked: an admin must reconnect", code="needs_reauth") from exc
+        raise Conflict(connection.REAUTH_MESSAGE, code="needs_reauth") from exc
     except RateLimited:
         raise
     except Transient as exc:

@@ -23,6 +23,7 @@ from bridge.vault import envelope
 
 CONNECTED = "connected"
 NEEDS_REAUTH = "needs_reauth"
+REAUTH_MESSAGE = "ClickUp access was revoked: an admin must reconnect"
 DISCONNECTED = "disconnected"
 NOT_CONNECTED = "not_connected"
 UNAUTHORIZED = "unauthorized"  # a webhook's health on a workspace the token no longer authorizes
@@ -70,7 +71,7 @@ def _require_connected(
     conn = (connections.recent(org_id) if recent else connections.get(org_id)) or connections.Connection(org_id)
     usable = (CONNECTED, NEEDS_REAUTH) if allow_reauth else (CONNECTED,)
     if conn.status == NEEDS_REAUTH and conn.status not in usable:  # the truth: connected once, access revoked
-        raise Conflict("ClickUp access was revoked; an admin must connect ClickUp again", code="needs_reauth")
+        raise Conflict(REAUTH_MESSAGE, code="needs_reauth")
     if conn.status not in usable:
         raise Conflict("this organisation has not connected ClickUp", code="not_connected")
     return value, conn
@@ -121,7 +122,7 @@ def client_for(
     """A client with the organisation's token, only while the connection is usable (`conn`: already read)."""
     conn = conn or current(org_id)
     if conn.status == NEEDS_REAUTH:
-        raise Conflict("ClickUp access was revoked: an admin must reconnect", code="needs_reauth")
+        raise Conflict(REAUTH_MESSAGE, code="needs_reauth")
     if conn.status != CONNECTED or not conn.token:
         raise Conflict("this organisation has not connected ClickUp", code="not_connected")
     token = envelope.open_envelope(org_id, envelope.TOKEN, conn.token)
@@ -282,7 +283,7 @@ def set_default_workspace(org_id: str, workspace_id: str) -> dict[str, Any]:
 def test(org_id: str, remaining_s: Any = None) -> dict[str, Any]:
     conn = current(org_id)
     if conn.status == NEEDS_REAUTH:
-        return {"result": "revoked", "detail": "ClickUp access was revoked; an admin must reconnect"}
+        return {"result": "revoked", "detail": REAUTH_MESSAGE}
     # The connection as read: a sync finding the token revoked meanwhile must not turn the answer into a 409
     client = client_for(org_id, remaining_s=remaining_s, conn=conn)
     started = time.perf_counter()
@@ -292,7 +293,7 @@ def test(org_id: str, remaining_s: Any = None) -> dict[str, Any]:
         raise  # the route answers 429 with Retry-After
     except TokenRevoked:
         token_revoked(org_id, "connection test")
-        return {"result": "revoked", "detail": "ClickUp access was revoked; an admin must reconnect"}
+        return {"result": "revoked", "detail": REAUTH_MESSAGE}
     except Transient as exc:
         return {"result": "unreachable", "detail": f"ClickUp answered {exc.status or 'nothing'} {exc.ecode}".strip()}
     except ClickUpError as exc:

@@ -91,7 +91,10 @@ def request_creation(principal: Principal, ticket_id: str, ticket: dict[str, Any
         value = org_settings.get(org_id)
         unmapped = sorted(set(ticket.get("fields") or {}) - set(value.field_mapping))
     if unmapped:
-        raise Unprocessable(f"portal fields without a ClickUp field mapping: {unmapped}", code="field_not_mapped")
+        shown = ", ".join(repr(name[:128]) for name in unmapped[:20]) + (" …" if len(unmapped) > 20 else "")
+        raise Unprocessable(
+            f"{len(unmapped)} portal field(s) without a ClickUp field mapping: {shown}", code="field_not_mapped"
+        )
     now = utc_now_iso()
     link = {
         "state": QUEUED,
