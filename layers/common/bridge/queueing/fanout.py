@@ -20,19 +20,17 @@ is deleted, so the pages of a tick run one after another, never two at once (AWS
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from bridge.core import aws
 from bridge.core.observability import logger, metrics
+from bridge.queueing import producer
+from bridge.queueing.messages import MaintenanceJob, MaintenanceTick, SyncCheck, SyncTick
+from bridge.queueing.producer import BATCH_MAX
 from bridge.repositories import org_index
 
 RESERVE_S = 5.0  # stop below this much time left: one more batch and the continuation's send fit well within it
-BATCH_MAX = 10  # SendMessageBatch: at most 10 entries (SQS API Reference, SendMessageBatch)
 
 
 class FanOutError(RuntimeError):
@@ -70,63 +68,37 @@ def tick_id(scheduled_at: str | None, sent_timestamp_ms: str | int | None) -> st
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def dedup_id(*parts: str) -> str:
-    """A MessageDeduplicationId for `parts`: hex SHA-256, 64 characters (SQS allows up to 128, alphanumerics and
-    punctuation)."""
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-
-
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-def _send_batch(queue_url: str, entries: list[dict[str, Any]]) -> None:
-    """SendMessageBatch needs no permission of its own: sqs:SendMessage grants it (SQS Developer Guide, "Amazon SQS
-    batch actions")."""
-    sqs = aws.client("sqs")
-    pending = entries
-    for _ in range(2):  # once more for entries SQS failed on its side
-        answer = sqs.send_message_batch(QueueUrl=queue_url, Entries=pending)
-        failed = {f["Id"] for f in answer.get("Failed", [])}
-        if not failed:
-            return
-        pending = [e for e in pending if e["Id"] in failed]
-    raise FanOutError(f"SQS refused {len(pending)} job messages: {sorted(failed)}")
-
-
 def run_page(
     *,
-    queue_url: str,
-    tick_message: dict[str, Any],
-    job: Callable[[str], dict[str, Any]],
+    queue_url: str | None,
+    tick_message: SyncTick | MaintenanceTick,
+    job: Callable[[str], SyncCheck | MaintenanceJob],
     group_id: str,
     remaining_s: Callable[[], float],
     page_size: int,
 ) -> PageResult:
-    """Fan one page of the tick out: `tick_message` is the tick's body with its `tick` (see `tick_id`) and `after`
-    (the cursor, None for the first page); `job(org_id)` is the body of that organisation's job message (queued in
-    the organisation's message group). `remaining_s()`: seconds left in the invocation. Raises FanOutError (the page
-    is delivered again) when SQS refuses job messages, NoTimeLeft when not even one batch fits in the time left."""
-    kind, tick, after = str(tick_message["kind"]), str(tick_message["tick"]), tick_message.get("after")
+    """Fan one page of the tick out: `tick_message` is the tick with its `tick` (see `tick_id`) and `after` (the
+    cursor, None for the first page); `job(org_id)` is that organisation's job (queued in the organisation's message
+    group); both go through `bridge.queueing.producer` (its docstring names their ids), to `queue_url` when given, else
+    the settings' queue of their kind. `remaining_s()`: seconds left in the invocation. Raises FanOutError (the
+    page is delivered again) when SQS refuses job messages, NoTimeLeft when not even one batch fits in the time
+    left."""
+    kind, tick, after = tick_message.kind, str(tick_message.tick), tick_message.after
     orgs, more = org_index.page(after, page_size)
     cursor, sent, sends, out_of_time = after, 0, 0, False
     for chunk in _chunks(orgs, BATCH_MAX):
         if remaining_s() < RESERVE_S:
             out_of_time = True
             break
-        _send_batch(
-            queue_url,
-            [
-                {
-                    "Id": str(i),
-                    "MessageBody": json.dumps(job(org)),
-                    "MessageGroupId": org[:128],
-                    "MessageDeduplicationId": dedup_id(kind, tick, org),
-                }
-                for i, org in enumerate(chunk)
-            ],
-        )
+        try:
+            producer.enqueue_batch([job(org) for org in chunk], queue_url=queue_url)
+        except producer.BatchRefused as refused:
+            raise FanOutError(f"SQS refused {len(refused.failed)} job messages: {refused.failed}") from refused
         sends += 1
         sent += len(chunk)
         cursor = chunk[-1]
@@ -134,12 +106,7 @@ def run_page(
         raise NoTimeLeft(f"{remaining_s():.1f} s left: nothing of the page fits")
     continued = out_of_time or (more and bool(orgs))  # an empty page has nothing after it
     if continued:
-        aws.client("sqs").send_message(
-            QueueUrl=queue_url,
-            MessageBody=json.dumps({**tick_message, "after": cursor}),
-            MessageGroupId=group_id,
-            MessageDeduplicationId=dedup_id(kind, tick, "after", cursor or ""),
-        )
+        producer.enqueue(tick_message.model_copy(update={"after": cursor}), group_id=group_id, queue_url=queue_url)
     metrics.add_metric(name="TickJobsQueued", unit="Count", value=sent)
     logger.info(
         "tick page fanned out",

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from bridge.core import aws
 from bridge.core.config import settings
 from bridge.core.observability import logger, metrics
+from bridge.queueing import producer
 from bridge.queueing.handback import MAX_VISIBILITY_S, _queue_url
 
 RETRY_KEY = "bridge_retry"
@@ -136,13 +137,14 @@ def reschedule(record: Any, body: str, state: RetryState | None, policy: OutageP
     )
     data = json.loads(body)
     data[RETRY_KEY] = new.model_dump()
-    params: dict[str, Any] = {"QueueUrl": _queue_url(record.event_source_arn), "MessageBody": json.dumps(data)}
-    if record.event_source_arn.endswith(".fifo"):
-        params["MessageGroupId"] = record.attributes.message_group_id
-        params["MessageDeduplicationId"] = f"{new.origin_id}-{attempt}"[:128]
-    else:
-        params["DelaySeconds"] = min(MAX_DELAY_SECONDS, max(0, math.ceil(delay_s)))
-    aws.client("sqs").send_message(**params)
+    fifo = record.event_source_arn.endswith(".fifo")
+    producer.resend(
+        _queue_url(record.event_source_arn),
+        json.dumps(data),
+        group_id=record.attributes.message_group_id if fifo else None,
+        dedup=f"{new.origin_id}-{attempt}" if fifo else None,
+        delay_s=None if fifo else min(MAX_DELAY_SECONDS, max(0, math.ceil(delay_s))),
+    )
     metrics.add_metric(name="RecordsRescheduled", unit="Count", value=1)
     logger.info(
         "dependency unavailable: record re-sent",

@@ -21,7 +21,6 @@ limit or an error resumes where it stopped.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -32,15 +31,14 @@ from bridge.clickup import models
 from bridge.clickup.client import ClickUpClient
 from bridge.clickup.errors import NotFound, WorkspaceNotAuthorized
 from bridge.connection import service as connection
-from bridge.core import aws
 from bridge.core.clock import utc_now_iso
 from bridge.core.config import settings
 from bridge.core.errors import Interrupted
 from bridge.core.observability import logger, metrics
 from bridge.events.models import AssignmentBroken
 from bridge.events.publisher import publish
-from bridge.queueing import fanout
-from bridge.queueing.messages import SyncTick
+from bridge.queueing import fanout, producer
+from bridge.queueing.messages import SyncCheck, SyncRequest, SyncTick
 from bridge.repositories import (
     assignments,
     connections,
@@ -56,21 +54,11 @@ STALE_AFTER_S = 30 * 60  # the hierarchy API calls data older than this stale (s
 MIN_REMAINING_S = 5.0  # stop and hand over to a continuation below this
 
 
-def send(message: dict[str, Any], dedup: str | None = None) -> None:
-    org = message.get("org_id") or "tick"
-    aws.client("sqs").send_message(
-        QueueUrl=settings().sync_queue_url,
-        MessageBody=json.dumps(message),
-        MessageGroupId=org,
-        MessageDeduplicationId=dedup or uuid.uuid4().hex,
-    )
-
-
 def request_sync(org_id: str, reason: str) -> bool:
     """Queue a full sync unless one is already queued or running for the organisation."""
     if not sync_state.claim_request(org_id):
         return False
-    send({"kind": "sync", "org_id": org_id, "reason": reason})
+    producer.enqueue(SyncRequest(kind="sync", org_id=org_id, reason=reason))
     return True
 
 
@@ -410,9 +398,9 @@ def fan_out(
     SYNC_QUEUE_URL)."""
     tick_id = fanout.tick_id(message.tick, sent_timestamp_ms)
     return fanout.run_page(
-        queue_url=queue_url or settings().sync_queue_url,
-        tick_message={"kind": message.kind, "tick": tick_id, "after": message.after},
-        job=lambda org_id: {"kind": "check", "org_id": org_id, "tick": tick_id},
+        queue_url=queue_url,
+        tick_message=SyncTick(kind=message.kind, tick=tick_id, after=message.after),
+        job=lambda org_id: SyncCheck(kind="check", org_id=org_id, tick=tick_id),
         group_id=group_id or "space-sync-tick",
         remaining_s=remaining_s,
         page_size=page_size or settings().tick_page_size,

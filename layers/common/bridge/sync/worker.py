@@ -8,6 +8,7 @@ from bridge.clickup.errors import TokenRevoked
 from bridge.connection import service as connection
 from bridge.core.errors import Conflict
 from bridge.core.observability import logger, metrics
+from bridge.queueing import producer
 from bridge.queueing.messages import SyncCheck, SyncRefresh, SyncRequest, SyncTick
 from bridge.repositories import sync_state
 from bridge.sync import service
@@ -38,7 +39,7 @@ def handle(
                 service.run_full_sync(message.org_id, remaining_s, message.reason)
             except service.Interrupted as stop:
                 logger.info("sync interrupted; continuing in a new message", extra={"reason": str(stop)})
-                service.send({"kind": "sync", "org_id": message.org_id, "reason": "resume"})
+                producer.enqueue(SyncRequest(kind="sync", org_id=message.org_id, reason="resume"))
         else:
             service.refresh(
                 message.org_id,

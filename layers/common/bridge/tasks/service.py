@@ -3,19 +3,19 @@ changes and comments in order, re-queue a failed creation, and show a link."""
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from bridge.connection import service as connection
-from bridge.core import aws
 from bridge.core.clock import utc_now_iso
 from bridge.core.config import settings
 from bridge.core.errors import Conflict, DependencyUnavailable, NotFound, Unprocessable
 from bridge.core.observability import logger, metrics
 from bridge.core.principal import Principal
+from bridge.queueing import producer
+from bridge.queueing.messages import TaskApply, TaskCreate
 from bridge.repositories import assignments, audit, members, org_settings, ticket_links, ticket_ops
 from bridge.repositories.table import Done, versioned_update
 from bridge.repositories.ticket_links import CREATED, CREATING, FAILED, QUEUED
@@ -25,22 +25,13 @@ STUCK_AFTER_S = 15 * 60  # a queued/creating link unchanged this long may be ret
 VIEW_FIELDS = ("task_id", "task_url", "list_id", "status", "priority", "assignees", "due_date", "updated_at")
 
 
-def send(org_id: str, ticket_id: str, body: dict[str, Any], dedup: str) -> None:
-    aws.client("sqs").send_message(
-        QueueUrl=settings().task_queue_url,
-        MessageBody=json.dumps(body),
-        MessageGroupId=f"{org_id}:{ticket_id}"[:128],
-        MessageDeduplicationId=dedup[:128],
-    )
-
-
 def _send_create(link: dict[str, Any], dedup: str | None = None) -> None:
-    org_id, ticket_id, generation = link["org_id"], link["ticket_id"], int(link.get("generation", 1))
-    send(
-        org_id,
-        ticket_id,
-        {"kind": "create", "org_id": org_id, "ticket_id": ticket_id, "generation": generation},
-        dedup or f"create-{ticket_id}-{generation}",
+    """Queue the link's creation: deduplicated by `create-{ticket_id}-{generation}` unless `dedup` is given (see
+    `bridge.queueing.producer`)."""
+    generation = int(link.get("generation", 1))
+    producer.enqueue(
+        TaskCreate(kind="create", org_id=link["org_id"], ticket_id=link["ticket_id"], generation=generation),
+        dedup=dedup,
     )
 
 
@@ -147,12 +138,7 @@ def _accept_op(principal: Principal, ticket_id: str, op: dict[str, Any]) -> dict
             mapping.clickup_status(org_id, link["list_id"], op["status"], org_settings.get(org_id), conn)
     seq = ticket_links.next_op_seq(org_id, ticket_id)
     ticket_ops.add(org_id, ticket_id, seq, {**op, "actor": f"user:{principal.user_id}"})
-    send(
-        org_id,
-        ticket_id,
-        {"kind": "apply", "org_id": org_id, "ticket_id": ticket_id, "seq": seq},
-        f"op-{ticket_id}-{seq}",
-    )
+    producer.enqueue(TaskApply(kind="apply", org_id=org_id, ticket_id=ticket_id, seq=seq))  # op-{ticket_id}-{seq}
     logger.info("ticket change accepted", extra={"org_id": org_id, "ticket_id": ticket_id, "seq": seq})
     return view(ticket_links.get(org_id, ticket_id) or link)
 
@@ -222,11 +208,8 @@ def retry(principal: Principal, ticket_id: str) -> dict[str, Any]:
     def change(link: dict[str, Any]) -> dict[str, Any] | Done:
         if link["state"] == CREATED and int(link.get("op_seq", 0)) > int(link.get("ops_applied", 0)):
             # changes that were given up on (an outage outlasted its bound): announced again, applied in order
-            send(
-                org_id,
-                ticket_id,
-                {"kind": "apply", "org_id": org_id, "ticket_id": ticket_id},
-                f"retry-{uuid.uuid4().hex}",
+            producer.enqueue(
+                TaskApply(kind="apply", org_id=org_id, ticket_id=ticket_id), dedup=f"retry-{uuid.uuid4().hex}"
             )
             audit.record(org_id, ticket_id, f"user:{principal.user_id}", "retried", {}, {"pending_changes": True})
             return Done((view(link),))  # an answer without writing (a tuple: told apart from the link written)
@@ -272,11 +255,8 @@ def resume(org_id: str) -> int:
             count += 1
         elif link["state"] == CREATED and int(link.get("op_seq", 0)) > int(link.get("ops_applied", 0)):
             ticket_id = link["ticket_id"]
-            send(
-                org_id,
-                ticket_id,
-                {"kind": "apply", "org_id": org_id, "ticket_id": ticket_id},
-                f"resume-{uuid.uuid4().hex}",
+            producer.enqueue(
+                TaskApply(kind="apply", org_id=org_id, ticket_id=ticket_id), dedup=f"resume-{uuid.uuid4().hex}"
             )
             count += 1
     return count

@@ -12,10 +12,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.core import aws
-from bridge.core.config import settings
 from bridge.core.inputs import JsonRefused, is_clickup_id, strict_json
 from bridge.core.recent import Recent
+from bridge.queueing import producer
+from bridge.queueing.producer import SQS_MAX_MESSAGE_BYTES as SQS_MAX_MESSAGE_BYTES
 from bridge.repositories import webhooks
 from bridge.vault import envelope
 
@@ -105,11 +105,9 @@ def verify(raw: bytes, signature: str | None) -> tuple[list[Hook], dict[str, Any
     return signed, payload
 
 
-# SQS's message size limit: 1 MiB = 1,048,576 bytes, the body's UTF-8 bytes and its message attributes together
-# (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html; raised from
-# 256 KiB in August 2025). API Gateway's HTTP APIs accept bodies up to 10 MB (http-api-quotas.html), so a genuine
-# delivery can be larger than what the queue takes.
-SQS_MAX_MESSAGE_BYTES = 1_048_576
+# SQS_MAX_MESSAGE_BYTES (imported above): SQS's message size limit, 1 MiB (`bridge.queueing.producer`). API
+# Gateway's HTTP APIs accept bodies up to 10 MB (http-api-quotas.html), so a genuine delivery can be larger than
+# what the queue takes.
 
 # What processing reads of each history item (bridge.webhooks.processing.changes_from_history), by field; items
 # of other fields (a description's before/after, custom fields) change nothing the bridge mirrors.
@@ -161,25 +159,5 @@ def enqueue(hooks: list[Hook], payload: dict[str, Any]) -> str:
     Messages go 10 at a time (SendMessageBatch's limit) and never more than SQS_MAX_MESSAGE_BYTES a batch."""
     received_ms = int(time.time() * 1000)
     messages = [_message(hook, payload, received_ms) for hook in hooks]
-    sqs = aws.client("sqs")
-    batch: list[dict[str, str]] = []
-    size = 0
-
-    def flush() -> None:
-        nonlocal batch, size
-        if len(batch) == 1:
-            sqs.send_message(QueueUrl=settings().webhook_queue_url, MessageBody=batch[0]["MessageBody"])
-        elif batch:
-            answer = sqs.send_message_batch(QueueUrl=settings().webhook_queue_url, Entries=batch)
-            if answer.get("Failed"):
-                raise RuntimeError(f"{len(answer['Failed'])} deliveries could not be queued")
-        batch, size = [], 0
-
-    for n, (body, _) in enumerate(messages):
-        body_bytes = len(body.encode("utf-8"))
-        if batch and (len(batch) == 10 or size + body_bytes > SQS_MAX_MESSAGE_BYTES):
-            flush()
-        batch.append({"Id": str(n), "MessageBody": body})
-        size += body_bytes
-    flush()
+    producer.enqueue_deliveries([body for body, _ in messages])
     return "reduced" if any(outcome == "reduced" for _, outcome in messages) else "queued"

@@ -4,29 +4,19 @@ organisation is connected and enabled."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
+from typing import Literal
 
 from bridge.clickup.errors import TokenRevoked, WorkspaceNotAuthorized
 from bridge.connection import service as connection
-from bridge.core import aws
 from bridge.core.config import settings
 from bridge.core.errors import Conflict
 from bridge.core.observability import logger, metrics
-from bridge.queueing import fanout
+from bridge.queueing import fanout, producer
 from bridge.queueing.messages import MaintenanceJob, MaintenanceTick
 from bridge.repositories import org_settings, tick_marks
 from bridge.webhooks import health, reconcile
-
-
-def send(kind: str, org_id: str) -> None:
-    aws.client("sqs").send_message(
-        QueueUrl=settings().maintenance_queue_url,
-        MessageBody=json.dumps({"kind": kind, "org_id": org_id}),
-        MessageGroupId=org_id[:128],
-        MessageDeduplicationId=uuid.uuid4().hex,
-    )
 
 
 def tick(
@@ -41,12 +31,12 @@ def tick(
     """One page of a tick: a sweep or health job queued for each organisation of the page (each in its own message
     group, so one organisation's sweeps never overlap), then the next page (see `bridge.queueing.fanout`).
     `page_size` and `queue_url` default to the function's settings (TICK_PAGE_SIZE, MAINTENANCE_QUEUE_URL)."""
-    job = "sweep" if message.kind == "sweep_tick" else "health"
+    job: Literal["sweep", "health"] = "sweep" if message.kind == "sweep_tick" else "health"
     tick_id = fanout.tick_id(message.tick, sent_timestamp_ms)
     return fanout.run_page(
-        queue_url=queue_url or settings().maintenance_queue_url,
-        tick_message={"kind": message.kind, "tick": tick_id, "after": message.after},
-        job=lambda org_id: {"kind": job, "org_id": org_id, "tick": tick_id},
+        queue_url=queue_url,
+        tick_message=MaintenanceTick(kind=message.kind, tick=tick_id, after=message.after),
+        job=lambda org_id: MaintenanceJob(kind=job, org_id=org_id, tick=tick_id),
         group_id=group_id or message.kind,
         remaining_s=remaining_s,
         page_size=page_size or settings().tick_page_size,
@@ -83,7 +73,7 @@ def handle(
                 reconcile.sweep(message.org_id, remaining_s, owner=job_id)
             except reconcile.Interrupted as stop:
                 logger.info("sweep continues in a new message", extra={"org_id": message.org_id, "at": str(stop)})
-                send("sweep", message.org_id)
+                producer.enqueue(MaintenanceJob(kind="sweep", org_id=message.org_id))
         else:
             outcomes = health.check(message.org_id, remaining_s)
             metrics.add_metric(name="WebhooksChecked", unit="Count", value=len(outcomes))

@@ -24,7 +24,8 @@ from typing import Any
 from bridge.connection import service as connection
 from bridge.core.observability import logger, metrics
 from bridge.events.publisher import publish
-from bridge.queueing.messages import WebhookDelivery
+from bridge.queueing import producer
+from bridge.queueing.messages import SyncRefresh, WebhookDelivery
 from bridge.repositories import audit, echo_marks, org_settings, ticket_links
 from bridge.repositories.table import Done, versioned_update
 from bridge.webhooks import decisions
@@ -235,19 +236,17 @@ def _time_zone(org_id: str) -> str | None:
 
 
 def _refresh_hierarchy(message: WebhookDelivery, event: str) -> None:
-    from bridge.sync import service as sync
-
     payload = message.payload
-    sync.send(
-        {
-            "kind": "refresh",
-            "org_id": message.org_id,
-            "workspace_id": str(payload.get("team_id") or message.workspace_id),
-            "space_id": _str_or_none(payload.get("space_id")),
-            "folder_id": _str_or_none(payload.get("folder_id")),
-            "list_id": _str_or_none(payload.get("list_id")),
-            "deleted": event.endswith("Deleted"),
-        }
+    producer.enqueue(
+        SyncRefresh(
+            kind="refresh",
+            org_id=message.org_id,
+            workspace_id=str(payload.get("team_id") or message.workspace_id),
+            space_id=_str_or_none(payload.get("space_id")),
+            folder_id=_str_or_none(payload.get("folder_id")),
+            list_id=_str_or_none(payload.get("list_id")),
+            deleted=event.endswith("Deleted"),
+        )
     )
     logger.info("hierarchy change handed to the space sync", extra={"org_id": message.org_id, "event": event})
 
