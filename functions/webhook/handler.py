@@ -18,9 +18,10 @@ from bridge.core.observability import logger, metrics, tracer
 from bridge.webhooks import edge
 
 settings()
-# ClickUp gives a delivery 7 s: a stalled AWS call fails in ~6 s at worst (two attempts of 1 s + 2 s), so the
-# delivery gets 503 aws_unavailable, which ClickUp retries, rather than the function's 10 s timeout
-aws.set_call_bounds(connect_timeout_s=1, read_timeout_s=2, max_attempts=2)
+# ClickUp gives a delivery 7 s and the function has 10 s: a stalled AWS call fails within ~8 s at worst (two
+# attempts of 1 s + 3 s), so the delivery gets 503 aws_unavailable, which ClickUp retries, rather than the
+# function's timeout (a healthy SQS answers in milliseconds; 3 s also rides out a slow moment of the local stack)
+aws.set_call_bounds(connect_timeout_s=1, read_timeout_s=3, max_attempts=2)
 
 
 @logger.inject_lambda_context
