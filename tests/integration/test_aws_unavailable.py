@@ -166,7 +166,7 @@ def test_a_delivery_while_sqs_is_unavailable_is_503_which_clickup_retries(
     api: httpx.Client, auth, clickup: httpx.Client, workspace, patch_function
 ) -> None:
     """The webhook's edge maps a transient AWS failure to 503 `aws_unavailable` (ClickUp retries any 5xx), not a
-    500 `internal_error`; its AWS calls are bounded to fit ClickUp's 7 s."""
+    500 `internal_error`; its AWS calls are bounded to fail within the function's 10 s."""
     _ready(api, auth, workspace)
 
     def client(original: Any) -> Any:
