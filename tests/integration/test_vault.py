@@ -49,7 +49,17 @@ def test_tampering_is_detected(org_id: str) -> None:
         envelope.open_envelope(org_id, envelope.TOKEN, {**sealed, "ct": ct.decode()})
 
 
-def test_failures_are_not_cached(org_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("code", "raised"),
+    [
+        ("KMSInternalException", "transient"),  # KMS briefly unavailable: raised as is (the API answers 503)
+        ("InvalidCiphertextException", "refusal"),  # KMS refuses: a VaultError
+        ("AccessDeniedException", "refusal"),
+    ],
+)
+def test_failures_are_not_cached(org_id: str, monkeypatch: pytest.MonkeyPatch, code: str, raised: str) -> None:
+    from botocore.exceptions import ClientError
+
     from bridge.core import aws
 
     sealed = envelope.seal(org_id, envelope.TOKEN, "tok")
@@ -58,11 +68,12 @@ def test_failures_are_not_cached(org_id: str, monkeypatch: pytest.MonkeyPatch) -
 
     class Flaky:
         def decrypt(self, **kwargs):
-            raise real.exceptions.KMSInternalException({"Error": {"Code": "KMSInternalException"}}, "Decrypt")
+            raise ClientError({"Error": {"Code": code, "Message": "no"}}, "Decrypt")
 
     monkeypatch.setattr(aws, "client", lambda service: Flaky() if service == "kms" else real)
-    with pytest.raises(envelope.VaultError):
+    with pytest.raises(ClientError if raised == "transient" else envelope.VaultError) as failed:
         envelope.open_envelope(org_id, envelope.TOKEN, sealed)
+    assert aws.is_transient(failed.value) is (raised == "transient")
     monkeypatch.undo()
     assert envelope.open_envelope(org_id, envelope.TOKEN, sealed) == "tok"
 
