@@ -91,6 +91,36 @@ def wait_for(predicate: Callable[[], Any], timeout_s: float = 20, interval_s: fl
         time.sleep(interval_s)
 
 
+def drain(stack: LocalStack, *queues: str, timeout_s: float = 240) -> None:
+    """Wait until each named queue holds no message, visible or in flight (SQS's approximate counts, read until
+    they stay at 0 twice in a row). A test that fires a schedule's tick fans out a job for **every** organisation
+    the session connected (hundreds by mid-suite): without waiting, that burst of sweeps and health checks ran into
+    the next tests' requests (the local DynamoDB answered them after 5 s: 503 `aws_unavailable`)."""
+    assert stack.provisioned is not None
+    sqs = stack.aws.client("sqs")
+    names = [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    ]
+
+    def idle() -> bool:
+        for queue in queues:
+            url = stack.provisioned.queue_urls[queue]  # type: ignore[union-attr]
+            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+            if any(int(attributes.get(n, "0")) for n in names):
+                return False
+        return True
+
+    deadline = time.monotonic() + timeout_s
+    quiet = 0
+    while quiet < 2:
+        quiet = quiet + 1 if idle() else 0
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{queues} still busy after {timeout_s}s")
+        time.sleep(0.5)
+
+
 def send(stack: LocalStack, queue: str, body: dict[str, Any], **kwargs: Any) -> str:
     assert stack.provisioned is not None
     return str(
