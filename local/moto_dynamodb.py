@@ -1,13 +1,16 @@
-"""Two of moto's DynamoDB costs grow with the whole table, where DynamoDB's grow with what a request touches:
+"""Three of moto's DynamoDB costs grow with the whole table, where DynamoDB's grow with what a request touches:
 
 - a base-table Query lists and sorts every item of the table to find one partition, then every item of the
   partition to find the key condition's range;
+- a Scan page walks the table from its first row to find where the previous page ended, and deep-copies every
+  row it reads before its filter drops most of them;
 - TransactWriteItems deep-copies every table it touches, whole, to be able to roll back.
 
-On a table holding a few thousand rows both cost hundreds of milliseconds per request (measured: a two-item
-transaction 455 ms, a partition query 250 ms, in a fault run of 150 tickets), so the local stack measured moto,
-not the bridge, and slowed down as it ran. `install()` narrows both to the rows a key condition selects and the
-items a request names; semantics are unchanged (same results, same all-or-nothing rollback; see
+On a table holding a few thousand rows each costs hundreds of milliseconds per request, a Scan page seconds
+(measured: a two-item transaction 455 ms, a partition query 250 ms, in a fault run of 150 tickets; a filtered Scan
+of 3,300 rows 4-5 s mid-suite, while every other DynamoDB request waited), so the local stack measured moto, not the
+bridge, and slowed down as it ran. `install()` narrows each to the rows a key condition selects, the rows after a
+page's start and the items a request names; semantics are unchanged (same results, same all-or-nothing rollback; see
 tests/local/test_local_aws.py).
 """
 
@@ -18,6 +21,7 @@ import threading
 from typing import Any
 
 _installed = False
+ORIGINAL: dict[str, Any] = {}  # moto's own methods replaced by `install()`, by name (tests compare both)
 _lock = threading.RLock()  # the patched paths swap table state: one request at a time (as AtomicDynamoDB does)
 
 
@@ -40,6 +44,8 @@ def install() -> None:
     from moto.dynamodb.models.table import Table
 
     Table.query = _partition_query(Table.query)  # type: ignore[method-assign]
+    ORIGINAL["scan"] = Table.scan
+    Table.scan = _resumed_scan(Table.scan)  # type: ignore[method-assign]
     DynamoDBBackend.transact_write_items = _item_saving_transaction(  # type: ignore[method-assign]
         DynamoDBBackend.transact_write_items
     )
@@ -71,6 +77,89 @@ def _partition_query(original_query: Any) -> Any:
                 self.items = everything
 
     return query
+
+
+def _resumed_scan(original_scan: Any) -> Any:
+    """moto's base-table Scan, made to cost what the page reads rather than the whole table, with moto's answer:
+
+    - it starts after `ExclusiveStartKey` (moto walks the sorted table from its first row to find where the previous
+      page ended, comparing every row with the key: each page of a paginated Scan cost the whole table);
+    - each row's size is computed once (moto computes it twice) and only the rows the `FilterExpression` keeps are
+      copied into the answer (moto deep-copies every row read, then filters: ~1.5 ms a row, so one 1 MB page of a
+      few thousand rows held the lock every DynamoDB request waits on for 4-5 s, and the functions' calls timed out).
+
+    The page is what DynamoDB documents ("Scan", API Reference): rows in the table's order, at most `Limit` rows
+    *read* and at most 1 MB read before the filter is applied, `LastEvaluatedKey` the last row read when the page
+    stopped early, `ScannedCount` the rows read. Legacy `ScanFilter`, index scans and parallel (segment) scans run
+    as before. tests/local/test_local_aws.py compares both on the same table."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, Table
+
+    def scan(
+        self: Table,
+        filters: Any,
+        limit: Any,
+        exclusive_start_key: Any,
+        filter_expression: Any = None,
+        index_name: Any = None,
+        consistent_read: bool = False,
+        projection_expression: Any = None,
+        segments: Any = (None, None),
+    ) -> Any:
+        if filters or index_name or tuple(segments) != (None, None):
+            return original_scan(
+                self,
+                filters,
+                limit,
+                exclusive_start_key,
+                filter_expression,
+                index_name,
+                consistent_read,
+                projection_expression,
+                segments=segments,
+            )
+        with _lock:
+            rows = _rows_after(self, exclusive_start_key, DynamoType)
+            results: list[Any] = []
+            read, size = 0, 0
+            last: Any = None
+            last_evaluated_key = None
+            for item in rows:
+                item_size = item.size()
+                if read == limit or size + item_size > RESULT_SIZE_LIMIT:
+                    last_evaluated_key = self._get_last_evaluated_key(last, None)
+                    break
+                read, size, last = read + 1, size + item_size, item
+                if filter_expression is None or filter_expression.expr(item):
+                    results.append(copy.deepcopy(item))
+            if projection_expression:
+                results = [r.project(projection_expression) for r in results]
+            return results, read, last_evaluated_key
+
+    return scan
+
+
+def _rows_after(table: Any, exclusive_start_key: dict[str, Any] | None, dynamo_type: Any) -> list[Any]:
+    """The table's rows in moto's order (partition key, then sort key), those after `exclusive_start_key` only."""
+    if not exclusive_start_key or table.hash_key_attr not in exclusive_start_key:
+        return list(table.all_items())
+    start_hash = dynamo_type(exclusive_start_key[table.hash_key_attr])
+    range_attr = table.range_key_attr
+    start_range = dynamo_type(exclusive_start_key[range_attr]) if range_attr in exclusive_start_key else None
+    everything = table.items
+    after: dict[Any, Any] = {}
+    for hash_value, partition in everything.items():
+        if hash_value > start_hash:
+            after[hash_value] = partition
+        elif hash_value == start_hash and range_attr and start_range is not None:
+            rest = {r: i for r, i in partition.items() if r > start_range}
+            if rest:
+                after[hash_value] = rest
+    table.items = after
+    try:
+        return list(table.all_items())
+    finally:
+        table.items = everything
 
 
 def _item_saving_transaction(original_transact: Any) -> Any:

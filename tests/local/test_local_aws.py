@@ -143,6 +143,56 @@ def test_a_query_reads_its_own_partition_in_order_across_pages(stack) -> None:
     assert seen == [f"ROW#{i}" for i in range(5)]
 
 
+def test_a_paginated_scan_reads_every_row_once_in_the_order_of_one_scan(stack) -> None:
+    """A Scan resumed from each page's `LastEvaluatedKey` (the local stack starts it after that key instead of
+    walking the table from its first row) yields exactly the rows of one scan, in the same order, with a filter
+    applied per page as DynamoDB does (after the page's rows are read: pages may come back short or empty)."""
+    dynamodb = stack.aws.client("dynamodb")
+    table = f"scan-test-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    try:
+        for p in (2, 0, 3, 1):
+            for r in (1, 2, 0):
+                item = {"pk": {"S": f"P#{p}"}, "sk": {"S": f"ROW#{r}"}, "even": {"BOOL": (p + r) % 2 == 0}}
+                dynamodb.put_item(TableName=table, Item=item)
+        one_scan = dynamodb.scan(TableName=table)
+        assert "LastEvaluatedKey" not in one_scan
+        whole = [(i["pk"]["S"], i["sk"]["S"], i["even"]["BOOL"]) for i in one_scan["Items"]]
+        assert len(whole) == 12
+        for limit, filtered in ((1, False), (5, False), (7, True), (1, True)):
+            seen: list[tuple[str, str, bool]] = []
+            pages, start = 0, None
+            while True:
+                page = dynamodb.scan(
+                    TableName=table,
+                    Limit=limit,
+                    **({"ExclusiveStartKey": start} if start else {}),
+                    **(
+                        {"FilterExpression": "even = :t", "ExpressionAttributeValues": {":t": {"BOOL": True}}}
+                        if filtered
+                        else {}
+                    ),
+                )
+                pages += 1
+                assert len(page["Items"]) <= limit and page["ScannedCount"] <= limit
+                seen += [(i["pk"]["S"], i["sk"]["S"], i["even"]["BOOL"]) for i in page["Items"]]
+                start = page.get("LastEvaluatedKey")
+                if not start:
+                    break
+            assert seen == [row for row in whole if row[2] or not filtered], (limit, filtered)
+            assert pages >= 12 // limit
+    finally:
+        dynamodb.delete_table(TableName=table)
+
+
 def test_sqs_takes_messages_up_to_1_mib_and_refuses_larger(stack) -> None:
     """SQS's message size limit is 1 MiB (raised from 256 KB in 2025, with Lambda's asynchronous invocations and
     EventBridge: "serverless services now support payloads up to 1 MB", AWS Compute Blog); the queues keep
