@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -41,7 +42,29 @@ class AtomicDynamoDB:
         if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
             return self._app(environ, start_response)
         with self._lock:
+            environ["local.locked_at"] = time.monotonic()
             return list(self._app(environ, start_response))  # the whole answer is produced inside the lock
+
+
+class SlowRequestLog:
+    """With `LOCAL_AWS_SLOW_LOG=PATH`, appends a line for each request that took over a second (long-polling
+    ReceiveMessage excepted): `epoch-seconds target total=S wait=S`, `wait` the time a DynamoDB request queued for
+    `AtomicDynamoDB`'s lock. What showed that one Scan page of moto held every DynamoDB request for 4-5 s
+    (local/moto_dynamodb.py)."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], path: str) -> None:
+        self._app, self._path = app, path
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        started = time.monotonic()
+        answer = list(self._app(environ, start_response))
+        took = time.monotonic() - started
+        target = environ.get("HTTP_X_AMZ_TARGET", "") or environ.get("PATH_INFO", "")
+        if took > 1.0 and not target.endswith("ReceiveMessage"):
+            wait = environ.get("local.locked_at", started) - started
+            with open(self._path, "a") as out:
+                out.write(f"{time.time():.1f} {target} total={took:.2f} wait={wait:.2f}\n")
+        return answer
 
 
 def _route_once() -> None:
@@ -85,7 +108,9 @@ def main() -> None:
     moto_dynamodb.install()
     moto_sqs.install()
     _route_once()
-    app = AtomicDynamoDB(DomainDispatcherApplication(create_backend_app))
+    app: Callable[..., Iterable[bytes]] = AtomicDynamoDB(DomainDispatcherApplication(create_backend_app))
+    if slow_log := os.environ.get("LOCAL_AWS_SLOW_LOG"):
+        app = SlowRequestLog(app, slow_log)
     logging.getLogger("waitress").setLevel(logging.ERROR)
     # Threads: every poller holds one for up to its long-poll wait, and handlers call meanwhile.
     server = waitress.create_server(app, host=args.host, port=args.port, threads=48, ident="local-aws")
