@@ -91,6 +91,25 @@ def wait_for(predicate: Callable[[], Any], timeout_s: float = 20, interval_s: fl
         time.sleep(interval_s)
 
 
+def healthy(api: httpx.Client, timeout_s: float = 30) -> httpx.Response:
+    """`GET /health` until it answers 200 (the answer is returned). `/health` reports the moment it is asked: a
+    local AWS busy for a few seconds answers 503 `degraded` (correctly), so a test that needs a healthy stack waits
+    for it, and fails with the last answer's body (which dependency or setting) if it never comes."""
+    last: list[httpx.Response] = []
+
+    def ok() -> bool:
+        last[:] = [api.get("/health")]
+        return last[0].status_code == 200
+
+    try:
+        wait_for(ok, timeout_s=timeout_s, interval_s=1.0)
+    except AssertionError:
+        raise AssertionError(
+            f"/health never answered 200 in {timeout_s}s; last: {last[0].status_code} {last[0].text}"
+        ) from None
+    return last[0]
+
+
 def drain(stack: LocalStack, *queues: str, timeout_s: float = 240) -> None:
     """Wait until each named queue holds no message, visible or in flight (SQS's approximate counts, read until
     they stay at 0 twice in a row). A test that fires a schedule's tick fans out a job for **every** organisation

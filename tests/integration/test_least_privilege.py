@@ -21,7 +21,7 @@ import pytest
 
 from infra import definitions as d
 from local.stack import LocalStack
-from tests.conftest import drop_and_drain, wait_for
+from tests.conftest import drop_and_drain, healthy, wait_for
 from tests.integration.test_webhooks import _act, _created_task, _delivered, _hook, _ready
 
 # DynamoDB's API operations → the IAM actions they need (DynamoDB Developer Guide, "DynamoDB API permissions";
@@ -109,7 +109,7 @@ def test_each_function_calls_only_what_its_role_grants(
     # The ticks queued a sweep and a health check for every organisation the session connected (hundreds by now):
     # this test needed its own; the rest is dropped and what is in flight ends here, not in the next tests.
     drop_and_drain(stack, "maintenance")
-    assert api.get("/health").status_code == 200
+    assert healthy(api).status_code == 200
     assert api.delete("/clickup/oauth/disconnect", headers=auth(), params={"purge": "true"}).status_code == 204
 
     for fn, actions in recorder.table.items():

@@ -11,10 +11,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from infra import definitions as d
 from local.stack import LocalStack
+from tests.conftest import healthy
 
 
 def test_health_is_public_and_reports_dependencies(api: httpx.Client) -> None:
-    response = api.get("/health")
+    response = healthy(api)
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok" and body["version"]
