@@ -16,8 +16,10 @@ tests/local/test_local_aws.py).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 _installed = False
@@ -65,16 +67,12 @@ def _partition_query(original_query: Any) -> Any:
         if index_name or hash_key is None:
             return original_query(self, hash_key, range_comparison, range_objs, *args, **kwargs)
         with _lock:
-            everything = self.items
-            partition = everything.get(hash_key)
+            partition = self.items.get(hash_key)
             if partition and range_comparison and self.range_key_attr:
                 # only the rows the key condition selects are sorted and read, as DynamoDB does
                 partition = {r: i for r, i in partition.items() if i.range_key.compare(range_comparison, range_objs)}
-            self.items = {hash_key: partition} if partition else {}  # type: ignore[assignment]
-            try:
+            with _showing(self, {hash_key: partition} if partition else {}):
                 return original_query(self, hash_key, range_comparison, range_objs, *args, **kwargs)
-            finally:
-                self.items = everything
 
     return query
 
@@ -146,18 +144,26 @@ def _rows_after(table: Any, exclusive_start_key: dict[str, Any] | None, dynamo_t
     start_hash = dynamo_type(exclusive_start_key[table.hash_key_attr])
     range_attr = table.range_key_attr
     start_range = dynamo_type(exclusive_start_key[range_attr]) if range_attr in exclusive_start_key else None
-    everything = table.items
     after: dict[Any, Any] = {}
-    for hash_value, partition in everything.items():
+    for hash_value, partition in table.items.items():
         if hash_value > start_hash:
             after[hash_value] = partition
         elif hash_value == start_hash and range_attr and start_range is not None:
             rest = {r: i for r, i in partition.items() if r > start_range}
             if rest:
                 after[hash_value] = rest
-    table.items = after
-    try:
+    with _showing(table, after):
         return list(table.all_items())
+
+
+@contextlib.contextmanager
+def _showing(table: Any, rows: dict[Any, Any]) -> Iterator[None]:
+    """Within the block, moto's `table` holds only `rows` (its partitions by hash key); the whole table is put back
+    after. Callers hold `_lock`."""
+    everything = table.items
+    table.items = rows
+    try:
+        yield
     finally:
         table.items = everything
 
